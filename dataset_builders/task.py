@@ -1,0 +1,90 @@
+"""What a task is: a small typed object that owns its data, its prompt and its verdict."""
+
+from __future__ import annotations
+
+import random
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from code_interpreter.protocol import extract_answer
+
+SOURCES = ("symbench", "bbh", "reasoning_gym")
+
+
+class PublishedDataError(ValueError):
+    """A published-data file is missing or malformed; the message names the file and what was expected."""
+
+
+class TaskDataUnavailable(RuntimeError):
+    """A task whose questions come from a dataset (Hub or local files) could not find them."""
+
+
+class Task(ABC):
+    """A reasoning task with a rule-based verifier.
+
+    Subclasses set `name` ("<source>/<short name>"), `description` (one line: what it tests) and
+    implement `make_entry` (one seeded question) and `verify` (an extracted answer against an entry).
+    `generate` and `score` are the public contract and are not overridden.
+    """
+
+    name: str
+    description: str = ""
+    #: Folder names of the paper's published data that hold this task's instances.
+    published_folders: tuple[str, ...] = ()
+    #: Extracted answers longer than this score 0 without being parsed (hostile-input guard).
+    max_answer_chars: int = 4000
+
+    @property
+    def source(self) -> str:
+        return self.name.split("/", 1)[0]
+
+    @property
+    def short_name(self) -> str:
+        return self.name.split("/", 1)[1]
+
+    @property
+    def split(self) -> str:
+        from dataset_builders.splits import split_of
+
+        return split_of(self.name)
+
+    # -- generation ---------------------------------------------------------------------------
+    def generate(self, n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
+        """Yield `n` entries; the same (n, seed) gives identical entries, and entry i does not depend on n."""
+        for i in range(n):
+            rng = random.Random(f"{self.name}:{seed}:{i}")
+            question, answer, metadata = self.make_entry(rng)
+            yield self.entry(f"{seed}-{i}", question, answer, metadata)
+
+    def entry(self, id_: str, question: str, answer: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {"task": self.name, "id": f"{self.short_name}-{id_}", "question": question, "answer": answer, "metadata": metadata or {}}
+
+    @abstractmethod
+    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+        """One (question, reference answer as written inside <<<>>>, metadata) drawn from `rng`."""
+
+    # -- verdict ------------------------------------------------------------------------------
+    def score(self, completion: str, entry: dict[str, Any]) -> float:
+        """1.0 when the last <<<...>>> of `completion` verifies, else 0.0 (never raises)."""
+        answer = extract_answer(completion) if isinstance(completion, str) else None
+        if answer is None or len(answer) > self.max_answer_chars:
+            return 0.0
+        try:
+            value = float(self.verify(answer, entry))
+        except Exception:  # a malformed answer is a wrong answer, whatever the parser raised
+            return 0.0
+        return min(1.0, max(0.0, value)) if value == value else 0.0
+
+    @abstractmethod
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        """Score an extracted answer in [0, 1]; may raise on malformed input (scored 0)."""
+
+    # -- published data -----------------------------------------------------------------------
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any]]:
+        """Entries from one of `published_folders` in the paper's layout."""
+        raise PublishedDataError(f"{self.name} has no reader for published data (folder {folder})")
+
+    def __repr__(self) -> str:
+        return f"<Task {self.name} ({self.split})>"
