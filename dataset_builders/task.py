@@ -81,6 +81,12 @@ class Task(ABC):
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
         """Score an extracted answer in [0, 1]; may raise on malformed input (scored 0)."""
 
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        """Wrong answers for `entry` (each must score 0); tasks override when one edit can stay valid."""
+        answer = entry["answer"]
+        flipped = "".join(_flip(c) if i == _first_flippable(answer) else c for i, c in enumerate(answer))
+        return [a for a in ("", "???", flipped) if a != answer]
+
     # -- published data -----------------------------------------------------------------------
     def load_published(self, folder: Path) -> Iterator[dict[str, Any]]:
         """Entries from one of `published_folders` in the paper's layout."""
@@ -88,3 +94,16 @@ class Task(ABC):
 
     def __repr__(self) -> str:
         return f"<Task {self.name} ({self.split})>"
+
+
+def _first_flippable(text: str) -> int:
+    return next((i for i, c in enumerate(text) if c.isalnum()), -1)
+
+
+def _flip(c: str) -> str:
+    if c.isdigit():
+        return str((int(c) + 1) % 10)
+    if c.isalpha():
+        base = "a" if c.islower() else "A"
+        return chr((ord(c.lower()) - ord("a") + 1) % 26 + ord(base)) if c.isascii() else "x"
+    return c
