@@ -99,15 +99,18 @@ def iter_blocks(text: str) -> list[CodeBlock]:
     return blocks
 
 
+def first_closed_python(text: str) -> CodeBlock | None:
+    """The first python block of `text` that has its closing fence: the one the stop rule runs."""
+    return next((b for b in iter_blocks(text) if b.is_python and b.end is not None), None)
+
+
 def find_stop(text: str) -> int | None:
     """Index just past the closing fence of the first closed python block, or None.
 
     This is the stop rule: generation ends there, the block runs, and its output follows.
     """
-    for block in iter_blocks(text):
-        if block.is_python and block.end is not None:
-            return block.end
-    return None
+    block = first_closed_python(text)
+    return None if block is None else block.end
 
 
 def truncate_at_stop(text: str) -> tuple[str, bool]:
@@ -143,16 +146,18 @@ def strip_code(text: str) -> str:
 def extract_answer(text: str) -> str | None:
     """The content of the last <<<...>>> outside python code, stripped; None when there is none."""
     text = strip_code(text)
-    end = text.rfind(">>>")
-    while end != -1:
-        start = text.rfind("<<<", 0, end)
-        if start != -1:
+    start = text.rfind("<<<")
+    while start != -1:
+        end = text.find(">>>", start + 3)
+        if end != -1:
             return text[start + 3 : end].strip()
-        end = text.rfind(">>>", 0, end)
+        start = text.rfind("<<<", 0, start)
     return None
 
 
-def truncate_middle(text: str, max_chars: int, tokenizer: Any = None, max_tokens: int | None = None) -> tuple[str, bool]:
+def truncate_middle(
+    text: str, max_chars: int, tokenizer: Any = None, max_tokens: int | None = None
+) -> tuple[str, bool]:
     """Keep the head and tail of long output, bounded in characters and (with a tokenizer) tokens.
 
     The middle is replaced by a marker saying how much was dropped, so the model can tell the output
@@ -184,7 +189,11 @@ def format_output(stdout: str, stderr: str = "", *, timed_out: bool = False, tim
     if stderr.strip():
         parts.append(stderr.rstrip("\n"))
     if timed_out:
-        parts.append(f"TimeoutError: execution exceeded the time limit of {timeout_s:g} s" if timeout_s else "TimeoutError: execution timed out")
+        parts.append(
+            f"TimeoutError: execution exceeded the time limit of {timeout_s:g} s"
+            if timeout_s
+            else "TimeoutError: execution timed out"
+        )
     return "\n".join(parts) if parts else "(no output)"
 
 

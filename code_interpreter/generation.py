@@ -1,0 +1,291 @@
+"""Generator backends behind one small interface: local transformers and OpenAI-compatible endpoints.
+
+A backend continues a batch of partial assistant turns until each one stops: at the closing fence
+of a python block ("code"), at end of sequence ("eos"), or at its token budget ("length"). The
+episode loop owns everything else (running code, appending results, caps), so a vLLM backend only
+has to implement `generate` (and, to produce token ids for training, `encode_*`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from code_interpreter.protocol import first_closed_python, iter_blocks
+
+
+@dataclass
+class GenerationRequest:
+    """One partial episode to continue: its chat messages, what the assistant has said so far
+    (model text and inserted results), and, for token-level backends, the ids of both."""
+
+    messages: list[dict[str, str]]
+    completion: str
+    prompt_ids: list[int] | None
+    completion_ids: list[int] | None
+    max_new_tokens: int
+    rounds: list[tuple[str, str]] | None = None
+    """For chat backends: (assistant text, interpreter result) pairs so far."""
+    partial: str = ""
+    """For chat backends: assistant text after the last result (a continuation in progress)."""
+
+
+@dataclass
+class Chunk:
+    """What a backend produced for one request."""
+
+    text: str
+    finish: str  # "code" | "eos" | "length"
+    token_ids: list[int] | None = None
+    logprobs: list[float] | None = None
+    num_tokens: int | None = None
+
+
+class Generator(Protocol):
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[Chunk]: ...
+
+    def encode_prompt(self, messages: list[dict[str, str]]) -> list[int] | None: ...
+
+    def encode_inserted(self, text: str) -> list[int] | None: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+class TransformersGenerator:
+    """Batched local generation with a transformers causal LM; returns token ids and logprobs.
+
+    Logprobs are recomputed with one forward pass per row at the sampling temperature (the same
+    quantity TRL's GRPO computes for old policy log-probabilities), which costs far less memory
+    than keeping every step's full-vocabulary logits.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        top_k: int = 0,
+        do_sample: bool = True,
+        compute_logprobs: bool = True,
+    ) -> None:
+        self.model, self.tokenizer = model, tokenizer
+        self.temperature, self.top_p, self.top_k, self.do_sample = temperature, top_p, top_k, do_sample
+        self.compute_logprobs = compute_logprobs
+        eos = model.generation_config.eos_token_id if model.generation_config.eos_token_id is not None else []
+        self.eos_ids = set(eos if isinstance(eos, list) else [eos]) | {tokenizer.eos_token_id}
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+
+    @classmethod
+    def from_pretrained(cls, path: str, **kwargs: Any) -> TransformersGenerator:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        check_model_path(path)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(path)
+            model = AutoModelForCausalLM.from_pretrained(path)
+        except OSError as exc:
+            raise FileNotFoundError(f"could not load model {path!r}: {exc}") from exc
+        model.eval()
+        return cls(model, tokenizer, **kwargs)
+
+    def encode_prompt(self, messages: list[dict[str, str]]) -> list[int]:
+        ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+        return list(ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids)
+
+    def encode_inserted(self, text: str) -> list[int]:
+        return self.tokenizer.encode(text, add_special_tokens=False)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.encode_inserted(text))
+
+    def _decode(self, ids: Sequence[int]) -> str:
+        return self.tokenizer.decode(list(ids), skip_special_tokens=True)
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[Chunk]:
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList
+
+        inputs = [list(r.prompt_ids or []) + list(r.completion_ids or []) for r in requests]
+        if any(not ids for ids in inputs):
+            raise ValueError("TransformersGenerator needs prompt_ids for every request")
+        width = max(map(len, inputs))
+        device = self.model.device
+        input_ids = torch.tensor([[self.pad_id] * (width - len(x)) + x for x in inputs], device=device)
+        attention = torch.tensor([[0] * (width - len(x)) + [1] * len(x) for x in inputs], device=device)
+        budgets = [r.max_new_tokens for r in requests]
+        decode = self._decode
+
+        class FenceOrBudget(StoppingCriteria):
+            # Per-row stop: a closed python block in this chunk, or the row's own token budget.
+            def __call__(self, ids, scores, **kwargs):
+                new = ids[:, width:]
+                done = [
+                    new.shape[1] >= budgets[i] or first_closed_python(decode(new[i].tolist())) is not None
+                    for i in range(new.shape[0])
+                ]
+                return torch.tensor(done, device=ids.device)
+
+        gen_kwargs: dict[str, Any] = {"do_sample": self.do_sample}
+        if self.do_sample:
+            gen_kwargs.update(temperature=self.temperature, top_p=self.top_p, top_k=self.top_k)
+        with torch.no_grad():
+            out = self.model.generate(
+                input_ids=input_ids,
+                attention_mask=attention,
+                max_new_tokens=max(budgets),
+                stopping_criteria=StoppingCriteriaList([FenceOrBudget()]),
+                pad_token_id=self.pad_id,
+                **gen_kwargs,
+            )
+        chunks = []
+        for i, row in enumerate(out[:, width:].tolist()):
+            ids, finish = self._cut(row[: budgets[i]])
+            chunk = Chunk(text=self._decode(ids), finish=finish, token_ids=ids, num_tokens=len(ids))
+            if self.compute_logprobs:
+                chunk.logprobs = self._logprobs(inputs[i], ids)
+            chunks.append(chunk)
+        return chunks
+
+    def _cut(self, row: list[int]) -> tuple[list[int], str]:
+        eos_at = next((k for k, t in enumerate(row) if t in self.eos_ids), None)
+        body = row if eos_at is None else row[:eos_at]
+        if first_closed_python(self._decode(body)) is not None:
+            # The shortest prefix that closes the block: tokens after the fence were never "said".
+            lo, hi = 1, len(body)
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if first_closed_python(self._decode(body[:mid])) is None:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            return body[:lo], "code"
+        if eos_at is not None:
+            return row[: eos_at + 1], "eos"
+        return row, "length"
+
+    def _logprobs(self, context: list[int], ids: list[int]) -> list[float]:
+        import torch
+
+        if not ids:
+            return []
+        seq = torch.tensor([context + ids], device=self.model.device)
+        with torch.no_grad():
+            logits = self.model(seq, logits_to_keep=len(ids) + 1).logits[0, :-1].float()
+        logps = torch.log_softmax(logits / (self.temperature if self.do_sample else 1.0), dim=-1)
+        return logps.gather(1, torch.tensor(ids, device=logps.device)[:, None])[:, 0].tolist()
+
+
+def check_model_path(path: str) -> None:
+    """Fail with one sentence when `path` is neither an existing folder nor shaped like a Hub model id."""
+    import re
+    from pathlib import Path
+
+    if Path(path).exists():
+        return
+    if not re.fullmatch(r"[\w.-]+/[\w.-]+", path):
+        raise FileNotFoundError(f"model path {path!r} does not exist (give a local folder or a Hub model id)")
+
+
+class OpenAIGenerator:
+    """Any OpenAI-compatible endpoint (OpenAI, a vLLM server, ...), in chat or completions mode.
+
+    - "completions": the chat template is applied locally (needs `tokenizer`) and the partial
+      assistant turn is continued as raw text; exact for vLLM servers.
+    - "chat": the partial turn is sent as alternating assistant messages and user messages that
+      carry the interpreter results; the episode still records one assistant turn.
+    The stop sequence is a closing fence on its own line; servers strip it, so it is put back.
+    """
+
+    STOP = ["```\n"]
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        mode: str = "chat",
+        tokenizer: Any = None,
+        temperature: float = 0.7,
+        top_p: float = 1.0,
+        max_concurrency: int = 16,
+        request_timeout: float = 600.0,
+        max_retries: int = 3,
+        continue_final_message: bool = False,
+    ) -> None:
+        import os
+
+        from openai import OpenAI
+
+        if mode not in ("chat", "completions"):
+            raise ValueError(f"mode must be 'chat' or 'completions', got {mode!r}")
+        if mode == "completions" and tokenizer is None:
+            raise ValueError("completions mode applies the chat template locally: pass `tokenizer`")
+        key = api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"  # local vLLM servers accept any key
+        self.client = OpenAI(base_url=base_url, api_key=key, timeout=request_timeout, max_retries=max_retries)
+        self.model, self.mode, self.tokenizer = model, mode, tokenizer
+        self.temperature, self.top_p, self.max_concurrency = temperature, top_p, max_concurrency
+        # vLLM servers can continue a partial assistant message; OpenAI's API always starts a new one.
+        self.continue_final_message = continue_final_message
+
+    def encode_prompt(self, messages: list[dict[str, str]]) -> list[int] | None:
+        return None
+
+    def encode_inserted(self, text: str) -> list[int] | None:
+        return None
+
+    def count_tokens(self, text: str) -> int:
+        # Without a tokenizer, ~4 characters per token is the usual estimate for budgets.
+        return len(self.tokenizer.encode(text, add_special_tokens=False)) if self.tokenizer else max(1, len(text) // 4)
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[Chunk]:
+        with ThreadPoolExecutor(max_workers=max(1, min(self.max_concurrency, len(requests)))) as pool:
+            return list(pool.map(self._one, requests))
+
+    def _one(self, req: GenerationRequest) -> Chunk:
+        params = {"model": self.model, "max_tokens": req.max_new_tokens, "temperature": self.temperature,
+                  "top_p": self.top_p, "stop": self.STOP}  # fmt: skip
+        if self.mode == "completions":
+            prompt = self.tokenizer.apply_chat_template(req.messages, add_generation_prompt=True, tokenize=False)
+            resp = self.client.completions.create(prompt=prompt + req.completion, **params)
+            choice, text = resp.choices[0], resp.choices[0].text or ""
+        else:
+            messages = list(req.messages)
+            for said, result in req.rounds or []:
+                messages += [{"role": "assistant", "content": said}, {"role": "user", "content": result.strip()}]
+            if req.partial:
+                messages.append({"role": "assistant", "content": req.partial})
+                if self.continue_final_message:
+                    params["extra_body"] = {"continue_final_message": True, "add_generation_prompt": False}
+            resp = self.client.chat.completions.create(messages=messages, **params)
+            choice, text = resp.choices[0], resp.choices[0].message.content or ""
+        used = resp.usage.completion_tokens if resp.usage else self.count_tokens(text)
+        if choice.finish_reason == "length":
+            return Chunk(text=text, finish="length", num_tokens=used)
+        # "stop" covers both a natural end and the stop sequence; the text tells them apart.
+        closed = text + "```"
+        block = first_closed_python(closed)
+        if block is not None and block.end == len(closed):
+            return Chunk(text=closed + "\n", finish="code", num_tokens=used)
+        blocks = iter_blocks(text)
+        if blocks and blocks[-1].end is None and text.endswith("\n"):
+            # A non-python block was being closed (or opened bare): put the fence back and continue.
+            more = self._one(_extended(req, text + "```\n", used))
+            return Chunk(text=text + "```\n" + more.text, finish=more.finish, num_tokens=used + (more.num_tokens or 0))
+        return Chunk(text=text, finish="eos", num_tokens=used)
+
+
+def _extended(req: GenerationRequest, text: str, used: int) -> GenerationRequest:
+    return GenerationRequest(
+        messages=req.messages,
+        completion=req.completion + text,
+        prompt_ids=None,
+        completion_ids=None,
+        max_new_tokens=max(1, req.max_new_tokens - used),
+        rounds=req.rounds,
+        partial=req.partial + text,
+    )

@@ -1,0 +1,193 @@
+"""The episode loop, with scripted generators so every path is deterministic."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from code_interpreter.episode import EpisodeRunner
+from code_interpreter.generation import Chunk, GenerationRequest, TransformersGenerator
+from code_interpreter.protocol import ProtocolConfig, first_closed_python
+from code_interpreter.sandboxes.base import ExecutionResult, Sandbox
+
+
+class ScriptedGenerator:
+    """Plays back a script per question: a list of model chunks, one per generation round."""
+
+    def __init__(self, scripts: dict[str, list[str | Exception]]):
+        self.scripts = {q: list(chunks) for q, chunks in scripts.items()}
+        self.batches: list[int] = []
+
+    def encode_prompt(self, messages):
+        return None
+
+    def encode_inserted(self, text):
+        return None
+
+    def count_tokens(self, text):
+        return len(text.split())
+
+    def generate(self, requests: list[GenerationRequest]) -> list[Chunk]:
+        self.batches.append(len(requests))
+        queues = [self.scripts[req.messages[-1]["content"]] for req in requests]
+        for queue in queues:
+            if isinstance(queue[0], Exception):  # a failed request fails the whole call, like a server
+                raise queue[0]
+        out = []
+        for queue in queues:
+            nxt = queue.pop(0)
+            finish = "code" if first_closed_python(nxt) else "eos"
+            out.append(Chunk(text=nxt, finish=finish, num_tokens=self.count_tokens(nxt)))
+        return out
+
+
+class EchoSandbox(Sandbox):
+    """Runs nothing: 'executes' by echoing the code; code containing CRASH or SLOW misbehaves."""
+
+    name = "echo"
+
+    def __init__(self):
+        self.batches: list[list[str]] = []
+
+    async def arun(self, code, timeout=60.0):
+        if "CRASH" in code:
+            return ExecutionResult("", "", None, False, 0.0, False, isolation="test", error="worker died")
+        if "SLOW" in code:
+            return ExecutionResult("partial\n", "", None, True, timeout, False, isolation="test")
+        return ExecutionResult(f"ran:{code.strip()}\n", "", 0, False, 0.001, False, isolation="test")
+
+    def run_many(self, codes, timeout=60.0):
+        self.batches.append(list(codes))
+        return super().run_many(codes, timeout=timeout)
+
+
+def code(src: str) -> str:
+    return f"Let me check.\n```python\n{src}\n```"
+
+
+def test_batch_advances_together_and_records_spans():
+    gen = ScriptedGenerator(
+        {
+            "q1": [code("a"), code("b"), "So <<<1>>>"],
+            "q2": [code("c"), "Answer <<<2>>>"],
+            "q3": ["No code needed <<<3>>>"],
+        }
+    )
+    sandbox = EchoSandbox()
+    episodes = EpisodeRunner(gen, sandbox).run(["q1", "q2", "q3"])
+    assert [e.answer for e in episodes] == ["1", "2", "3"]
+    assert [e.finish_reason for e in episodes] == ["answer"] * 3
+    assert gen.batches == [3, 2, 1]  # one generation call per round for all open episodes
+    assert sandbox.batches == [["a\n", "c\n"], ["b\n"]]  # pending snippets of a round run together
+    e1 = episodes[0]
+    assert e1.num_code_calls == 2
+    inserted = [e1.completion[a:b] for a, b in e1.inserted_spans]
+    assert inserted == ["\nCode Execution Results: ran:a\n", "\nCode Execution Results: ran:b\n"]
+    # Everything outside the spans is exactly what the model wrote.
+    model_text = "".join(s.text for s in e1.segments if s.role == "model")
+    outside, pos = "", 0
+    for a, b in e1.inserted_spans:
+        outside, pos = outside + e1.completion[pos:a], b
+    assert outside + e1.completion[pos:] == model_text
+
+
+def test_failures_end_only_their_episode():
+    gen = ScriptedGenerator(
+        {
+            "boom": [RuntimeError("server said 500")],
+            "crash": [code("CRASH")],
+            "slow": [code("SLOW"), "It timed out, so <<<?>>>"],
+            "silent": ["I refuse to answer."],
+            "fine": [code("x"), "<<<ok>>>"],
+        }
+    )
+    episodes = EpisodeRunner(gen, EchoSandbox()).run(["boom", "crash", "slow", "silent", "fine"])
+    reasons = {e.messages[-1]["content"]: (e.finish_reason, e.error) for e in episodes}
+    assert reasons["boom"] == ("generator_error", "RuntimeError: server said 500")
+    assert reasons["crash"] == ("sandbox_error", "worker died")
+    assert reasons["slow"][0] == "answer"
+    assert "TimeoutError" in episodes[2].completion and "partial" in episodes[2].completion
+    assert reasons["silent"] == ("no_answer", None)
+    assert episodes[4].answer == "ok"
+
+
+@pytest.mark.parametrize("version,cap", [("v1", 5), ("v2", 8)])
+def test_code_call_cap(version, cap):
+    gen = ScriptedGenerator({"q": [code(f"step{i}") for i in range(20)]})
+    (ep,) = EpisodeRunner(gen, EchoSandbox(), ProtocolConfig(version=version)).run(["q"])
+    assert ep.num_code_calls == cap and ep.finish_reason == "max_code_calls"
+    assert ep.segments[-1].role == "model" and ep.segments[-1].code == f"step{cap}\n"
+
+
+def test_token_budget_ends_episode():
+    gen = ScriptedGenerator({"q": [code("w " * 50), "never reached"]})
+    (ep,) = EpisodeRunner(gen, EchoSandbox(), max_new_tokens=40).run(["q"])
+    assert ep.finish_reason == "length"
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="max_new_tokens"):
+        EpisodeRunner(ScriptedGenerator({}), EchoSandbox(), max_new_tokens=0)
+
+
+# --- transformers backend: a scripted stand-in for the model, the real tokenizer and cutting code ---
+class ScriptedLM(torch.nn.Module):
+    """Emits a fixed continuation per call to `generate`; uniform logits for logprob computation."""
+
+    def __init__(self, tokenizer, continuations: list[str]):
+        super().__init__()
+        self.tokenizer, self.queue = tokenizer, list(continuations)
+        self.generation_config = type("GC", (), {"eos_token_id": [tokenizer.eos_token_id]})()
+        self.vocab = len(tokenizer)
+
+    @property
+    def device(self):
+        return torch.device("cpu")
+
+    def generate(self, input_ids, attention_mask, max_new_tokens, stopping_criteria, pad_token_id, **kwargs):
+        rows = []
+        for _ in range(input_ids.shape[0]):
+            ids = self.tokenizer.encode(self.queue.pop(0), add_special_tokens=False)[:max_new_tokens]
+            rows.append(ids + [pad_token_id] * (max_new_tokens - len(ids)))
+        return torch.cat([input_ids, torch.tensor(rows, dtype=input_ids.dtype)], dim=1)
+
+    def forward(self, input_ids, logits_to_keep=0):
+        return type("Out", (), {"logits": torch.zeros(1, logits_to_keep, self.vocab)})()
+
+
+def test_token_mask_matches_inserted_text(qwen_tokenizer):
+    tok = qwen_tokenizer
+    script = [
+        "I'll compute it.\n```python\nprint(6 * 7)\n```\nTRAILING TEXT PAST THE FENCE",
+        "The result is 42, so <<<42>>>" + tok.eos_token + "ignored",
+    ]
+    gen = TransformersGenerator(ScriptedLM(tok, script), tok)
+    (ep,) = EpisodeRunner(gen, EchoSandbox(), max_new_tokens=200).run(["What is 6*7?"])
+    assert ep.finish_reason == "answer" and ep.answer == "42"
+    assert "TRAILING" not in ep.completion and "ignored" not in ep.completion
+    ids, mask = ep.completion_ids, ep.completion_mask
+    assert len(ids) == len(mask) == len(ep.logprobs)
+    inserted = tok.decode([t for t, m in zip(ids, mask, strict=True) if m == 0])
+    model = tok.decode([t for t, m in zip(ids, mask, strict=True) if m == 1], skip_special_tokens=True)
+    assert inserted == "\nCode Execution Results: ran:print(6 * 7)\n"
+    assert "Code Execution Results" not in model and model.endswith("<<<42>>>")
+    assert ids[-1] == tok.eos_token_id and mask[-1] == 1  # the model learns to stop
+    assert tok.decode(ids, skip_special_tokens=True) == ep.completion
+    # Uniform logits: every model token has logprob -log(V); inserted ones are 0.
+    lp = [p for p, m in zip(ep.logprobs, mask, strict=True) if m == 1]
+    assert all(abs(p + torch.log(torch.tensor(float(len(tok)))).item()) < 1e-4 for p in lp)
+    assert ep.prompt_ids == gen.encode_prompt(ep.messages)
+
+
+def test_real_tiny_model_runs_episodes(tiny_model_dir):
+    gen = TransformersGenerator.from_pretrained(str(tiny_model_dir), temperature=1.0)
+    episodes = EpisodeRunner(gen, EchoSandbox(), max_new_tokens=12).run(["What is 1+1?", "Name a prime."])
+    for ep in episodes:
+        assert ep.finish_reason in ("length", "no_answer", "answer")
+        assert len(ep.completion_ids) == len(ep.completion_mask) == len(ep.logprobs) <= 12
+        assert all(p <= 0 for p in ep.logprobs)
+
+
+def test_missing_model_path_is_one_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        TransformersGenerator.from_pretrained(str(tmp_path / "nope"))
