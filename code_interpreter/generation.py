@@ -201,6 +201,8 @@ class OpenAIGenerator:
     """
 
     STOP = ["```\n"]
+    # Each non-python fence costs one extra request; a model that emits many is cut off here.
+    MAX_FENCE_CONTINUATIONS = 8
 
     def __init__(
         self,
@@ -246,7 +248,7 @@ class OpenAIGenerator:
         with ThreadPoolExecutor(max_workers=max(1, min(self.max_concurrency, len(requests)))) as pool:
             return list(pool.map(self._one, requests))
 
-    def _one(self, req: GenerationRequest) -> Chunk:
+    def _one(self, req: GenerationRequest, depth: int = 0) -> Chunk:
         params = {"model": self.model, "max_tokens": req.max_new_tokens, "temperature": self.temperature,
                   "top_p": self.top_p, "stop": self.STOP}  # fmt: skip
         if self.mode == "completions":
@@ -272,9 +274,9 @@ class OpenAIGenerator:
         if block is not None and block.end == len(closed):
             return Chunk(text=closed + "\n", finish="code", num_tokens=used)
         blocks = iter_blocks(text)
-        if blocks and blocks[-1].end is None and text.endswith("\n"):
+        if blocks and blocks[-1].end is None and text.endswith("\n") and depth < self.MAX_FENCE_CONTINUATIONS:
             # A non-python block was being closed (or opened bare): put the fence back and continue.
-            more = self._one(_extended(req, text + "```\n", used))
+            more = self._one(_extended(req, text + "```\n", used), depth + 1)
             return Chunk(text=text + "```\n" + more.text, finish=more.finish, num_tokens=used + (more.num_tokens or 0))
         return Chunk(text=text, finish="eos", num_tokens=used)
 

@@ -1,0 +1,128 @@
+"""The OpenAI-compatible backend against a local server that speaks the API (stop strings included)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from code_interpreter.episode import EpisodeRunner
+from code_interpreter.generation import OpenAIGenerator
+from tests.test_episode import EchoSandbox
+
+
+class FakeOpenAI:
+    """Continues with a scripted text per question, honouring `stop` and `max_tokens` like a server."""
+
+    def __init__(self, scripts: dict[str, list[str]]):
+        self.scripts = scripts
+        self.requests: list[dict] = []
+        handler = self._handler()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def _reply(self, body: dict, chat: bool) -> dict:
+        self.requests.append(body)
+        if chat:
+            question = next(m["content"] for m in body["messages"] if m["role"] == "user")
+        else:
+            question = body["prompt"].split("<|im_start|>user\n")[1].split("<|im_end|>")[0]
+        text = self.scripts[question].pop(0)
+        finish = "stop"
+        for stop in body.get("stop") or []:
+            if stop in text:
+                text = text[: text.index(stop)]
+        words = text.split(" ")
+        if len(words) > body["max_tokens"]:
+            text, finish = " ".join(words[: body["max_tokens"]]), "length"
+        usage = {"prompt_tokens": 1, "completion_tokens": len(text.split(" ")), "total_tokens": 2}
+        if chat:
+            choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
+            return {"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": [choice], "usage": usage}
+        choice = {"index": 0, "text": text, "finish_reason": finish, "logprobs": None}
+        return {"id": "x", "object": "text_completion", "created": 0, "model": "m", "choices": [choice], "usage": usage}
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                data = json.dumps(fake._reply(body, chat=self.path.endswith("/chat/completions"))).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.fixture
+def fake_server():
+    servers = []
+
+    def make(scripts):
+        servers.append(FakeOpenAI(scripts))
+        return servers[-1]
+
+    yield make
+    for s in servers:
+        s.close()
+
+
+SCRIPT = [
+    "First I compute.\n```python\nprint(6 * 7)\n```\nIGNORED AFTER STOP",
+    "The output is 42. An example block:\n```text\nnot code\n```\n",
+    "so <<<42>>>",
+]
+
+
+def test_chat_mode_runs_code_and_sends_results_as_user_turns(fake_server):
+    server = fake_server({"q": list(SCRIPT)})
+    gen = OpenAIGenerator("m", base_url=server.base_url, api_key="k", mode="chat")
+    (ep,) = EpisodeRunner(gen, EchoSandbox(), max_new_tokens=500).run(["q"])
+    assert ep.finish_reason == "answer" and ep.answer == "42" and ep.num_code_calls == 1
+    assert "IGNORED" not in ep.completion
+    assert ep.segments[0].text.endswith("print(6 * 7)\n```\n") and ep.segments[0].code == "print(6 * 7)\n"
+    assert "```text\nnot code\n```\n" in ep.completion  # a non-python fence continues generation
+    second = server.requests[1]["messages"]
+    assert [m["role"] for m in second] == ["system", "user", "assistant", "user"]
+    assert second[3]["content"] == "Code Execution Results: ran:print(6 * 7)"
+    assert server.requests[0]["stop"] == ["```\n"]
+
+
+def test_completions_mode_continues_raw_text(fake_server, qwen_tokenizer):
+    server = fake_server({"q": list(SCRIPT)})
+    gen = OpenAIGenerator("m", base_url=server.base_url, mode="completions", tokenizer=qwen_tokenizer)
+    (ep,) = EpisodeRunner(gen, EchoSandbox(), max_new_tokens=500).run(["q"])
+    assert ep.answer == "42"
+    prompt = server.requests[1]["prompt"]
+    assert prompt.endswith("```\n\nCode Execution Results: ran:print(6 * 7)\n")
+    assert prompt.startswith("<|im_start|>system\n")
+
+
+def test_length_finish_and_errors(fake_server):
+    server = fake_server({"q": ["word " * 100]})
+    gen = OpenAIGenerator("m", base_url=server.base_url, mode="chat")
+    (ep,) = EpisodeRunner(gen, EchoSandbox(), max_new_tokens=10).run(["q"])
+    assert ep.finish_reason == "length"
+    with pytest.raises(ValueError, match="tokenizer"):
+        OpenAIGenerator("m", base_url=server.base_url, mode="completions")
+    with pytest.raises(ValueError, match="mode"):
+        OpenAIGenerator("m", base_url=server.base_url, mode="bogus")
+
+
+def test_unreachable_server_ends_episode_with_reason():
+    gen = OpenAIGenerator("m", base_url="http://127.0.0.1:9/v1", mode="chat", max_retries=0, request_timeout=2)
+    (ep,) = EpisodeRunner(gen, EchoSandbox()).run(["q"])
+    assert ep.finish_reason == "generator_error" and "Connection" in ep.error
