@@ -40,5 +40,5 @@ TEST_TASKS = SYMBENCH_TEST | BBH_TEST | REASONING_GYM_TEST
 
 
 def split_of(task_name: str) -> str:
-    """"test" for a held-out task, else "train"."""
+    """Return "test" for a held-out task, else "train"."""
     return "test" if task_name in TEST_TASKS else "train"

@@ -59,7 +59,13 @@ class Task(ABC):
             yield self.entry(f"{seed}-{i}", question, answer, metadata)
 
     def entry(self, id_: str, question: str, answer: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
-        return {"task": self.name, "id": f"{self.short_name}-{id_}", "question": question, "answer": answer, "metadata": metadata or {}}
+        return {
+            "task": self.name,
+            "id": f"{self.short_name}-{id_}",
+            "question": question,
+            "answer": answer,
+            "metadata": metadata or {},
+        }
 
     @abstractmethod
     def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
