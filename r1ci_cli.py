@@ -30,6 +30,21 @@ def _quickstart(args: argparse.Namespace) -> int:
     return run_quickstart(out_dir=args.out, n_questions=args.n, seed=args.seed)
 
 
+def _rollouts(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from trainers.rollouts import load_job_config, print_transcripts, run_rollouts
+
+    config = load_job_config(args.config, model=args.model, output_dir=args.output_dir)
+    console = Console()
+    path, records = run_rollouts(config, console)
+    if args.show:
+        print_transcripts(records, console)
+    solved = sum(r["score"] for r in records)
+    console.print(f"{len(records)} episodes, mean score {solved / max(1, len(records)):.3f}; transcripts: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="r1ci", description="R1-Code-Interpreter toolkit.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -54,19 +69,28 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("--seed", type=int, default=0)
     tiny.set_defaults(func=_tiny_model)
 
+    roll = sub.add_parser("rollouts", help="run R1-CI episodes over task questions from a YAML job file")
+    roll.add_argument("--config", required=True, help="YAML file with the fields of trainers.rollouts.RolloutJobConfig")
+    roll.add_argument("--model", help="override the config's model")
+    roll.add_argument("--output-dir", help="override the config's output_dir")
+    roll.add_argument("--show", action="store_true", help="print every transcript")
+    roll.set_defaults(func=_rollouts)
+
     quick = sub.add_parser("quickstart", help="run the main job on offline defaults")
     quick.add_argument("--out", default="outputs/quickstart")
-    quick.add_argument("-n", type=int, default=4, help="number of questions")
+    quick.add_argument("-n", type=int, default=1, help="questions per task")
     quick.add_argument("--seed", type=int, default=0)
     quick.set_defaults(func=_quickstart)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from dataset_builders.task import TaskDataUnavailable
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (FileNotFoundError, KeyError, ValueError) as exc:
+    except (FileNotFoundError, KeyError, ValueError, TaskDataUnavailable) as exc:
         # Bad input ends with one sentence, not a traceback.
         print(f"r1ci {args.command}: error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2

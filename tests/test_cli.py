@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from r1ci_cli import main
+from trainers.rollouts import RolloutJobConfig, config_from_dict, load_job_config
+
+
+def test_tiny_model_command(tmp_path, capsys):
+    assert main(["tiny-model", "--out", str(tmp_path / "m"), "--hidden-size", "16", "--num-layers", "1"]) == 0
+    assert (tmp_path / "m" / "config.json").exists() and (tmp_path / "m" / "tokenizer.json").exists()
+    assert "saved to" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("model: m\nnum_questions: two\n", "num_questions must be int, got 'two'"),
+        ("model: m\nbogus_key: 1\n", "unknown key(s) bogus_key"),
+        ("tasks: [symbench/game24]\n", "missing required key(s) model"),
+        ("model: [unclosed\n", "is not valid YAML"),
+        ("- just\n- a list\n", "must be a mapping"),
+        ("model: m\ntasks: symbench/game24\n", "tasks must be list[str]"),
+    ],
+)
+def test_malformed_config_is_one_sentence(tmp_path, capsys, text, message):
+    path = tmp_path / "job.yaml"
+    path.write_text(text)
+    assert main(["rollouts", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and str(path) in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_missing_config_and_model(tmp_path, capsys):
+    assert main(["rollouts", "--config", str(tmp_path / "nope.yaml")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    path = tmp_path / "job.yaml"
+    path.write_text(f"model: {tmp_path / 'no-model'}\ntasks: [symbench/number_multiply]\n")
+    assert main(["rollouts", "--config", str(path)]) == 2
+    assert "no-model' does not exist" in capsys.readouterr().err
+
+
+def test_unknown_task_suggests_names(tmp_path, capsys):
+    path = tmp_path / "job.yaml"
+    path.write_text("model: m\ntasks: [symbench/game42]\n")
+    assert main(["rollouts", "--config", str(path)]) == 2
+    assert "did you mean symbench/game24" in capsys.readouterr().err
+
+
+def test_config_overrides_and_float_accepts_int(tmp_path):
+    path = tmp_path / "job.yaml"
+    path.write_text("model: a\ntimeout_s: 5\n")
+    config = load_job_config(path, model="b", output_dir=None)
+    assert config.model == "b" and config.timeout_s == 5 and config.output_dir == "outputs/rollouts"
+    with pytest.raises(ValueError, match="must be int"):
+        config_from_dict(RolloutJobConfig, {"model": "m", "seed": True}, source="x")
+
+
+def test_rollouts_end_to_end_with_local_sandbox(tiny_model_dir, tmp_path, capsys):
+    path = tmp_path / "job.yaml"
+    path.write_text(
+        f"model: {tiny_model_dir}\ntasks: [symbench/number_multiply]\nnum_questions: 2\nmax_new_tokens: 16\n"
+        f"output_dir: {tmp_path / 'out'}\n"
+    )
+    assert main(["rollouts", "--config", str(path), "--show"]) == 0
+    records = [json.loads(line) for line in (tmp_path / "out" / "transcripts.jsonl").read_text().splitlines()]
+    assert len(records) == 2
+    for r in records:
+        assert r["entry"]["task"] == "symbench/number_multiply" and r["score"] in (0.0, 1.0)
+        assert r["finish_reason"] in ("length", "no_answer", "answer", "max_code_calls")
+        assert len(r["completion_ids"]) == len(r["completion_mask"]) <= 16
+    assert "mean score" in capsys.readouterr().out

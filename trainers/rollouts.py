@@ -1,0 +1,163 @@
+"""Run R1-CI episodes over task questions and save the transcripts (`r1ci rollouts --config ...`).
+
+This is the loop that SFT-trace collection, GRPO and evaluation build on, as a job of its own: a
+model (local transformers or an OpenAI-compatible endpoint), a sandbox, some tasks, N questions
+each, and a JSONL of transcripts with verdicts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class RolloutJobConfig:
+    model: str = field(metadata={"help": "Local model folder or Hub model id (or the served model name for openai)."})
+    tasks: list[str] = field(
+        default_factory=lambda: ["symbench/number_multiply"], metadata={"help": "Task names to draw questions from."}
+    )
+    num_questions: int = field(default=2, metadata={"help": "Questions per task."})
+    seed: int = field(default=0, metadata={"help": "Seed for question generation and sampling."})
+    backend: str = field(default="transformers", metadata={"help": "'transformers' or 'openai'."})
+    base_url: str | None = field(default=None, metadata={"help": "OpenAI-compatible endpoint (backend=openai)."})
+    openai_mode: str = field(default="chat", metadata={"help": "'chat' or 'completions' (backend=openai)."})
+    sandbox: str = field(default="local", metadata={"help": "Sandbox backend: 'local' or 'e2b'."})
+    protocol_version: str = field(default="v2", metadata={"help": "'v1' (5 code calls) or 'v2' (8 code calls)."})
+    timeout_s: float = field(default=60.0, metadata={"help": "Per-call execution timeout in seconds."})
+    max_new_tokens: int = field(default=1024, metadata={"help": "Token budget of a whole assistant turn."})
+    temperature: float = field(default=1.0, metadata={"help": "Sampling temperature."})
+    batch_size: int = field(default=8, metadata={"help": "Episodes advanced together."})
+    output_dir: str = field(default="outputs/rollouts", metadata={"help": "Where transcripts.jsonl is written."})
+
+
+def load_job_config(path: str | Path, **overrides: Any) -> RolloutJobConfig:
+    """Read a YAML job file; unknown keys, wrong types and missing required keys fail with one sentence."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"config file {path} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "parse error"
+        raise ValueError(f"config file {path} is not valid YAML{where}: {problem}") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"config file {path} must be a mapping of keys to values, got {type(data).__name__}")
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return config_from_dict(RolloutJobConfig, data, source=str(path))
+
+
+def config_from_dict(cls: type, data: dict[str, Any], source: str) -> Any:
+    """Build dataclass `cls` from `data`, checking keys and simple types against the field annotations."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ValueError(f"{source}: unknown key(s) {', '.join(unknown)}; expected some of {', '.join(fields)}")
+    hints = typing.get_type_hints(cls)
+    for key, value in data.items():
+        if not _matches(value, hints[key]):
+            raise ValueError(f"{source}: {key} must be {_describe(hints[key])}, got {value!r}")
+    missing = [n for n, f in fields.items() if n not in data and f.default is f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise ValueError(f"{source}: missing required key(s) {', '.join(missing)}")
+    return cls(**data)
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, h) for h in typing.get_args(hint))
+    if origin is list:
+        (inner,) = typing.get_args(hint)
+        return isinstance(value, list) and all(_matches(v, inner) for v in value)
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint)
+
+
+def _describe(hint: Any) -> str:
+    return str(hint).replace("typing.", "").replace("<class '", "").replace("'>", "")
+
+
+def make_generator(config: RolloutJobConfig):
+    from code_interpreter.generation import OpenAIGenerator, TransformersGenerator
+
+    if config.backend == "transformers":
+        return TransformersGenerator.from_pretrained(config.model, temperature=config.temperature)
+    if config.backend == "openai":
+        tokenizer = None
+        if config.openai_mode == "completions":
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(config.model)
+        return OpenAIGenerator(
+            config.model,
+            base_url=config.base_url,
+            mode=config.openai_mode,
+            tokenizer=tokenizer,
+            temperature=config.temperature,
+        )
+    raise ValueError(f"backend must be 'transformers' or 'openai', got {config.backend!r}")
+
+
+def run_rollouts(config: RolloutJobConfig, console: Any = None) -> tuple[Path, list[dict]]:
+    """Run the job; returns the transcripts path and the records (episode + entry + score)."""
+    import torch
+    from rich.console import Console
+    from tqdm import tqdm
+
+    from code_interpreter import ProtocolConfig, get_sandbox
+    from code_interpreter.episode import EpisodeRunner
+    from dataset_builders import get_task
+
+    console = console or Console()
+    tasks = [get_task(name) for name in config.tasks]  # unknown names fail before any model loads
+    protocol = ProtocolConfig(version=config.protocol_version, timeout_s=config.timeout_s)
+    generator = make_generator(config)
+    torch.manual_seed(config.seed)
+    entries = [e for t in tasks for e in t.generate(config.num_questions, seed=config.seed)]
+    records: list[dict] = []
+    with get_sandbox(config.sandbox) as sandbox:
+        runner = EpisodeRunner(generator, sandbox, protocol, max_new_tokens=config.max_new_tokens)
+        for start in tqdm(range(0, len(entries), config.batch_size), desc="episodes", unit="batch"):
+            batch = entries[start : start + config.batch_size]
+            for ep, entry in zip(runner.run([e["question"] for e in batch]), batch, strict=True):
+                score = get_task(entry["task"]).score(ep.completion, entry)
+                records.append(ep.to_dict() | {"entry": entry, "score": score})
+    out = Path(config.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "transcripts.jsonl"
+    tmp = path.with_suffix(".jsonl.tmp")
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    tmp.replace(path)
+    return path, records
+
+
+def print_transcripts(records: list[dict], console: Any) -> None:
+    from rich.markup import escape
+    from rich.panel import Panel
+
+    for r in records:
+        body = "".join(
+            f"[cyan]{escape(s['text'])}[/]" if s["role"] == "interpreter" else escape(s["text"]) for s in r["segments"]
+        )
+        title = (
+            f"{r['entry']['task']}  finish={r['finish_reason']}  code calls={r['num_code_calls']}  "
+            f"answer={r['answer']!r}  score={r['score']}"
+        )
+        console.print(
+            Panel(body or "(empty)", title=escape(title), subtitle=escape(f"reference: {r['entry']['answer']}"))
+        )
