@@ -1,0 +1,556 @@
+"""SymBench grid tasks: eight queens, standard sudoku, 2048, letter logic diagram, light puzzles.
+
+Each task draws a seeded instance with difficulty knobs (constructor arguments) and verifies by
+rule: the queens, sudoku and letter-diagram verifiers check the board's constraints (so any valid
+completion scores 1), while 2048 and light puzzles simulate the stated moves and compare the result.
+
+Published data (`load_published`): every reader yields one entry per good sample and, for a bad
+sample (missing file, malformed JSON, a reference that breaks the question's rules), a
+`PublishedDataError` instance instead of raising, so one bad sample never hides the others; a
+missing folder raises. See `published_layout` for the shared contract.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from dataset_builders.answer_parsing import AnswerParseError, parse_grid, parse_int_sequence, parse_pairs
+from dataset_builders.symbench.published_layout import field, iter_published, read_json, read_text
+from dataset_builders.task import PublishedDataError, Task
+
+# -- eight queens ------------------------------------------------------------------------------
+
+
+@cache
+def _queen_solutions(n: int) -> tuple[tuple[int, ...], ...]:
+    """All n-queens solutions as column-per-row tuples (92 for n=8; cached because it is reused)."""
+    out: list[tuple[int, ...]] = []
+    cols: list[int] = []
+
+    def place(row: int, used: int, diag1: int, diag2: int) -> None:
+        if row == n:
+            out.append(tuple(cols))
+            return
+        for c in range(n):
+            if not (used >> c) & 1 and not (diag1 >> (row + c)) & 1 and not (diag2 >> (row - c + n)) & 1:
+                cols.append(c)
+                place(row + 1, used | 1 << c, diag1 | 1 << (row + c), diag2 | 1 << (row - c + n))
+                cols.pop()
+
+    place(0, 0, 0, 0)
+    return tuple(out)
+
+
+def queens_attack_free(queens: set[tuple[int, int]]) -> bool:
+    """No two of `queens` share a row, column or diagonal."""
+    rows = {r for r, _ in queens}
+    cols = {c for _, c in queens}
+    diag1 = {r + c for r, c in queens}
+    diag2 = {r - c for r, c in queens}
+    return len(rows) == len(cols) == len(diag1) == len(diag2) == len(queens)
+
+
+def _format_positions(cells: list[list[int]] | list[tuple[int, int]]) -> str:
+    return ", ".join(f"{r} {c}" for r, c in cells)
+
+
+class EightQueens(Task):
+    name = "symbench/eight_queens"
+    description = "Complete an n-queens placement around pre-placed queens and forbidden cells."
+    published_folders = ("eight_queens_dataset", "eight_queens_dataset_2", "eight_queens_dataset_hard")
+
+    def __init__(self, n: int = 8, placed: tuple[int, int] = (0, 3), blocked: tuple[int, int] = (0, 4)) -> None:
+        """`n`: board size; `placed`, `blocked`: inclusive ranges of pre-placed queens and X cells."""
+        if n < 4:
+            raise ValueError("n-queens has solutions only for n >= 4")
+        self.n, self.placed, self.blocked = n, placed, blocked
+
+    def question(self, board: list[str]) -> str:
+        n = len(board)
+        grid = "\n".join(board)
+        return (
+            f"Given an {n}*{n} grid, cells marked with 1 have a queen placed, and cells marked with 0 are empty. "
+            f"A total of {n} queens need to be placed such that no two queens can attack each other, meaning no two "
+            "queens can be in the same row, column, or diagonal. Additionally, positions marked with X are not "
+            "allowed for placing queens. Please help me complete the placement of the remaining queens on the "
+            f"partially filled board.\n\n{grid}\n\n"
+            "Return your answer with the format <<<list of queen positions>>>, where each position is given as row "
+            "column (0-based indices). For example, <<<0 3, 1 0, 2 4>>> means queens are placed at positions (0,3), "
+            f"(1,0), and (2,4). List all {n} queens of the final board; the pre-placed ones may be included."
+        )
+
+    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+        n = self.n
+        solution = list(enumerate(rng.choice(_queen_solutions(n))))
+        placed = sorted(rng.sample(solution, rng.randint(*self.placed)))
+        taken = set(solution)
+        free = [(r, c) for r in range(n) for c in range(n) if (r, c) not in taken]
+        blocked = sorted(rng.sample(free, rng.randint(*self.blocked)))
+        board = [["0"] * n for _ in range(n)]
+        for r, c in placed:
+            board[r][c] = "1"
+        for r, c in blocked:
+            board[r][c] = "X"
+        rows = ["".join(row) for row in board]
+        metadata = {"n": n, "board": rows, "placed": [list(p) for p in placed], "blocked": [list(b) for b in blocked]}
+        return self.question(rows), _format_positions(solution), metadata
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        meta = entry["metadata"]
+        n = meta["n"]
+        cells = parse_pairs(answer, max_pairs=4 * n)
+        blocked = {tuple(b) for b in meta["blocked"]}
+        if any(not (0 <= r < n and 0 <= c < n) or (r, c) in blocked for r, c in cells):
+            return 0.0
+        queens = set(cells) | {tuple(p) for p in meta["placed"]}
+        return float(len(queens) == n and queens_attack_free(queens))
+
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        cells = parse_pairs(entry["answer"])
+        n = entry["metadata"]["n"]
+        placed = {tuple(p) for p in entry["metadata"]["placed"]}
+        own = [cell for cell in cells if cell not in placed]
+        out = [_format_positions([c for c in cells if c != own[-1]])]  # one queen short
+        r, c = own[0]
+        out.append(_format_positions([(r, (c + 1) % n) if cell == (r, c) else cell for cell in cells]))  # column clash
+        out.append(_format_positions(cells + [(r, (c + 2) % n)]))  # a ninth queen
+        for br, bc in entry["metadata"]["blocked"]:  # a queen on a forbidden cell
+            out.append(_format_positions([(br, bc) if cell[0] == br else cell for cell in cells]))
+            break
+        return out + ["", "0 0"]
+
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        folder = Path(folder)
+
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            data = read_json(
+                sample / "solution.json", "an object with initial_board, blocked_positions, placed_queens, solution"
+            )
+            board = field(data, "initial_board", sample / "solution.json", list, "a list of row strings")
+            n = len(board)
+            meta = {
+                "n": n,
+                "board": [str(row) for row in board],
+                "placed": [
+                    [int(r), int(c)]
+                    for r, c in field(data, "placed_queens", sample / "solution.json", list, "[[row, col], ...]")
+                ],
+                "blocked": [
+                    [int(r), int(c)]
+                    for r, c in field(data, "blocked_positions", sample / "solution.json", list, "[[row, col], ...]")
+                ],
+            }
+            solution = field(data, "solution", sample / "solution.json", list, "[[row, col], ...]")
+            return read_text(sample / "question.txt").strip(), _format_positions(solution), meta
+
+        # sample names repeat across the three folders, so the folder name is part of the id
+        yield from iter_published(self, folder, build, name=lambda sample: f"{folder.name}-{sample.name}")
+
+
+# -- sudoku ------------------------------------------------------------------------------------
+
+
+def sudoku_valid(grid: list[list[int]], box: int) -> bool:
+    """Every row, column and box x box block of `grid` is a permutation of 1..box*box."""
+    size = box * box
+    want = set(range(1, size + 1))
+    if len(grid) != size or any(len(row) != size for row in grid):
+        return False
+    for i in range(size):
+        if set(grid[i]) != want or {grid[r][i] for r in range(size)} != want:
+            return False
+    for br in range(0, size, box):
+        for bc in range(0, size, box):
+            if {grid[r][c] for r in range(br, br + box) for c in range(bc, bc + box)} != want:
+                return False
+    return True
+
+
+def _shuffled_groups(rng: random.Random, box: int) -> list[int]:
+    """A row (or column) order that keeps sudoku validity: shuffle bands, then rows inside each band."""
+    bands = list(range(box))
+    rng.shuffle(bands)
+    order = []
+    for b in bands:
+        inner = list(range(box))
+        rng.shuffle(inner)
+        order.extend(b * box + i for i in inner)
+    return order
+
+
+def _format_rows(grid: list[list[Any]], sep: str = ",") -> str:
+    return "\n".join(sep.join(str(v) for v in row) for row in grid)
+
+
+class StandardSudoku(Task):
+    name = "symbench/standard_sudoku"
+    description = "Fill a partially filled sudoku so every row, column and box holds each digit once."
+    published_folders = ("standard_sudoku",)
+
+    def __init__(self, box: int = 3, holes: tuple[int, int] = (45, 55)) -> None:
+        """`box`: sub-grid side (3 for the usual 9*9); `holes`: inclusive range of empty cells."""
+        self.box, self.holes = box, holes
+
+    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+        box, size = self.box, self.box * self.box
+        digits = list(range(1, size + 1))
+        rng.shuffle(digits)
+        rows, cols = _shuffled_groups(rng, box), _shuffled_groups(rng, box)
+        # the shifted pattern (box*(r%box) + r//box + c) % size is a valid sudoku; the shuffles keep it valid
+        solution = [[digits[(box * (r % box) + r // box + c) % size] for c in cols] for r in rows]
+        holes = rng.sample(range(size * size), min(size * size, rng.randint(*self.holes)))
+        puzzle = [row[:] for row in solution]
+        for h in holes:
+            puzzle[h // size][h % size] = 0
+        question = (
+            f"Given a {size}*{size} Sudoku grid, each cell must be filled with a number between 1 and {size}. No number "
+            f"may appear more than once in the same row, column, or {box}*{box} subgrid. Some cells are pre-filled. "
+            "Please fill the remaining empty cells.\n"
+            + "\n".join(",".join(str(v) if v else " " for v in row) for row in puzzle)
+            + f"\n\nReturn your answer in the format: <<<a {size}*{size} matrix>>>, one row per line with the numbers "
+            "separated by commas, for example <<<\n" + ",".join(str(v) for v in range(1, size + 1)) + "\n...\n>>>."
+        )
+        return question, _format_rows(solution), {"box": box, "puzzle": puzzle}
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        meta = entry["metadata"]
+        box, puzzle = meta["box"], meta["puzzle"]
+        size = box * box
+        grid = parse_grid(answer, int, max_rows=size, max_cols=size)
+        if not sudoku_valid(grid, box):
+            return 0.0
+        return float(all(puzzle[r][c] in (0, grid[r][c]) for r in range(size) for c in range(size)))
+
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        grid = parse_grid(entry["answer"], int)
+        puzzle = entry["metadata"]["puzzle"]
+        size = len(grid)
+        swapped = [row[:] for row in grid]
+        swapped[0][0], swapped[0][1] = swapped[0][1], swapped[0][0]  # row stays a permutation, columns break
+        out = [_format_rows(swapped), _format_rows(grid[:-1])]
+        # a different valid sudoku that ignores the clues: relabel two digits everywhere
+        a, b = grid[0][0], grid[0][1]
+        relabeled = [[b if v == a else a if v == b else v for v in row] for row in grid]
+        if any(puzzle[r][c] in (a, b) for r in range(size) for c in range(size)):
+            out.append(_format_rows(relabeled))
+        return out + ["", "1,2,3"]
+
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            path = sample / "solution.json"
+            data = read_json(path, "an object with puzzle and solution 9*9 matrices")
+            puzzle = [[int(v) for v in row] for row in field(data, "puzzle", path, list, "a 9*9 list of ints")]
+            solution = field(data, "solution", path, list, "a 9*9 list of ints")
+            return read_text(sample / "question.txt").strip(), _format_rows(solution), {"box": 3, "puzzle": puzzle}
+
+        yield from iter_published(self, folder, build)
+
+
+# -- 2048 --------------------------------------------------------------------------------------
+
+_STEPS = {"u": (-1, 0), "d": (1, 0), "l": (0, -1), "r": (0, 1)}
+
+
+def slide_one(grid: list[list[int]], start: tuple[int, int], moves: str) -> list[list[int]]:
+    """Move the single number at `start` step by step: into an empty cell it moves, onto an equal
+    number it merges (and keeps moving as the merged number), against a wall or a different number
+    it stays. This is the rule the published references follow."""
+    grid = [row[:] for row in grid]
+    n_rows, n_cols = len(grid), len(grid[0])
+    r, c = start
+    for move in moves:
+        if grid[r][c] == 0:
+            break
+        dr, dc = _STEPS[move]
+        nr, nc = r + dr, c + dc
+        if not (0 <= nr < n_rows and 0 <= nc < n_cols):
+            continue
+        if grid[nr][nc] == 0:
+            grid[nr][nc], grid[r][c] = grid[r][c], 0
+        elif grid[nr][nc] == grid[r][c]:
+            grid[nr][nc], grid[r][c] = 2 * grid[r][c], 0
+        else:
+            continue
+        r, c = nr, nc
+    return grid
+
+
+def _format_matrix(grid: list[list[int]]) -> str:
+    return "\n".join(", ".join(str(v) for v in row) for row in grid)
+
+
+class Game2048(Task):
+    name = "symbench/2048"
+    description = "Simulate one tile of a 2048-style grid sliding and merging along a move sequence."
+    published_folders = ("2048_dataset",)
+
+    def __init__(self, size: tuple[int, int] = (2, 4), moves: tuple[int, int] = (2, 5), max_power: int = 5) -> None:
+        """`size`: inclusive range of the grid side; `moves`: range of the move-string length; tiles go up to 2**max_power."""
+        self.size, self.moves, self.max_power = size, moves, max_power
+
+    @staticmethod
+    def question(grid: list[list[int]], start: list[int], moves: str) -> str:
+        n = len(grid)
+        return (
+            f"In an {n}x{n} grid, there are several squares containing powers of 2. We define the '2048' game: The "
+            "numbers in the grid can move in any direction. When they encounter a number that is the same power of 2, "
+            "they can combine to form a larger number that is the next power of 2. For example: 2 meets 2 -> 4; 4 meets "
+            "4 -> 8; 16 meets 16 -> 32. When they encounter a different number, they remain unchanged.\n"
+            "u: represents moving up one step\nd: represents moving down one step\n"
+            "l: represents moving left one step\nr: represents moving right one step\n\n"
+            f"Now, in the following matrix, move the number in position ({start[0] + 1}, {start[1] + 1}) using the "
+            f"sequence '{moves}':\n{_format_matrix(grid)}\n\nWhat is the matrix after moving?\n"
+            "Return your answer with format <<<matrix>>>, one row per line with the numbers separated by commas, "
+            "for example <<<\n2, 0\n4, 8\n>>>."
+        )
+
+    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+        n = rng.randint(*self.size)
+        values = [0, 0] + [2**p for p in range(1, self.max_power + 1)]
+        grid = [[rng.choice(values) for _ in range(n)] for _ in range(n)]
+        start = [rng.randrange(n), rng.randrange(n)]
+        if grid[start[0]][start[1]] == 0:
+            grid[start[0]][start[1]] = rng.choice(values[2:])
+        moves = "".join(rng.choice("udlr") for _ in range(rng.randint(*self.moves)))
+        # seed a merge along the first move half the time, so combining is exercised, not only sliding
+        dr, dc = _STEPS[moves[0]]
+        nr, nc = start[0] + dr, start[1] + dc
+        if rng.random() < 0.5 and 0 <= nr < n and 0 <= nc < n:
+            grid[nr][nc] = grid[start[0]][start[1]]
+        result = slide_one(grid, (start[0], start[1]), moves)
+        return self.question(grid, start, moves), _format_matrix(result), {"grid": grid, "start": start, "moves": moves}
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        meta = entry["metadata"]
+        n = len(meta["grid"])
+        grid = parse_grid(answer, int, max_rows=n, max_cols=n)
+        return float(grid == slide_one(meta["grid"], tuple(meta["start"]), meta["moves"]))
+
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        meta = entry["metadata"]
+        result = parse_grid(entry["answer"], int)
+        bumped = [row[:] for row in result]
+        bumped[0][0] = bumped[0][0] * 2 or 2
+        out = [_format_matrix(bumped), _format_matrix(result[:-1])]
+        if meta["grid"] != result:
+            out.append(_format_matrix(meta["grid"]))
+        return out + ["", "0"]
+
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            path = sample / "solution.json"
+            data = read_json(path, "an object with grid, moves, start_pos and solution")
+            grid = [[int(v) for v in row] for row in field(data, "grid", path, list, "a square list of int rows")]
+            moves = field(data, "moves", path, str, "a string over u, d, l, r")
+            if any(m not in _STEPS for m in moves):
+                raise PublishedDataError(f"{path}: moves {moves!r} should use only u, d, l, r")
+            start = [int(v) for v in field(data, "start_pos", path, list, "[row, col]")]
+            solution = field(data, "solution", path, str, "the matrix as text")
+            meta = {"grid": grid, "start": start, "moves": moves}
+            return read_text(sample / "question.txt").strip(), solution, meta
+
+        yield from iter_published(self, folder, build)
+
+
+# -- letter logic diagram ----------------------------------------------------------------------
+
+
+def _letter_cell(text: str) -> str:
+    text = text.strip().lower()
+    if len(text) != 1 or not text.isalpha():
+        raise AnswerParseError(f"not a single letter: {text[:10]!r}")
+    return text
+
+
+class LetterLogicDiagram(Task):
+    name = "symbench/letter_logic_diagram"
+    description = "Complete a Latin square of letters whose minor diagonal holds a single letter."
+    published_folders = ("letter_logic_diagram",)
+
+    def __init__(self, n: int = 7, prefilled: tuple[float, float] = (0.38, 0.7)) -> None:
+        """`n`: grid side (letters a.. ); `prefilled`: inclusive range of the fraction of cells given."""
+        if not 2 <= n <= 26:
+            raise ValueError("n must be between 2 and 26")
+        self.n, self.prefilled = n, prefilled
+
+    @staticmethod
+    def question(grid: list[list[str | None]]) -> str:
+        n = len(grid)
+        letters = "{a.." + chr(ord("a") + n - 1) + "}"
+        rows = "\n".join(",".join(c or "" for c in row) for row in grid)
+        return (
+            f"Given a {n}x{n} grid of letters {letters}, some cells are pre-filled. Fill the rest so that:\n"
+            f"1) Each row has exactly one of each letter {letters}.\n"
+            f"2) Each column has exactly one of each letter {letters}.\n"
+            "3) All cells on the minor diagonal (top-right to bottom-left) contain the same letter.\n\n"
+            "Here is the puzzle (each row on its own line, cells separated by commas, empty cells blank):\n\n"
+            f"{rows}\n\nReturn the answer with the format:\n<<<\nrow1\nrow2\n...  ({n} rows total)\n>>>\n\n"
+            f"where each row has {n} letters separated by commas."
+        )
+
+    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+        n = self.n
+        letters = [chr(ord("a") + i) for i in range(n)]
+        rng.shuffle(letters)
+        sigma = list(range(n))
+        rng.shuffle(sigma)
+        tau = [n - 1 - sigma[n - 1 - j] for j in range(n)]
+        # letters[(i + j) % n] is Latin with a constant anti-diagonal; rows by sigma and columns by the
+        # mirrored tau keep the anti-diagonal on itself, so the property survives the shuffle
+        solution = [[letters[(sigma[i] + tau[j]) % n] for j in range(n)] for i in range(n)]
+        k = round(n * n * rng.uniform(*self.prefilled))
+        shown = set(rng.sample(range(n * n), k))
+        grid = [[solution[i][j] if i * n + j in shown else None for j in range(n)] for i in range(n)]
+        return self.question(grid), _format_rows(solution), {"grid": grid}
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        given = entry["metadata"]["grid"]
+        n = len(given)
+        grid = parse_grid(answer, _letter_cell, max_rows=n, max_cols=n)
+        letters = {chr(ord("a") + i) for i in range(n)}
+        if len(grid) != n or any(set(row) != letters or len(row) != n for row in grid):
+            return 0.0
+        if any({grid[i][j] for i in range(n)} != letters for j in range(n)):
+            return 0.0
+        if len({grid[i][n - 1 - i] for i in range(n)}) != 1:
+            return 0.0
+        return float(all(given[i][j] in (None, grid[i][j]) for i in range(n) for j in range(n)))
+
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        grid = parse_grid(entry["answer"], _letter_cell)
+        n = len(grid)
+        swapped = [row[:] for row in grid]
+        swapped[0][0], swapped[0][1] = swapped[0][1], swapped[0][0]
+        # a row rotation of a valid square is still Latin, but the diagonal no longer holds one letter
+        rotated = grid[1:] + grid[:1]
+        out = [_format_rows(swapped), _format_rows(grid[:-1])]
+        if len({rotated[i][n - 1 - i] for i in range(n)}) != 1 or rotated != grid:
+            out.append(_format_rows(rotated))
+        return out + ["", "a"]
+
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            path = sample / "solution.json"
+            data = read_json(path, "an object with grid (letters or null) and solution")
+            grid = [
+                [c if c is None else str(c) for c in row] for row in field(data, "grid", path, list, "a square grid")
+            ]
+            solution = field(data, "solution", path, list, "a square grid of letters")
+            return read_text(sample / "question.txt").strip(), _format_rows(solution), {"grid": grid}
+
+        yield from iter_published(self, folder, build)
+
+
+# -- light puzzles -----------------------------------------------------------------------------
+
+
+def press_buttons(state: list[list[int]], buttons: dict[str, list[list[int]]], operations: list[str]) -> list[int]:
+    """Flattened lights after pressing `operations` in order; button cells are 1-based (row, col) toggles."""
+    grid = [row[:] for row in state]
+    for op in operations:
+        for r, c in buttons[op]:
+            grid[r - 1][c - 1] ^= 1
+    return [v for row in grid for v in row]
+
+
+def _light_metadata(
+    state: list[list[int]], buttons: dict[str, list[list[int]]], operations: list[str]
+) -> dict[str, Any]:
+    # parallel lists rather than a dict keyed by button name, so every entry has the same Arrow schema
+    return {
+        "state": state,
+        "button_names": list(buttons),
+        "button_cells": list(buttons.values()),
+        "operations": operations,
+    }
+
+
+class LightPuzzles(Task):
+    name = "symbench/light_puzzles"
+    description = "Track an n*n grid of lights through a sequence of button presses that toggle cells."
+    published_folders = ("light_puzzles_dataset",)
+
+    def __init__(
+        self, n: tuple[int, int] = (3, 6), buttons: tuple[int, int] = (2, 4), rounds: tuple[int, int] = (3, 6)
+    ) -> None:
+        """Inclusive ranges of the grid side, the number of buttons and the number of presses."""
+        self.n, self.buttons, self.rounds = n, buttons, rounds
+
+    @staticmethod
+    def question(state: list[list[int]], buttons: dict[str, list[list[int]]], operations: list[str]) -> str:
+        n = len(state)
+        lines = "\n".join("".join(str(v) for v in row) for row in state)
+        controls = "\n".join(
+            f"Button {b} controls the lights at " + ", ".join(f'["{r}", "{c}"]' for r, c in cells)
+            for b, cells in buttons.items()
+        )
+        rounds = "\n".join(f"Round {i}: Button {op}" for i, op in enumerate(operations, 1))
+        example = ",".join("0" * (n * n))
+        return (
+            "There is an n*n grid with some lights randomly distributed. A lit light is represented by 1, and an unlit "
+            "light is represented by 0. There are some buttons which can change the state of the lights in certain "
+            "positions when they are pressed, like turning some lights on or off. Different buttons may control the "
+            "state of the same light.\n"
+            f"Given n={n} and the number of buttons={len(buttons)}, the initial network is:\n{lines}\n\n{controls}\n\n"
+            f"{rounds}\n\nPlease write the result after all rounds of operation based on the lights controlled by the "
+            "button. Positions are given as [row, column], counted from 1 at the top-left light, and the result is "
+            f"written row by row.\nFor example, <<<{example}>>> represents a fully unlit light network."
+        )
+
+    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+        n = rng.randint(*self.n)
+        state = [[rng.randint(0, 1) for _ in range(n)] for _ in range(n)]
+        cells = [[r, c] for r in range(1, n + 1) for c in range(1, n + 1)]
+        buttons = {
+            chr(ord("A") + b): rng.sample(cells, rng.randint(2, max(2, n * n // 2)))
+            for b in range(rng.randint(*self.buttons))
+        }
+        operations = [rng.choice(sorted(buttons)) for _ in range(rng.randint(*self.rounds))]
+        answer = ",".join(str(v) for v in press_buttons(state, buttons, operations))
+        return self.question(state, buttons, operations), answer, _light_metadata(state, buttons, operations)
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        meta = entry["metadata"]
+        n = len(meta["state"])
+        lights = parse_int_sequence(answer, max_items=n * n)
+        buttons = dict(zip(meta["button_names"], meta["button_cells"], strict=True))
+        return float(lights == press_buttons(meta["state"], buttons, meta["operations"]))
+
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        meta = entry["metadata"]
+        lights = parse_int_sequence(entry["answer"])
+        flipped = [1 - lights[0]] + lights[1:]
+        out = [",".join(map(str, flipped)), ",".join(map(str, lights[:-1]))]
+        initial = [v for row in meta["state"] for v in row]
+        if initial != lights:
+            out.append(",".join(map(str, initial)))
+        return out + ["", "[]"]
+
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            path = sample / "solution.json"
+            data = read_json(path, "an object with n, initial_state, buttons, operations, solution")
+            n = field(data, "n", path, int, "the grid side")
+            state = [[int(v) for v in row] for row in field(data, "initial_state", path, list, "an n*n 0/1 grid")]
+            buttons = {
+                str(k): [[int(r), int(c)] for r, c in v]
+                for k, v in field(data, "buttons", path, dict, "{name: [[row, col], ...]}").items()
+            }
+            operations = [str(op) for op in field(data, "operations", path, list, "a list of button names")]
+            if len(state) != n or any(len(row) != n for row in state):
+                raise PublishedDataError(f"{path}: initial_state should be {n}*{n}")
+            if any(op not in buttons for op in operations) or any(
+                not (1 <= r <= n and 1 <= c <= n) for v in buttons.values() for r, c in v
+            ):
+                raise PublishedDataError(f"{path}: operations must name buttons and button cells must lie in the grid")
+            solution = ",".join(str(int(v)) for v in field(data, "solution", path, list, "the flattened final lights"))
+            return read_text(sample / "question.txt").strip(), solution, _light_metadata(state, buttons, operations)
+
+        yield from iter_published(self, folder, build)
+
+
+TASKS = [EightQueens(), StandardSudoku(), Game2048(), LetterLogicDiagram(), LightPuzzles()]

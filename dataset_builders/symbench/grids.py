@@ -1,0 +1,506 @@
+"""SymBench grid tasks: matrix transformations, square detection, Reversi moves, sliding-window pooling.
+
+Tasks: symbench/matrix_transformation, symbench/pattern_recognition, symbench/reversi,
+symbench/pooling.
+
+Each question has exactly one correct answer (a deterministic transformation, a square that the
+generator makes unique, a forced sequence of moves), so the verifiers compare the parsed answer
+with the recomputed result; grids are read with bounded parsers, never evaluated.
+
+Published data (`load_published`) is the `sample_<i>/question.txt` + `solution.json` layout. A
+sample that cannot be read (missing file, malformed JSON, missing key) is yielded as a
+`PublishedDataError` naming the file and what was expected, and reading goes on.
+A sample whose stored reference does not score 1 under the task's own verifier is yielded as a
+`PublishedDataError` too, and so is a missing folder: `load_published` never raises.
+
+Note on the published Reversi samples: their "previous round" board already shows the move
+(it equals the stored solution), so those questions are easier than intended; the stored solution
+is still the correct final board, and it is what the verifier checks.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from dataset_builders.answer_parsing import AnswerParseError, parse_int_sequence
+from dataset_builders.symbench._sn_common import (
+    PublishedReader,
+    format_number,
+    iter_sample_dirs,
+    numbers_match,
+    read_number,
+    read_sample,
+    require,
+)
+from dataset_builders.task import PublishedDataError
+
+_SEPARATORS = re.compile(r"[\s,;\[\]()'\"]+")
+
+
+def _cells(answer: str, max_cells: int) -> list[str]:
+    """Cells of a flattened matrix answer ("A,B,C", "[['A','B'],['C']]", rows on lines)."""
+    if len(answer) > 20 * max_cells + 100:
+        raise AnswerParseError("answer too long for this matrix")
+    cells = [c for c in _SEPARATORS.split(answer) if c]
+    if len(cells) > max_cells:
+        raise AnswerParseError("too many cells")
+    return cells
+
+
+# -- matrix_transformation ----------------------------------------------------------------------
+
+Matrix = list[list[str]]
+
+TRANSFORMS: dict[str, str] = {
+    "rotate90": "rotate this matrix 90 degrees clockwise",
+    "rotate180": "rotate this matrix 180 degrees",
+    "rotate270": "rotate this matrix 90 degrees counterclockwise",
+    "transpose": "transpose this matrix (its rows become columns)",
+    "flip_horizontal": "mirror this matrix horizontally (reverse the order of the values in every row)",
+    "flip_vertical": "mirror this matrix vertically (reverse the order of the rows)",
+}
+
+
+def transform(m: Matrix, op: str) -> Matrix:
+    """The matrix after one of `TRANSFORMS`."""
+    if op == "rotate90":
+        return [list(row) for row in zip(*m[::-1], strict=True)]
+    if op == "rotate180":
+        return [row[::-1] for row in m[::-1]]
+    if op == "rotate270":
+        return [list(row) for row in zip(*m, strict=True)][::-1]
+    if op == "transpose":
+        return [list(row) for row in zip(*m, strict=True)]
+    if op == "flip_horizontal":
+        return [row[::-1] for row in m]
+    if op == "flip_vertical":
+        return [list(row) for row in m[::-1]]
+    raise ValueError(f"unknown transformation {op!r}")
+
+
+class MatrixTransformation(PublishedReader):
+    name = "symbench/matrix_transformation"
+    description = "Rotate, transpose or mirror a letter matrix and write the result row by row."
+    published_folders = ("matrix_transformation_dataset",)
+
+    def __init__(
+        self,
+        min_size: int = 2,
+        max_size: int = 4,
+        operations: tuple[str, ...] = tuple(TRANSFORMS),
+        alphabet: str = string.ascii_uppercase,
+    ):
+        unknown = set(operations) - set(TRANSFORMS)
+        if unknown:
+            raise ValueError(f"unknown transformations {sorted(unknown)}; choose from {sorted(TRANSFORMS)}")
+        self.min_size, self.max_size, self.operations, self.alphabet = min_size, max_size, operations, alphabet
+
+    @staticmethod
+    def question(m: Matrix, op: str) -> str:
+        rows = "\n".join(" ".join(r) for r in m)
+        return (
+            f"Given a 2D array of strings, which represents a letter matrix. Your task is to {TRANSFORMS[op]} and "
+            f"output the result.\nIf the matrix is \n{rows}.\nWhat is the result?\n"
+            "Return your answer with format <<<list of values and symbols>>>, For example, <<<A,B,C,D>>> represents a "
+            "2D array (the values of the resulting matrix row by row, separated by commas)."
+        )
+
+    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+        op = rng.choice(self.operations)
+        rows, cols = rng.randint(self.min_size, self.max_size), rng.randint(self.min_size, self.max_size)
+        m = [[rng.choice(self.alphabet) for _ in range(cols)] for _ in range(rows)]
+        result = transform(m, op)
+        return (
+            self.question(m, op),
+            ",".join(c for r in result for c in r),
+            {"matrix": m, "operation": op, "solution": result},
+        )
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        expected = [c for r in entry["metadata"]["solution"] for c in r]
+        return float(_cells(answer, len(expected) + 1) == expected)
+
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        meta = entry["metadata"]
+        expected = [c for r in meta["solution"] for c in r]
+        wrong = [",".join(c for r in transform(meta["matrix"], op) for c in r) for op in TRANSFORMS]
+        wrong += [",".join(c for r in meta["matrix"] for c in r), ",".join(expected[:-1])]
+        return [w for w in dict.fromkeys(wrong) if w.split(",") != expected]
+
+    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        for sample in iter_sample_dirs(folder):
+            if isinstance(sample, PublishedDataError):
+                yield sample
+                continue
+            try:
+                question, sol = read_sample(sample)
+                path = sample / "solution.json"
+                solution = require(sol, path, "solution", list)
+                matrix = require(sol, path, "matrix", list)
+                if not all(isinstance(r, list) and all(isinstance(c, str) for c in r) for r in solution):
+                    raise PublishedDataError(f"{path}: expected 'solution' to be a list of rows of strings")
+                meta = {"matrix": matrix, "operation": "rotate90", "solution": solution}
+                yield self.entry(f"pub-{sample.name}", question, ",".join(c for r in solution for c in r), meta)
+            except PublishedDataError as exc:
+                yield exc
+
+
+# -- pattern_recognition ------------------------------------------------------------------------
+
+
+def square_sizes(grid: list[str]) -> list[list[int]]:
+    """For every cell, the side of the largest one-character square whose bottom-right corner it is."""
+    dp = [[1] * len(row) for row in grid]
+    for i in range(1, len(grid)):
+        for j in range(1, len(grid[i])):
+            if grid[i][j] == grid[i - 1][j] == grid[i][j - 1] == grid[i - 1][j - 1]:
+                dp[i][j] = 1 + min(dp[i - 1][j], dp[i][j - 1], dp[i - 1][j - 1])
+    return dp
+
+
+def unique_square(grid: list[str], min_side: int = 3) -> tuple[int, int, int] | None:
+    """(row, col, side) of the only maximal square with side >= `min_side`, or None if there are 0 or several."""
+    dp = square_sizes(grid)
+    found = [(i, j, s) for i, row in enumerate(dp) for j, s in enumerate(row) if s >= min_side]
+    if not found:
+        return None
+    r, c, side = max(found, key=lambda t: t[2])
+    # every other square must lie inside the biggest one, or the question would have two answers
+    for i, j, s in found:
+        if not (r - side < i - s + 1 and i <= r and c - side < j - s + 1 and j <= c):
+            return None
+    return r, c, side
+
+
+class PatternRecognition(PublishedReader):
+    name = "symbench/pattern_recognition"
+    description = "Find the bottom-right corner of the one-letter square (side >= 3) hidden in a letter grid."
+    published_folders = ("pattern_recognition",)
+
+    def __init__(
+        self,
+        min_rows: int = 6,
+        max_rows: int = 15,
+        min_cols: int = 6,
+        max_cols: int = 15,
+        min_side: int = 3,
+        max_side: int = 5,
+    ):
+        self.min_rows, self.max_rows, self.min_cols, self.max_cols = min_rows, max_rows, min_cols, max_cols
+        self.min_side, self.max_side = min_side, max_side
+
+    @staticmethod
+    def question(grid: list[str]) -> str:
+        rows = "\n".join(" ".join(r) for r in grid)
+        return (
+            "Given a character matrix, your task is to identify the positions of all squares with a length of at least 3 "
+            "and output the row and column numbers of the bottom-right corner of these squares. The squares are composed "
+            "of the same character, and each side has a length of at least 3.\n\n"
+            f"If the matrix is\n\n{rows}\n\n"
+            "Please provide the row and column of the bottom-right vertex of the square in the character matrix with a "
+            "side length of at least 3 (the answer is unique). Notice: All coordinates start from 0.  \n\n"
+            "Your answer should be in the format <<<[row, column]>>>."
+        )
+
+    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+        while True:  # a random fill almost never forms a second square; the check makes sure
+            rows, cols = rng.randint(self.min_rows, self.max_rows), rng.randint(self.min_cols, self.max_cols)
+            side = rng.randint(self.min_side, min(self.max_side, rows, cols))
+            grid = [[rng.choice(string.ascii_uppercase) for _ in range(cols)] for _ in range(rows)]
+            top, left, ch = rng.randint(0, rows - side), rng.randint(0, cols - side), rng.choice(string.ascii_uppercase)
+            for i in range(top, top + side):
+                grid[i][left : left + side] = [ch] * side
+            lines = ["".join(r) for r in grid]
+            if unique_square(lines, 3) == (top + side - 1, left + side - 1, side):
+                break
+        r, c = top + side - 1, left + side - 1
+        return self.question(lines), f"[{r}, {c}]", {"grid": lines, "row": r, "column": c}
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        meta = entry["metadata"]
+        return float(
+            parse_int_sequence(answer, max_chars=60, max_items=3, max_digits=4) == [meta["row"], meta["column"]]
+        )
+
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        r, c = entry["metadata"]["row"], entry["metadata"]["column"]
+        wrong = [(c, r), (r + 1, c + 1), (r - 1, c), (r, c - 2)]
+        return [f"[{a}, {b}]" for a, b in dict.fromkeys(wrong) if (a, b) != (r, c)]
+
+    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        for sample in iter_sample_dirs(folder):
+            if isinstance(sample, PublishedDataError):
+                yield sample
+                continue
+            try:
+                question, sol = read_sample(sample)
+                path = sample / "solution.json"
+                row, column = require(sol, path, "row", int), require(sol, path, "column", int)
+                m = re.search(r"If the matrix is\s*\n\n(.*?)\n\n", question, re.S)
+                grid = ["".join(line.split()) for line in m.group(1).splitlines()] if m else []
+                meta = {"grid": grid, "row": row, "column": column}
+                yield self.entry(f"pub-{sample.name}", question, f"[{row}, {column}]", meta)
+            except PublishedDataError as exc:
+                yield exc
+
+
+# -- reversi ------------------------------------------------------------------------------------
+
+_DIRECTIONS = [(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if (dr, dc) != (0, 0)]
+
+
+def initial_board(n: int) -> list[list[str]]:
+    """The n*n start position: white (1) on the top-left/bottom-right centre diagonal, black (0) on the other."""
+    board = [["*"] * n for _ in range(n)]
+    h = n // 2
+    board[h - 1][h - 1] = board[h][h] = "1"
+    board[h - 1][h] = board[h][h - 1] = "0"
+    return board
+
+
+def flips(board: list[list[str]], r: int, c: int, me: str) -> list[tuple[int, int]]:
+    """Opponent pieces flipped by `me` placing at (r, c) (0-based): runs closed by one of `me`'s pieces."""
+    if board[r][c] != "*":
+        return []
+    n, other, out = len(board), "1" if me == "0" else "0", []
+    for dr, dc in _DIRECTIONS:
+        run, i, j = [], r + dr, c + dc
+        while 0 <= i < n and 0 <= j < n and board[i][j] == other:
+            run.append((i, j))
+            i, j = i + dr, j + dc
+        if run and 0 <= i < n and 0 <= j < n and board[i][j] == me:
+            out.extend(run)
+    return out
+
+
+def play(board: list[list[str]], r: int, c: int, me: str) -> list[list[str]]:
+    """A new board after `me` places at (r, c); an illegal placement still places the piece (no flips)."""
+    new = [row[:] for row in board]
+    for i, j in flips(board, r, c, me):
+        new[i][j] = me
+    new[r][c] = me
+    return new
+
+
+class Reversi(PublishedReader):
+    name = "symbench/reversi"
+    description = "Play given moves on a Reversi board (flipping enclosed pieces) and write the resulting board."
+    published_folders = ("reversi_dataset",)
+
+    def __init__(
+        self, sizes: tuple[int, ...] = (4, 6), max_setup_moves: int = 4, min_rounds: int = 1, max_rounds: int = 2
+    ):
+        if any(n % 2 or n < 4 for n in sizes):
+            raise ValueError("board sizes must be even and at least 4")
+        self.sizes, self.max_setup_moves = sizes, max_setup_moves
+        self.min_rounds, self.max_rounds = min_rounds, max_rounds
+
+    @staticmethod
+    def question(n: int, you: str, board: list[list[str]], moves: list[list[int]]) -> str:
+        rows = "\n".join("".join(r) for r in board)
+        rounds = "\n".join(
+            f"Round {k}: " + ("Your's" if k % 2 else "The opponent's") + f" landing position is ({r},{c})"
+            for k, (r, c) in enumerate(moves, 1)
+        )
+        colour = "black" if you == "0" else "white"
+        return (
+            "There is a game similar to Reversi. On an n*n grid (where n is even), four pieces are placed in the center, "
+            "two black and two white, arranged diagonally. Black pieces are represented by 0, white pieces by 1, and "
+            "empty spaces by *.\nRules:\n"
+            "1. Two players take turns placing pieces, one playing black and the other playing white.\n"
+            "2. Each player places one piece on an empty space during their turn.\n"
+            "3. After placing a piece, if there are any of the opponent's pieces between two of the player's pieces (in "
+            "the same row, column, or diagonal), those pieces will be flipped to the player's color. That is, 0 becomes "
+            "1, or 1 becomes 0. (Only lines that start at the newly placed piece and end at another piece of the same "
+            "player, with nothing but opponent pieces in between, are flipped.)\n"
+            "All coordinates start from the first row and first column, and the coordinate (a, b) represents the cell in "
+            "the a-th row and b-th column.\n\n"
+            f"Given: n={n}, you play {colour} chess.\n\n"
+            f"The previous round of the game was: \n{rows}\n\n{rounds}\n\n"
+            "Please write down the game situation after this round based on the situation of the previous round.\n"
+            f"For example, <<<{','.join('*' * (n * n))}>>> represents the empty grid."
+        )
+
+    def _legal(self, board: list[list[str]], me: str) -> list[tuple[int, int]]:
+        n = len(board)
+        return [(r, c) for r in range(n) for c in range(n) if flips(board, r, c, me)]
+
+    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+        while True:  # redraw the rare game where someone has no legal move
+            n = rng.choice(self.sizes)
+            board, turn = initial_board(n), "0"
+            setup = rng.randint(0, self.max_setup_moves)
+            moves: list[list[int]] = []
+            ok = True
+            for k in range(setup + rng.randint(self.min_rounds, self.max_rounds)):
+                legal = self._legal(board, turn)
+                if not legal:
+                    ok = False
+                    break
+                if k == setup:
+                    start, you = [row[:] for row in board], turn
+                r, c = rng.choice(legal)
+                board = play(board, r, c, turn)
+                if k >= setup:
+                    moves.append([r + 1, c + 1])
+                turn = "1" if turn == "0" else "0"
+            if ok:
+                break
+        final = ",".join(c for row in board for c in row)
+        meta = {"board_size": n, "you": you, "start": ["".join(r) for r in start], "moves": moves, "solution": final}
+        return self.question(n, you, start, moves), final, meta
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        meta = entry["metadata"]
+        n = meta["board_size"]
+        return float(_cells(answer.replace("", " "), n * n + 1) == meta["solution"].split(","))
+
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        meta = entry["metadata"]
+        sol = meta["solution"].split(",")
+        start = ",".join("".join(meta["start"]))
+        swapped = ",".join({"0": "1", "1": "0"}.get(c, c) for c in sol)
+        first = sol.index("0") if "0" in sol else 0
+        one_off = ",".join("1" if i == first else c for i, c in enumerate(sol))
+        return [w for w in dict.fromkeys([start, swapped, one_off, ",".join(sol[:-1])]) if w.split(",") != sol]
+
+    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        for sample in iter_sample_dirs(folder):
+            if isinstance(sample, PublishedDataError):
+                yield sample
+                continue
+            try:
+                question, sol = read_sample(sample)
+                path = sample / "solution.json"
+                n = require(sol, path, "board_size", int)
+                solution = require(sol, path, "solution", str)
+                if len(solution.split(",")) != n * n:
+                    raise PublishedDataError(f"{path}: expected 'solution' to hold {n * n} comma-separated cells")
+                m = re.search(r"was: \n((?:[01*]+\n)+)", question)
+                start = m.group(1).split() if m else []
+                meta = {
+                    "board_size": n,
+                    "you": "0",
+                    "start": start,
+                    "moves": sol.get("moves", []),
+                    "solution": solution,
+                }
+                yield self.entry(f"pub-{sample.name}", question, solution, meta)
+            except PublishedDataError as exc:
+                yield exc
+
+
+# -- pooling ------------------------------------------------------------------------------------
+
+_POOL = {"max": max, "min": min, "average": lambda xs: Fraction(sum(xs), len(xs))}
+
+
+def pool(matrix: list[list[int]], k: int, kind: str) -> list[list[Fraction]]:
+    """Stride-1 k*k pooling."""
+    n = len(matrix)
+    f = _POOL[kind]
+    return [
+        [Fraction(f([matrix[i + a][j + b] for a in range(k) for b in range(k)])) for j in range(n - k + 1)]
+        for i in range(n - k + 1)
+    ]
+
+
+class Pooling(PublishedReader):
+    name = "symbench/pooling"
+    description = "Apply stride-1 max (or min/average) pooling with an n*n window to a number grid."
+    published_folders = ("pooling_dataset",)
+
+    def __init__(
+        self,
+        min_size: int = 3,
+        max_size: int = 4,
+        windows: tuple[int, ...] = (2,),
+        kinds: tuple[str, ...] = ("max",),
+        max_abs_value: int = 20,
+    ):
+        if set(kinds) - set(_POOL):
+            raise ValueError(f"pooling kinds must be among {sorted(_POOL)}")
+        self.min_size, self.max_size, self.windows, self.kinds = min_size, max_size, windows, kinds
+        self.max_abs_value = max_abs_value
+
+    @staticmethod
+    def question(matrix: list[list[int]], k: int, kind: str) -> str:
+        value = {"max": "maximum", "min": "minimum", "average": "average"}[kind]
+        rows = "\n".join(", ".join(map(str, r)) for r in matrix)
+        example = ",".join("0" * ((len(matrix) - k + 1) ** 2))
+        return (
+            "In an N*N grid, there are N^2 numbers, with numbers in the same row separated by commas. We define the "
+            f'"{kind} pooling" operation: suppose that there is an n*n (n<N) sliding window, which slides from left to '
+            f"right or from top to bottom in the matrix, finding the {value} value in each sliding window. Then, the "
+            f"{value} values are arranged according to their original positions to form a new matrix for output.\n"
+            f"Now, please perform {kind} pooling on the following matrix by using a {k}*{k} sliding window:\n{rows}\n"
+            f"For example, <<<{example}>>> represents a 2D array (write the values row by row, separated by commas)."
+        )
+
+    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+        n = rng.randint(self.min_size, self.max_size)
+        k = rng.choice([w for w in self.windows if w < n] or [n - 1])
+        kind = rng.choice(self.kinds)
+        matrix = [[rng.randint(-self.max_abs_value, self.max_abs_value) for _ in range(n)] for _ in range(n)]
+        result = pool(matrix, k, kind)
+        flat = [format_number(v) for r in result for v in r]
+        meta = {
+            "matrix": matrix,
+            "window_size": k,
+            "pooling_type": kind,
+            "solution": [[str(v) for v in r] for r in result],
+        }
+        return self.question(matrix, k, kind), ",".join(flat), meta
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        expected = [Fraction(v) for r in entry["metadata"]["solution"] for v in r]
+        cells = _cells(answer, len(expected) + 1)
+        if len(cells) != len(expected):
+            return 0.0
+        for text, target in zip(cells, expected, strict=True):
+            value, decimals = read_number(text)
+            if not numbers_match(value, decimals, target):
+                return 0.0
+        return 1.0
+
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        meta = entry["metadata"]
+        expected = [Fraction(v) for r in meta["solution"] for v in r]
+        others = [pool(meta["matrix"], meta["window_size"], kind) for kind in _POOL if kind != meta["pooling_type"]]
+        wrong = [",".join(format_number(v) for r in o for v in r) for o in others]
+        wrong += [
+            ",".join(format_number(v + (i == 0)) for i, v in enumerate(expected)),
+            ",".join(map(format_number, expected[:-1])),
+        ]
+        return [w for w in dict.fromkeys(wrong) if [Fraction(x) for x in w.split(",")] != expected]
+
+    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        for sample in iter_sample_dirs(folder):
+            if isinstance(sample, PublishedDataError):
+                yield sample
+                continue
+            try:
+                question, sol = read_sample(sample)
+                path = sample / "solution.json"
+                solution = require(sol, path, "solution", list)
+                if not all(isinstance(r, list) and all(isinstance(v, (int, float)) for v in r) for r in solution):
+                    raise PublishedDataError(f"{path}: expected 'solution' to be a list of rows of numbers")
+                meta = {
+                    "matrix": require(sol, path, "matrix", list),
+                    "window_size": require(sol, path, "window_size", int),
+                    "pooling_type": require(sol, path, "pooling_type", str),
+                    "solution": [[str(Fraction(str(v))) for v in r] for r in solution],
+                }
+                answer = ",".join(format_number(Fraction(str(v))) for r in solution for v in r)
+                yield self.entry(f"pub-{sample.name}", question, answer, meta)
+            except PublishedDataError as exc:
+                yield exc
+
+
+TASKS = [MatrixTransformation(), PatternRecognition(), Reversi(), Pooling()]

@@ -1,0 +1,532 @@
+"""SymBench's dataset-backed math tasks: GSM-hard and two MATH subsets, verified with math-verify.
+
+Tasks:
+- symbench/gsm_hard: GSM8K questions with large numbers (GSM-hard). Reference: the dataset's
+  numeric `target`.
+- symbench/math_counting_and_probability, symbench/math_geometry: MATH problems of one subset.
+  Reference: the content of the last \\boxed{} of the solution.
+
+Where the data comes from (first that applies):
+1. the `path` constructor argument;
+2. an environment variable: R1CI_GSM_HARD_PATH (a GSM-hard `.jsonl` file such as gsmhardv2.jsonl,
+   or a folder holding one), R1CI_MATH_PATH (a MATH folder with `<split>/<subset>/<n>.json`, or
+   its parent);
+3. the Hub via `datasets.load_dataset`: `hub_id` (default "reasoning-machines/gsm-hard", and
+   "EleutherAI/hendrycks_math" with the subset as config for MATH).
+When none works, `generate` raises `TaskDataUnavailable` saying what to set. Nothing is loaded
+at import time or when the task object is built.
+
+`generate(n, seed)` samples without replacement from a seeded shuffle of the loaded items (a new
+shuffle per pass when n exceeds the data), so entry i depends only on (seed, i).
+
+Verification: GSM-hard answers are read as plain numbers first ("$1,234", "-9867630.0"); integer
+targets need the exact integer, fractional ones accept a decimal rounded to >= 2 places
+(`_sn_common.numbers_match`). Everything else goes to math-verify (`parse` + `verify`). Its
+timeouts are signal-based (SIGALRM), which only the main thread may use: there they are on
+(`MATH_VERIFY_TIMEOUT_S`); from any other thread the call runs in a reusable child process (its
+own main thread, timeouts on; `_math_verify_worker.py`) that is killed if it overruns a hard deadline. Answers are bounded
+first (length, nesting, power towers, large exponents and factorials) so bombs are refused at once.
+
+Published data (`load_published`): `gsmhardv2.jsonl` (one JSON object per line with `input` and
+`target`) and the `MATH` folder (`train/<subset>/<n>.json` with `problem` and `solution`; each
+MATH task reads only its own subset). A bad line or file is yielded as a `PublishedDataError`
+naming the file and what was expected; reading goes on with the rest.
+A sample whose stored reference does not score 1 under the task's own verifier is yielded as a
+`PublishedDataError` too, and so is a missing folder: `load_published` never raises.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import select
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from dataset_builders.answer_parsing import AnswerParseError, check_nesting
+from dataset_builders.symbench._math_verify_worker import TIMEOUT_S, compare
+from dataset_builders.symbench._sn_common import (
+    PublishedReader,
+    format_number,
+    numbers_match,
+    read_number,
+    target_from_float,
+)
+from dataset_builders.task import PublishedDataError, TaskDataUnavailable
+
+#: Signal-based timeout (seconds) for each math-verify parse and comparison.
+MATH_VERIFY_TIMEOUT_S = TIMEOUT_S
+_MAX_MATH_ANSWER = 400
+
+
+def last_boxed(text: str) -> str | None:
+    """The content of the last \\boxed{...} (or \\fbox{...}) in `text`, braces matched; None if absent."""
+    boxed, fbox = text.rfind("\\boxed"), text.rfind("\\fbox")
+    if boxed < 0 and fbox < 0:
+        return None
+    rest = text[boxed + 6 :] if boxed >= fbox else text[fbox + 5 :]
+    if not rest.lstrip().startswith("{"):  # the "\boxed 5" spelling
+        m = re.match(r"\s+([^\s$]+)", rest)
+        return m.group(1) if m else None
+    rest = rest.lstrip()
+    depth = 0
+    for i, ch in enumerate(rest):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return rest[1:i]
+    return None
+
+
+def _powers(text: str) -> Iterator[tuple[str, str]]:
+    """(character before '^', exponent text) for each '^'; the exponent is a braced group or the next token."""
+    for m in re.finditer(r"\^", text):
+        before = text[: m.start()].rstrip()[-1:]
+        rest = text[m.end() :].lstrip()
+        if rest.startswith("{"):
+            depth = 0
+            for i, ch in enumerate(rest):
+                depth += ch == "{"
+                depth -= ch == "}"
+                if depth == 0:
+                    yield before, rest[1:i]
+                    break
+            else:
+                yield before, rest
+        else:
+            tok = re.match(r"\(?-?[\w.]*", rest)
+            yield before, tok.group(0) if tok else ""
+
+
+def _guard(answer: str) -> None:
+    """Refuse answers that could keep sympy busy for long when no timeout can interrupt it.
+
+    Bounds: length, bracket nesting, at most 6 powers and no power towers; exponents up to 10000 on
+    a plain number and up to 100 on anything else (symbolic expansion is the slow case); factorials
+    only of literals up to 999; no gamma/factorial functions; binomials of numbers up to 4 digits;
+    integers up to 20 digits.
+    """
+    if len(answer) > _MAX_MATH_ANSWER:
+        raise AnswerParseError("answer too long")
+    check_nesting(answer, 12)
+    text = answer.replace("**", "^").replace("\\!", "")  # "\!" is LaTeX spacing, not a factorial
+    if text.count("^") > 6:
+        raise AnswerParseError("too many powers")
+    if re.search(r"\^\s*(\{[^{}]*\}|[\w.]+)\s*\^", text):
+        raise AnswerParseError("power tower")
+    for before, exponent in _powers(text):
+        if "^" in exponent or "!" in exponent:
+            raise AnswerParseError("power tower")
+        limit = 10_000 if before.isdigit() else 100
+        for digits in re.findall(r"\d+", exponent):
+            if len(digits) > 5 or int(digits) > limit:
+                raise AnswerParseError("exponent too large")
+    for m in re.finditer(r"!", text):
+        literal = re.search(r"(\d*)\s*$", text[: m.start()]).group(1)
+        if not literal or len(literal) > 3:
+            raise AnswerParseError("factorial of something other than a small literal")
+    if re.search(r"gamma|factorial|binomial", text, re.I) or re.search(r"binom\s*\{?\s*\d{5,}", text):
+        raise AnswerParseError("gamma, factorial or large binomial")
+    if re.search(r"\d{21}", text.replace(",", "")):
+        raise AnswerParseError("number with too many digits")
+
+
+class _IsolatedVerifier:
+    """math-verify in a worker process with a hard deadline, for callers outside the main thread.
+
+    math-verify's own timeouts use SIGALRM, which only the main thread may set; without them a
+    pathological expression can keep sympy busy for minutes. The worker (`_math_verify_worker.py`,
+    run by file path so neither this package nor the caller's `__main__` is re-imported) starts on
+    first use, is reused, and is killed and replaced when a call overruns `deadline_s`, which then
+    counts as a wrong answer.
+    """
+
+    def __init__(self, deadline_s: float, startup_s: float = 120.0):
+        self.deadline_s, self.startup_s = deadline_s, startup_s
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[str] | None = None
+
+    def _readline(self, timeout: float) -> str | None:
+        assert self._proc is not None and self._proc.stdout is not None
+        ready, _, _ = select.select([self._proc.stdout], [], [], timeout)
+        return self._proc.stdout.readline() if ready else None
+
+    def _start(self) -> None:
+        worker = Path(__file__).with_name("_math_verify_worker.py")
+        self._proc = subprocess.Popen(
+            [sys.executable, "-u", str(worker)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            bufsize=1,
+        )
+        if self._readline(self.startup_s) != "ready\n":
+            self._stop()
+            raise RuntimeError("the math-verify worker process did not start")
+
+    def _stop(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait(5)
+        self._proc = None
+
+    def __call__(self, gold: str, answer: str) -> bool:
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self._stop()
+                self._start()
+            assert self._proc is not None and self._proc.stdin is not None
+            try:
+                self._proc.stdin.write(json.dumps({"gold": gold, "answer": answer}) + "\n")
+                self._proc.stdin.flush()
+                line = self._readline(self.deadline_s)
+            except OSError:
+                line = None
+            if line in ("1\n", "0\n"):
+                return line == "1\n"
+            self._stop()  # overran or died: a fresh worker serves the next call
+            return False
+
+
+_ISOLATED = _IsolatedVerifier(deadline_s=3 * MATH_VERIFY_TIMEOUT_S + 2)
+
+
+def math_equal(gold: str, answer: str) -> bool:
+    """math-verify's verdict on `answer` against the reference `gold` (both LaTeX or plain math).
+
+    In the main thread math-verify runs here with its signal-based timeouts. In any other thread
+    signals are unavailable (math-verify would raise, or with timeouts set to None could run for
+    minutes), so the call goes to a child process with a hard deadline instead. `_guard` first
+    rejects the known expression bombs cheaply either way.
+    """
+    _guard(answer)
+    if threading.current_thread() is threading.main_thread():
+        return compare(gold, answer, MATH_VERIFY_TIMEOUT_S)
+    return _ISOLATED(gold, answer)
+
+
+class _DatasetTask(PublishedReader):
+    """A task whose questions are items of a dataset; subclasses say how to find and read them."""
+
+    env_var: str = ""
+    default_hub_id: str = ""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, hub_id: str | None = None, hub_split: str = "train"):
+        self.path = Path(path) if path is not None else None
+        self.hub_id = hub_id if hub_id is not None else self.default_hub_id
+        self.hub_split = hub_split
+        self._items: list[dict[str, Any]] | None = None
+
+    # subclasses: read local data, read the Hub, turn one record into (question, answer, metadata)
+    def _read_local(self, path: Path) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def _read_hub(self) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def _build(self, item: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
+        raise NotImplementedError
+
+    def _hint(self) -> str:
+        raise NotImplementedError
+
+    def items(self) -> list[dict[str, Any]]:
+        """The loaded records (cached); TaskDataUnavailable when no source works."""
+        if self._items is not None:
+            return self._items
+        local = self.path or (Path(os.environ[self.env_var]) if os.environ.get(self.env_var) else None)
+        if local is not None:
+            items = self._read_local(local)
+            if not items:
+                raise TaskDataUnavailable(f"{self.name}: no usable records under {local}; {self._hint()}")
+        elif self.hub_id:
+            try:
+                items = self._read_hub()
+            except Exception as exc:  # offline, unknown id, missing config: all mean "not available here"
+                raise TaskDataUnavailable(
+                    f"{self.name}: the Hub dataset {self.hub_id!r} could not be loaded ({exc.__class__.__name__}); {self._hint()}"
+                ) from exc
+        else:
+            raise TaskDataUnavailable(f"{self.name}: no data source is configured; {self._hint()}")
+        built = [item for item in items if self._build(item) is not None]
+        if not built:
+            raise TaskDataUnavailable(f"{self.name}: the loaded data has no usable records; {self._hint()}")
+        self._items = built
+        return built
+
+    def generate(self, n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
+        """`n` entries sampled without replacement from a seeded shuffle of the data (reshuffled per pass)."""
+        items = self.items()
+        rng = random.Random(f"{self.name}:{seed}")
+        order: list[int] = []
+        for i in range(n):
+            if not order:
+                order = list(range(len(items)))
+                rng.shuffle(order)
+                order.reverse()  # pop() from the end walks the shuffle front to back
+            built = self._build(items[order.pop()])
+            assert built is not None  # items() kept only buildable records
+            question, answer, metadata = built
+            yield self.entry(f"{seed}-{i}", question, answer, metadata)
+
+    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+        built = self._build(rng.choice(self.items()))
+        assert built is not None
+        return built
+
+
+# -- GSM-hard -----------------------------------------------------------------------------------
+
+_GSM_FORMAT = "Return your final answer as a single number in the format <<<number>>>, for example <<<42>>>."
+
+
+class GsmHard(_DatasetTask):
+    name = "symbench/gsm_hard"
+    description = "Grade-school math word problems with large, unusual numbers (GSM-hard)."
+    published_folders = ("gsmhardv2.jsonl",)
+    env_var = "R1CI_GSM_HARD_PATH"
+    default_hub_id = "reasoning-machines/gsm-hard"
+    max_answer_chars = _MAX_MATH_ANSWER
+
+    def _hint(self) -> str:
+        return (
+            f"set {self.env_var} to a GSM-hard .jsonl file (records with 'input' and 'target', e.g. gsmhardv2.jsonl) "
+            f"or pass path=..., or make the Hub dataset {self.hub_id or self.default_hub_id!r} reachable"
+        )
+
+    def _read_local(self, path: Path) -> list[dict[str, Any]]:
+        if path.is_dir():
+            files = sorted(path.glob("*.jsonl"))
+            if not files:
+                raise TaskDataUnavailable(f"{self.name}: {path} holds no .jsonl file; {self._hint()}")
+            path = files[0]
+        if not path.is_file():
+            raise TaskDataUnavailable(f"{self.name}: {path} does not exist; {self._hint()}")
+        items = []
+        for record in self._records(path):
+            if isinstance(record, dict):
+                items.append(record)
+        return items
+
+    def _read_hub(self) -> list[dict[str, Any]]:
+        from datasets import load_dataset
+
+        ds = load_dataset(self.hub_id, split=self.hub_split)
+        return [{**row, "index": i} for i, row in enumerate(ds)]
+
+    @staticmethod
+    def _records(path: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            yield PublishedDataError(
+                f"{path}: expected a GSM-hard .jsonl file, could not read it ({exc.__class__.__name__})"
+            )
+            return
+        for i, line in enumerate(lines):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield PublishedDataError(
+                    f"{path}, line {i + 1}: expected a JSON object, got malformed JSON ({exc.msg})"
+                )
+                continue
+            if (
+                not isinstance(record, dict)
+                or not isinstance(record.get("input"), str)
+                or not _is_number(record.get("target"))
+            ):
+                yield PublishedDataError(
+                    f"{path}, line {i + 1}: expected a JSON object with string 'input' and numeric 'target'"
+                )
+                continue
+            yield {**record, "index": i}
+
+    def _build(self, item: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
+        if not isinstance(item.get("input"), str) or not _is_number(item.get("target")):
+            return None
+        target = float(item["target"])
+        answer = format_number(target_from_float(target))
+        question = f"{item['input'].strip()}\n{_GSM_FORMAT}"
+        return question, answer, {"target": repr(target), "source_index": int(item.get("index", -1))}
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        target = target_from_float(float(entry["metadata"]["target"]))
+        try:
+            value, decimals = read_number(answer)
+        except (AnswerParseError, ValueError, ZeroDivisionError):
+            # not a plain number (a LaTeX fraction, "x = 5"): let math-verify decide, exactly
+            return float(math_equal(entry["answer"], answer))
+        return float(numbers_match(value, decimals, target))
+
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        target = target_from_float(float(entry["metadata"]["target"]))
+        wrong = [
+            format_number(target + 1),
+            format_number(-target) if target else "1",
+            format_number(target * 10),
+            "\\frac{1}{7}",
+        ]
+        return [w for w in dict.fromkeys(wrong) if w != entry["answer"]]
+
+    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        path = Path(folder)
+        if not path.is_file():
+            yield PublishedDataError(f"{path}: expected the GSM-hard file gsmhardv2.jsonl, found none")
+            return
+        for record in self._records(path):
+            if isinstance(record, PublishedDataError):
+                yield record
+                continue
+            built = self._build(record)
+            if built is not None:
+                yield self.entry(f"pub-{record['index']}", *built)
+
+
+def _is_number(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and value == value
+        and abs(value) != float("inf")
+    )
+
+
+# -- MATH ---------------------------------------------------------------------------------------
+
+_MATH_FORMAT = (
+    "Give the final answer in simplest form (LaTeX is fine, without \\boxed) in the format <<<answer>>>, "
+    "for example <<<\\frac{3}{4}>>>."
+)
+
+
+class _MathSubset(_DatasetTask):
+    subset: str = ""
+    env_var = "R1CI_MATH_PATH"
+    default_hub_id = "EleutherAI/hendrycks_math"
+    published_folders = ("MATH",)
+    max_answer_chars = _MAX_MATH_ANSWER
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        hub_id: str | None = None,
+        hub_split: str = "train",
+        levels: tuple[int, ...] | None = None,
+    ):
+        super().__init__(path, hub_id, hub_split)
+        #: Difficulty knob: keep only these MATH levels (1-5); None keeps all.
+        self.levels = levels
+
+    def _hint(self) -> str:
+        return (
+            f"set {self.env_var} to a MATH folder holding {self.hub_split}/{self.subset}/<n>.json (or pass path=...), "
+            f"or make the Hub dataset {self.hub_id or self.default_hub_id!r} (config {self.subset!r}) reachable"
+        )
+
+    def _subset_dir(self, root: Path, split: str) -> Path:
+        for candidate in (root / split / self.subset, root / "MATH" / split / self.subset):
+            if candidate.is_dir():
+                return candidate
+        return root / split / self.subset
+
+    def _read_local(self, path: Path) -> list[dict[str, Any]]:
+        folder = self._subset_dir(path, self.hub_split)
+        if not folder.is_dir():
+            raise TaskDataUnavailable(f"{self.name}: {folder} does not exist; {self._hint()}")
+        return [r for r in self._records(folder, self.hub_split) if isinstance(r, dict)]
+
+    def _read_hub(self) -> list[dict[str, Any]]:
+        from datasets import load_dataset
+
+        ds = load_dataset(self.hub_id, self.subset, split=self.hub_split)
+        return [{**row, "index": str(i)} for i, row in enumerate(ds)]
+
+    @staticmethod
+    def _records(folder: Path, split: str) -> Iterator[dict[str, Any] | PublishedDataError]:
+        files = sorted(folder.glob("*.json"), key=lambda p: (int(p.stem) if p.stem.isdigit() else 10**9, p.name))
+        if not files:
+            yield PublishedDataError(f"{folder}: expected MATH problem files <n>.json, found none")
+        for file in files:
+            try:
+                record = json.loads(file.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                yield PublishedDataError(
+                    f"{file}: expected a JSON object with 'problem' and 'solution' ({exc.__class__.__name__})"
+                )
+                continue
+            if (
+                not isinstance(record, dict)
+                or not isinstance(record.get("problem"), str)
+                or not isinstance(record.get("solution"), str)
+            ):
+                yield PublishedDataError(f"{file}: expected a JSON object with string 'problem' and 'solution'")
+                continue
+            if last_boxed(record["solution"]) is None:
+                yield PublishedDataError(f"{file}: expected a solution with a final \\boxed{{...}} answer")
+                continue
+            yield {**record, "index": f"{split}-{file.stem}"}
+
+    def _level(self, item: dict[str, Any]) -> int | None:
+        m = re.search(r"\d", str(item.get("level", "")))
+        return int(m.group(0)) if m else None
+
+    def _build(self, item: dict[str, Any], any_level: bool = False) -> tuple[str, str, dict[str, Any]] | None:
+        problem, solution = item.get("problem"), item.get("solution")
+        if not isinstance(problem, str) or not isinstance(solution, str):
+            return None
+        answer = last_boxed(solution)
+        if not answer or (not any_level and self.levels is not None and self._level(item) not in self.levels):
+            return None
+        meta = {"solution": answer, "level": str(item.get("level", "")), "source_index": str(item.get("index", ""))}
+        return f"{problem.strip()}\n\n{_MATH_FORMAT}", answer, meta
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        return float(math_equal(entry["metadata"]["solution"], answer))
+
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        gold = entry["metadata"]["solution"]
+        wrong = [f"{gold}+1", f"2\\left({gold}\\right)", "-17", "\\frac{1}{1000}"]
+        return [w for w in wrong if w != gold]
+
+    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        root = Path(folder)
+        splits = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+        dirs = [root / s / self.subset for s in splits if (root / s / self.subset).is_dir()]
+        if not dirs:
+            yield PublishedDataError(f"{root}: expected <split>/{self.subset}/<n>.json files of MATH, found none")
+            return
+        for folder_ in dirs:
+            for record in self._records(folder_, folder_.parent.name):
+                if isinstance(record, PublishedDataError):
+                    yield record
+                    continue
+                built = self._build(record, any_level=True)
+                if built is not None:
+                    yield self.entry(f"pub-{record['index']}", *built)
+
+
+class MathCountingAndProbability(_MathSubset):
+    name = "symbench/math_counting_and_probability"
+    description = "MATH competition problems in counting and probability."
+    subset = "counting_and_probability"
+
+
+class MathGeometry(_MathSubset):
+    name = "symbench/math_geometry"
+    description = "MATH competition problems in geometry."
+    subset = "geometry"
+
+
+TASKS = [GsmHard(), MathCountingAndProbability(), MathGeometry()]

@@ -1,0 +1,1069 @@
+"""SymBench arithmetic and deduction puzzles: game24, combinatorial calculation, logical equation,
+cryptanalysis, constrained linear arrangement, logic puzzle, mahjong pattern.
+
+Verifiers check the question's rules, never one stored solution: an arithmetic answer is parsed
+(a whitelisted AST evaluated exactly with Fractions, never `eval`) and must use the given numbers
+and hit the target; a deduction answer must be consistent with every stated clue, so any other
+consistent answer also scores 1. Mahjong has one determined result, found by simulating the rounds.
+
+Published data (`load_published`): every reader yields one entry per good sample and, for a bad
+sample (missing file, malformed JSON or CSV row, a reference that breaks the question's rules), a
+`PublishedDataError` instance instead of raising, so one bad sample never hides the others; a
+missing folder raises. See `published_layout` for the shared contract.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import random
+import re
+import string
+from collections import Counter
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from dataset_builders.answer_parsing import (
+    AnswerParseError,
+    evaluate_arithmetic,
+    normalize_operators,
+    parse_int_sequence,
+    parse_pairs,
+    parse_token_list,
+)
+from dataset_builders.symbench.published_layout import (
+    checked_entry,
+    field,
+    iter_published,
+    read_json,
+    read_text,
+    require_folder,
+)
+from dataset_builders.task import PublishedDataError, Task
+
+#: Rejection-sampling guard: knobs that admit (almost) no valid instance fail loudly instead of looping.
+MAX_DRAWS = 10_000
+
+# -- shared arithmetic search ------------------------------------------------------------------
+
+_PREC = {"+": 1, "-": 1, "*": 2, "/": 2}
+
+
+def _combine(op: str, a: Fraction, b: Fraction) -> Fraction | None:
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    return a / b if b != 0 else None
+
+
+def _wrap(expr: str, prec: int, need: int, strict: bool) -> str:
+    return f"({expr})" if prec < need or (strict and prec == need) else expr
+
+
+def solve_any_order(numbers: list[int], target: int) -> str | None:
+    """An expression over all `numbers` (any order, + - * / and brackets) equal to `target`, or None.
+
+    Depth-first over pairs of remaining values with float arithmetic (fast), remembering value
+    multisets known to fail; a float hit is confirmed exactly before it is returned, so rounding
+    can only cost a missed solution, never a wrong one.
+    """
+    failed: set[tuple[float, ...]] = set()
+
+    def search(items: list[tuple[float, str, int]]) -> str | None:
+        if len(items) == 1:
+            value, expr, _ = items[0]
+            if abs(value - target) < 1e-9 and evaluate_arithmetic(expr, allow_unary=False).value == target:
+                return expr
+            return None
+        key = tuple(sorted(round(v, 9) for v, _, _ in items))
+        if key in failed:
+            return None
+        for i, j in itertools.permutations(range(len(items)), 2):
+            (av, ae, ap), (bv, be, bp) = items[i], items[j]
+            rest = [items[k] for k in range(len(items)) if k != i and k != j]
+            for op in "+-*/":
+                if op in "+*" and i > j:
+                    continue  # commutative: the swapped order adds nothing new
+                if op == "/" and abs(bv) < 1e-12:
+                    continue
+                value = av + bv if op == "+" else av - bv if op == "-" else av * bv if op == "*" else av / bv
+                expr = f"{_wrap(ae, ap, _PREC[op], False)}{op}{_wrap(be, bp, _PREC[op], op in '-/')}"
+                found = search(rest + [(value, expr, _PREC[op])])
+                if found:
+                    return found
+        failed.add(key)
+        return None
+
+    return search([(float(n), str(n), 3) for n in numbers])
+
+
+def solve_fixed_order(numbers: list[int], target: int) -> list[str]:
+    """Every expression (minimal brackets) over `numbers` in the given order equal to `target`."""
+
+    def build(lo: int, hi: int) -> list[tuple[Fraction, str, int]]:
+        if hi - lo == 1:
+            return [(Fraction(numbers[lo]), str(numbers[lo]), 3)]
+        out = []
+        for mid in range(lo + 1, hi):
+            for av, ae, ap in build(lo, mid):
+                for bv, be, bp in build(mid, hi):
+                    for op in "+-*/":
+                        value = _combine(op, av, bv)
+                        if value is not None:
+                            expr = f"{_wrap(ae, ap, _PREC[op], False)}{op}{_wrap(be, bp, _PREC[op], op in '-/')}"
+                            out.append((value, expr, _PREC[op]))
+        return out
+
+    goal = Fraction(target)
+    return sorted({e for v, e, _ in build(0, len(numbers)) if v == goal}, key=lambda e: (len(e), e))
+
+
+def _expression_tokens(expr: str) -> list[str]:
+    return re.findall(r"\d+|[-+*/()]", expr)
+
+
+# -- game 24 -----------------------------------------------------------------------------------
+
+
+class Game24(Task):
+    name = "symbench/game24"
+    description = "Combine the given numbers with + - * / and brackets, each exactly once, to reach 24."
+    published_folders = ("game24_dataset",)
+    max_answer_chars = 300
+
+    def __init__(self, count: int = 4, target: int = 24, low: int = 1, high: int = 13) -> None:
+        """`count` numbers drawn from `low`..`high` (inclusive); only solvable draws are kept."""
+        self.count, self.target, self.low, self.high = count, target, low, high
+
+    def question(self, numbers: list[int], target: int) -> str:
+        shown = " ".join(map(str, numbers))
+        return (
+            f"Use the numbers {shown} and basic arithmetic operations (+ - * /) to obtain {target}. Each number must "
+            "be used exactly once, in any order, and you may use parentheses; no other numbers, no concatenation "
+            "of digits and no other operations are allowed.\n"
+            f"Input: {shown}\n"
+            "Return your answer as one arithmetic expression in the format <<<expression>>>, for example "
+            "<<<(1+2+3)*4>>> for the numbers 1 2 3 4 and the target 24."
+        )
+
+    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+        for _ in range(MAX_DRAWS):
+            numbers = sorted(rng.randint(self.low, self.high) for _ in range(self.count))
+            solution = solve_any_order(numbers, self.target)
+            if solution:
+                return self.question(numbers, self.target), solution, {"numbers": numbers, "target": self.target}
+        raise RuntimeError(f"{self.name}: no valid instance in {MAX_DRAWS} draws; loosen the knobs")
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        meta = entry["metadata"]
+        expr = normalize_operators(answer)
+        # models often restate the result ("(3+5)*3 = 24"); the part after '=' must then be the target
+        if "=" in expr:
+            expr, _, rhs = expr.partition("=")
+            if rhs.strip() != str(meta["target"]):
+                return 0.0
+        result = evaluate_arithmetic(expr, allow_unary=False, max_digits=6)
+        used = sorted(result.literals)
+        return float(used == sorted(Fraction(n) for n in meta["numbers"]) and result.value == meta["target"])
+
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        numbers = entry["metadata"]["numbers"]
+        answer = entry["answer"]
+        plus = "+".join(map(str, numbers))
+        wrong_value = plus if sum(numbers) != entry["metadata"]["target"] else "*".join(map(str, numbers)) + "+1"
+        missing = answer.replace(str(numbers[0]), "0", 1)
+        return [wrong_value, missing, f"({answer})*1", f"{answer}+{numbers[0]}-{numbers[0]}", "__import__('os')", ""]
+
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        folder = require_folder(folder)
+        files = sorted(folder.glob("*.csv"))
+        if not files:
+            yield PublishedDataError(f"{folder}: expected a CSV file with columns Rank, Puzzles, Solutions")
+            return
+        for path in files:
+            text = read_text(path)
+            rows = list(csv.DictReader(text.splitlines()))
+            if not rows or "Puzzles" not in rows[0]:
+                yield PublishedDataError(f"{path}: expected a header with columns Rank, Puzzles, Solutions")
+                continue
+            for index, row in enumerate(rows, 1):
+                where = f"{path} row {index}"
+                try:
+                    numbers = [int(tok) for tok in (row.get("Puzzles") or "").split()]
+                except ValueError:
+                    yield PublishedDataError(
+                        f"{where}: Puzzles should be integers separated by spaces, got {row.get('Puzzles')!r}"
+                    )
+                    continue
+                if len(numbers) < 2:
+                    yield PublishedDataError(f"{where}: Puzzles should hold at least two numbers")
+                    continue
+                answer = (row.get("Solutions") or "").strip() or solve_any_order(numbers, 24)
+                if not answer:
+                    yield PublishedDataError(f"{where}: no solution given and none exists for {numbers}")
+                    continue
+                name = (row.get("Rank") or str(index)).strip()
+                built = (self.question(numbers, 24), answer, {"numbers": sorted(numbers), "target": 24})
+                yield checked_entry(self, name, built, Path(where))
+
+
+# -- combinatorial calculation -----------------------------------------------------------------
+
+
+def _format_tokens(tokens: list[str]) -> str:
+    return "[" + ", ".join(tokens) + "]"
+
+
+class CombinatorialCalculation(Task):
+    name = "symbench/combinatorial_calculation"
+    description = "Insert + - * / and brackets between numbers kept in their given order to reach a target."
+    published_folders = ("combinatorial_calculation",)
+    max_answer_chars = 400
+
+    def __init__(self, targets: tuple[tuple[int, int], ...] = ((3, 10), (4, 24)), low: int = 1, high: int = 9) -> None:
+        """`targets`: (how many numbers, target value) choices; numbers are drawn from `low`..`high`."""
+        self.targets, self.low, self.high = targets, low, high
+
+    @staticmethod
+    def question(numbers: list[int], target: int) -> str:
+        return (
+            f"Given {len(numbers)} integers between 1 and 9, perform arithmetic operations (addition, subtraction, "
+            "multiplication, division, and parentheses) between these integers. Each number must be used exactly once "
+            f"and only once, and the final result should be {target}. Note: The order of the numbers is determined by "
+            "the input, and you cannot change the order of the numbers. You can only insert arithmetic operations or "
+            "parentheses between the numbers.\n"
+            "Return the answer with a list of values and calculation symbols. Return your answer with the format "
+            "<<<list of values and symbols>>>, like <<<[1, +, 3]>>> means 1+3, <<<[4, -, (, 6, *, 9, )]>>> means "
+            f"4-(6*9). Now the input numbers are: {', '.join(map(str, numbers))}, the target values is: {target}\n"
+            " Your answer:"
+        )
+
+    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+        count, target = rng.choice(self.targets)
+        for _ in range(MAX_DRAWS):
+            numbers = [rng.randint(self.low, self.high) for _ in range(count)]
+            solutions = solve_fixed_order(numbers, target)
+            if solutions:
+                answer = _format_tokens(_expression_tokens(rng.choice(solutions)))
+                return self.question(numbers, target), answer, {"numbers": numbers, "target": target}
+        raise RuntimeError(f"{self.name}: no valid instance in {MAX_DRAWS} draws; loosen the knobs")
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        meta = entry["metadata"]
+        tokens = [
+            normalize_operators(t).replace("x", "*").replace("X", "*") for t in parse_token_list(answer, max_items=60)
+        ]
+        if any(not re.fullmatch(r"\d{1,3}|[-+*/()]", t) for t in tokens):
+            return 0.0
+        if [int(t) for t in tokens if t.isdigit()] != meta["numbers"]:
+            return 0.0
+        # spaces keep two adjacent numbers from fusing into one literal ("6 2" is a syntax error, not 62)
+        result = evaluate_arithmetic(" ".join(tokens), allow_unary=False, max_digits=3)
+        return float(result.value == meta["target"])
+
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        numbers, target = entry["metadata"]["numbers"], entry["metadata"]["target"]
+        out = [_format_tokens([str(n) for n in reversed(numbers)]), _format_tokens([str(numbers[0])])]
+        for ops in itertools.product("+-*", repeat=len(numbers) - 1):
+            tokens = [str(numbers[0])]
+            for op, n in zip(ops, numbers[1:], strict=False):
+                tokens += [op, str(n)]
+            if evaluate_arithmetic(" ".join(tokens)).value != target:
+                out.append(_format_tokens(tokens))
+                break
+        swapped = list(reversed(numbers))
+        if swapped != numbers and solve_fixed_order(swapped, target):
+            # a correct value with the numbers out of order breaks the "keep the order" rule
+            out.append(_format_tokens(_expression_tokens(solve_fixed_order(swapped, target)[0])))
+        return out + ["", "[]"]
+
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            path = sample / "solution.json"
+            data = read_json(path, "an object with numbers, target and solution tokens")
+            numbers = [int(n) for n in field(data, "numbers", path, list, "a list of integers")]
+            target = field(data, "target", path, int, "an integer")
+            tokens = [str(t) for t in field(data, "solution", path, list, "a list of number and symbol tokens")]
+            return (
+                read_text(sample / "question.txt").strip(),
+                _format_tokens(tokens),
+                {"numbers": numbers, "target": target},
+            )
+
+        yield from iter_published(self, folder, build)
+
+
+# -- logical equation --------------------------------------------------------------------------
+
+_EQ_SUM = re.compile(r"^([A-Z])\s*([+-])\s*([A-Z])\s*=\s*(-?\d+)$")
+_EQ_RATIO = re.compile(r"^([A-Z])\s*=\s*(\d+(?:\.\d+)?)\s*\*?\s*([A-Z])$")
+_EQ_ORDER = re.compile(r"^([A-Z])\s*([<>])\s*([A-Z])$")
+
+#: A parsed equation: (kind, x, y, constant) with kind one of "+", "-", "*" (x = c*y), ">" and "<".
+Equation = tuple[str, str, str, Fraction]
+
+
+def parse_equation(text: str) -> Equation:
+    """'C + J = 186', 'C - B = -44', 'H = 3.0F', 'J > E' (an optional 'n. ' prefix is ignored)."""
+    body = re.sub(r"^\s*\d+\.\s*", "", text).strip()
+    if m := _EQ_SUM.match(body):
+        return m.group(2), m.group(1), m.group(3), Fraction(int(m.group(4)))
+    if m := _EQ_RATIO.match(body):
+        return "*", m.group(1), m.group(3), Fraction(m.group(2))
+    if m := _EQ_ORDER.match(body):
+        return m.group(2), m.group(1), m.group(3), Fraction(0)
+    raise ValueError(f"unrecognised equation {text!r}")
+
+
+def equation_holds(eq: Equation, x: int, y: int) -> bool:
+    kind, _, _, k = eq
+    if kind == "+":
+        return x + y == k
+    if kind == "-":
+        return x - y == k
+    if kind == "*":
+        return x == k * y
+    return x > y if kind == ">" else x < y
+
+
+def count_assignments(letters: list[str], numbers: list[int], equations: list[Equation], limit: int = 2) -> int:
+    """How many one-to-one letter->number assignments satisfy `equations` (stops counting at `limit`).
+
+    Letters are assigned in breadth-first order of the equation graph, so each new letter is usually
+    pinned by a sum, difference or ratio with an assigned one and the search hardly branches.
+    """
+    links: dict[str, list[Equation]] = {v: [] for v in letters}
+    for eq in equations:
+        links[eq[1]].append(eq)
+        links[eq[2]].append(eq)
+    order: list[str] = []
+    for root in sorted(letters, key=lambda v: -len(links[v])):
+        queue = [root]
+        while queue:
+            v = queue.pop(0)
+            if v not in order:
+                order.append(v)
+                queue.extend(eq[2] if eq[1] == v else eq[1] for eq in links[v])
+    value: dict[str, int] = {}
+    free = Counter(numbers)
+    found = 0
+
+    def candidates(v: str) -> list[int]:
+        for kind, x, y, k in links[v]:
+            other = y if x == v else x
+            if other in value and kind in "+-*":
+                o = value[other]
+                if kind == "+":
+                    guess = k - o
+                elif kind == "-":
+                    guess = o + k if x == v else o - k
+                else:
+                    guess = k * o if x == v else Fraction(o) / k
+                return [int(guess)] if guess.denominator == 1 and free[int(guess)] else []
+        return [n for n in free if free[n]]
+
+    def extend(i: int) -> None:
+        nonlocal found
+        if found >= limit:
+            return
+        if i == len(order):
+            found += 1
+            return
+        v = order[i]
+        for n in candidates(v):
+            value[v] = n
+            if all(
+                equation_holds(eq, value[eq[1]], value[eq[2]]) for eq in links[v] if eq[1] in value and eq[2] in value
+            ):
+                free[n] -= 1
+                extend(i + 1)
+                free[n] += 1
+            del value[v]
+
+    extend(0)
+    return found
+
+
+def _format_equation(kind: str, x: str, y: str, a: int, b: int) -> str:
+    if kind == "+":
+        return f"{x} + {y} = {a + b}"
+    if kind == "-":
+        return f"{x} - {y} = {a - b}"
+    if kind == "*":
+        return f"{x} = {float(Fraction(a, b))}{y}"
+    return f"{x} > {y}" if a > b else f"{y} > {x}"
+
+
+class LogicalEquation(Task):
+    name = "symbench/logical_equation"
+    description = "Assign distinct given numbers to letters so that a system of equations and inequalities holds."
+    published_folders = ("logical_equation",)
+
+    def __init__(self, letters: tuple[int, int] = (6, 11), max_value: int = 230) -> None:
+        """`letters`: inclusive range of how many letters; numbers are distinct values in 1..`max_value`."""
+        self.letters, self.max_value = letters, max_value
+
+    @staticmethod
+    def question(letters: list[str], numbers: list[int], equations: list[str]) -> str:
+        listed = "\n".join(f"{i}. {eq}" for i, eq in enumerate(equations, 1))
+        return (
+            "Calculate the number for each letter based on the range and set of inequalities that the given letter "
+            f"represents. There are {len(letters)} letters {', '.join(letters)}, each representing one of the numbers "
+            f"{', '.join(map(str, numbers))}. Different letters represent different numbers. The system of equations "
+            f"and inequalities is satisfied as follows:\n{listed}\n\n"
+            "Return the answers in alphabetical order starting with A, and each element in the list represents the "
+            "value of the corresponding letter. Return your answer with the format <<<list of values>>>, like "
+            "<<<[1, 2, 3]>>> means that A represents 1, B represents 2, and C represents 3."
+        )
+
+    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+        n = rng.randint(*self.letters)
+        letters = list(string.ascii_uppercase[:n])
+        numbers = sorted(rng.sample(range(1, self.max_value + 1), n))
+        shuffled = numbers[:]
+        rng.shuffle(shuffled)
+        secret = dict(zip(letters, shuffled, strict=True))
+        texts: list[str] = []
+        parsed: list[Equation] = []
+        # add clues until the assignment is unique; n - 1 pinning clues always suffice, the cap is a guard
+        while len(texts) < 3 * n:
+            x, y = rng.sample(letters, 2)
+            a, b = secret[x], secret[y]
+            kinds = ["+", "+", "-", "-", ">"]
+            if a > b and Fraction(a * 10, b).denominator == 1 and a <= 5 * b:
+                kinds += ["*", "*"]
+            text = _format_equation(rng.choice(kinds), x, y, a, b)
+            if text in texts:
+                continue
+            texts.append(text)
+            parsed.append(parse_equation(text))
+            if len(texts) >= n - 2 and count_assignments(letters, numbers, parsed) == 1:
+                break
+        answer = "[" + ", ".join(str(secret[v]) for v in letters) + "]"
+        return (
+            self.question(letters, numbers, texts),
+            answer,
+            {"letters": letters, "numbers": numbers, "equations": texts},
+        )
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        meta = entry["metadata"]
+        letters, numbers = meta["letters"], meta["numbers"]
+        values = parse_int_sequence(answer, max_items=len(letters), max_digits=9)
+        if len(values) != len(letters) or sorted(values) != sorted(numbers):
+            return 0.0
+        value = dict(zip(letters, values, strict=True))
+        return float(
+            all(equation_holds(eq, value[eq[1]], value[eq[2]]) for eq in map(parse_equation, meta["equations"]))
+        )
+
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        values = parse_int_sequence(entry["answer"])
+        swapped = values[:]
+        swapped[0], swapped[1] = swapped[1], swapped[0]
+        out = [str(values[:-1]), str([values[0] + 1] + values[1:])]
+        meta = entry["metadata"]
+        if count_assignments(meta["letters"], meta["numbers"], [parse_equation(e) for e in meta["equations"]]) == 1:
+            out.append(str(swapped))
+        return out + ["", "[]"]
+
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            question = read_text(sample / "question.txt").strip()
+            head = re.search(
+                r"There are (\d+) letters ([A-Z](?:, [A-Z])*), each representing one of the numbers ([\d, ]+)\.",
+                question,
+            )
+            equations = re.findall(r"^\d+\.\s*(.+?)\s*$", question, re.M)
+            if not head or not equations:
+                raise PublishedDataError(
+                    f"{sample / 'question.txt'}: expected 'There are N letters ..., each representing one of the numbers ...' and numbered equations"
+                )
+            letters = head.group(2).split(", ")
+            numbers = [int(n) for n in head.group(3).replace(",", " ").split()]
+            try:
+                [parse_equation(e) for e in equations]
+            except ValueError as exc:
+                raise PublishedDataError(f"{sample / 'question.txt'}: {exc}") from None
+            solution = read_json(sample / "solution.json", "a list of the letters' values in alphabetical order")
+            if not isinstance(solution, list):
+                raise PublishedDataError(f"{sample / 'solution.json'}: expected a list of integers")
+            answer = "[" + ", ".join(str(int(v)) for v in solution) + "]"
+            return question, answer, {"letters": letters, "numbers": numbers, "equations": equations}
+
+        yield from iter_published(self, folder, build)
+
+
+# -- cryptanalysis -----------------------------------------------------------------------------
+
+_KINDS = {
+    "number": ("numbers", "too large", "too small"),
+    "letter": ("letters", "too late in the alphabet", "too early in the alphabet"),
+}
+
+
+def lock_feedback(guess: str, secret: str, noun: str) -> list[str]:
+    """Feedback clauses for one two-symbol half of a guess, in the published wording.
+
+    An incorrect symbol is "too large"/"too late" when it exceeds both secret symbols and "too
+    small"/"too early" when below both; two incorrect symbols get a direction only when they share it.
+    """
+    plural, high, low = _KINDS[noun]
+    status = []
+    for i, g in enumerate(guess):
+        if g == secret[i]:
+            status.append("pos")
+        elif g in secret:
+            status.append("wrong")
+        else:
+            status.append(high if g > max(secret) else low if g < min(secret) else "incorrect")
+    if status[0] == status[1]:
+        s = status[0]
+        if s == "pos":
+            return [f"both {plural} are correct and in the correct positions"]
+        if s == "wrong":
+            return [f"both {plural} are correct but in the wrong positions"]
+        return [f"both {plural} are incorrect" + ("" if s == "incorrect" else f" and {s}")]
+    if status[0] not in ("pos", "wrong") and status[1] not in ("pos", "wrong"):
+        return [f"both {plural} are incorrect"]
+    clauses = []
+    for s in sorted(status, key=lambda s: {"pos": 0, "wrong": 1}.get(s, 2)):
+        if s == "pos":
+            clauses.append(f"one {noun} is correct and in the correct position")
+        elif s == "wrong":
+            clauses.append(f"one {noun} is correct but in the wrong position")
+        else:
+            clauses.append(f"one {noun} is incorrect and {s}")
+    return clauses
+
+
+def feedback_key(guess: str, secret: str) -> int:
+    """A small integer that is equal for two secrets exactly when `lock_feedback` gives them the same
+    clauses for this two-symbol half of a guess; the generator filters hundreds of candidates with it."""
+    s0, s1 = secret
+    hi, lo = (s0, s1) if s0 > s1 else (s1, s0)
+    g0, g1 = guess
+    k0 = 0 if g0 == s0 else 1 if g0 == s1 else 2 if g0 > hi else 3 if g0 < lo else 4
+    k1 = 0 if g1 == s1 else 1 if g1 == s0 else 2 if g1 > hi else 3 if g1 < lo else 4
+    if k0 == k1:
+        return k0
+    if k0 >= 2 and k1 >= 2:
+        return 4  # mixed directions read "both ... are incorrect", like two plain misses
+    return 5 + min(k0, k1) * 5 + max(k0, k1)
+
+
+def full_feedback(guess: str, secret: str) -> str:
+    return "; ".join(lock_feedback(guess[:2], secret[:2], "number") + lock_feedback(guess[2:], secret[2:], "letter"))
+
+
+def _normalize_feedback(text: str) -> str:
+    return re.sub(r"\s+", " ", text.strip().rstrip(".").lower())
+
+
+_DIGIT_PAIRS = ["".join(p) for p in itertools.permutations(string.digits, 2)]
+_LETTER_PAIRS = ["".join(p) for p in itertools.permutations(string.ascii_uppercase, 2)]
+
+
+class Cryptanalysis(Task):
+    name = "symbench/cryptanalysis"
+    description = "Deduce a two-digit, two-letter lock code from guesses and their feedback."
+    published_folders = ("cryptanalysis",)
+    max_answer_chars = 200
+
+    def __init__(self, min_guesses: int = 3, max_guesses: int = 12, options: int = 2, hint_rate: float = 0.35) -> None:
+        """Guesses are added until the code is unique (at least `min_guesses`, at most `max_guesses`);
+        each guess is the most informative of `options` random tries and reuses a symbol of the code
+        with probability `hint_rate` per half. More options or hints give fewer, denser clues."""
+        self.min_guesses, self.max_guesses, self.options, self.hint_rate = min_guesses, max_guesses, options, hint_rate
+
+    @staticmethod
+    def question(guesses: list[str], feedback: list[str]) -> str:
+        conditions = "\n".join(
+            f"{i}. Guess: {g}, Feedback: {f}." for i, (g, f) in enumerate(zip(guesses, feedback, strict=True), 1)
+        )
+        return (
+            f"Please deduce the correct password based on the following {len(guesses)} known conditions:\n"
+            "A certain combination lock consists of two numbers and two letters, with neither the numbers nor the "
+            "letters repeating. A wrong number is 'too large' when it is larger than both numbers of the password "
+            "(and 'too small' when smaller than both); wrong letters are compared with both password letters in the "
+            f"same way.\n{conditions}\n"
+            'Please provide your answer in the format <<< ["X", "Y", "Z", "W"] >>> where X and Y are the numbers and '
+            "Z and W are the letters of the password."
+        )
+
+    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+        digits = "".join(rng.sample(string.digits, 2))
+        letters = "".join(rng.sample(string.ascii_uppercase, 2))
+        secret = digits + letters
+        digit_pool, letter_pool = list(_DIGIT_PAIRS), list(_LETTER_PAIRS)
+        guesses: list[str] = []
+        while len(guesses) < self.max_guesses and (
+            len(digit_pool) > 1 or len(letter_pool) > 1 or len(guesses) < self.min_guesses
+        ):
+            best: tuple[int, str, list[str], list[str]] | None = None
+            # the first guess faces all 650 letter pairs, so it is not worth comparing several tries
+            for _ in range(self.options if guesses else 1):
+                # mixing in symbols of the secret makes "correct" clues as common as in the published set
+                d = "".join(rng.sample(string.digits, 2))
+                lt = "".join(rng.sample(string.ascii_uppercase, 2))
+                if rng.random() < self.hint_rate:
+                    d = rng.choice([d[0] + digits[rng.randrange(2)], digits[rng.randrange(2)] + d[1]])
+                if rng.random() < self.hint_rate:
+                    lt = rng.choice([lt[0] + letters[rng.randrange(2)], letters[rng.randrange(2)] + lt[1]])
+                if d[0] == d[1] or lt[0] == lt[1] or d + lt in guesses:
+                    continue
+                kd, kl = feedback_key(d, digits), feedback_key(lt, letters)
+                keep_d = [p for p in digit_pool if feedback_key(d, p) == kd]
+                keep_l = [p for p in letter_pool if feedback_key(lt, p) == kl]
+                cost = len(keep_d) * len(keep_l)
+                if best is None or cost < best[0]:
+                    best = (cost, d + lt, keep_d, keep_l)
+            if best is not None:
+                guesses.append(best[1])
+                digit_pool, letter_pool = best[2], best[3]
+        feedback = [full_feedback(g, secret) for g in guesses]
+        answer = "[" + ", ".join(f'"{c}"' for c in secret) + "]"
+        return self.question(guesses, feedback), answer, {"guesses": guesses, "feedback": feedback}
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        tokens = parse_token_list(answer, max_items=4)
+        code = "".join(tokens) if len(tokens) == 4 else (tokens[0] if len(tokens) == 1 else "")
+        code = code.upper()
+        if not re.fullmatch(r"\d\d[A-Z][A-Z]", code) or code[0] == code[1] or code[2] == code[3]:
+            return 0.0
+        meta = entry["metadata"]
+        return float(
+            all(
+                _normalize_feedback(full_feedback(g, code)) == _normalize_feedback(f)
+                for g, f in zip(meta["guesses"], meta["feedback"], strict=True)
+            )
+        )
+
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        code = "".join(parse_token_list(entry["answer"]))
+        meta = entry["metadata"]
+        out = ['["1", "1", "A", "A"]', '["1", "2", "A"]']
+        for other in (code[1] + code[0] + code[2:], code[:2] + code[3] + code[2]):
+            consistent = all(
+                full_feedback(g, other) == f for g, f in zip(meta["guesses"], meta["feedback"], strict=True)
+            )
+            if not consistent:
+                out.append("[" + ", ".join(f'"{c}"' for c in other) + "]")
+        return out + [""]
+
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            question = read_text(sample / "question.txt").strip()
+            found = re.findall(r"Guess: (\d\d[A-Z][A-Z]), Feedback: (.+?)\.?\s*$", question, re.M)
+            count = re.search(r"following (\d+) known conditions", question)
+            if not found or (count and int(count.group(1)) != len(found)):
+                raise PublishedDataError(
+                    f"{sample / 'question.txt'}: expected numbered 'Guess: 12AB, Feedback: ...' conditions"
+                )
+            data = read_json(sample / "solution.json", 'an object {"answer": ["X", "Y", "Z", "W"]}')
+            code = field(data, "answer", sample / "solution.json", list, "four symbols")
+            answer = "[" + ", ".join(f'"{c}"' for c in code) + "]"
+            return question, answer, {"guesses": [g for g, _ in found], "feedback": [f for _, f in found]}
+
+        yield from iter_published(self, folder, build)
+
+
+# -- constrained linear arrangement (card duels) -----------------------------------------------
+
+#: Each game: (cards, question preamble). `duel_result` holds the rules.
+_GAMES: dict[str, tuple[str, str]] = {
+    "elements": (
+        "ABCDE",
+        "Both parties, A and B, each have a set of five-element flags, with each person holding five cards representing "
+        "Metal, Wood, Water, Fire, and Earth. Each card can only be used once. Both players play their cards "
+        "simultaneously without seeing the opponent's card, and the referee announces the result of each round.\n"
+        "Rules:\n1. When card 1 generates card 2, the holder of card 1 loses;\n"
+        "2. When card 1 overcomes card 2, the holder of card 1 wins;\n"
+        "3. When both cards are the same or no card generates or overcomes each other, it is a draw.\n"
+        "Here card 1 is always your card and card 2 your opponent's: every other pairing (including the opponent's "
+        "card generating or overcoming yours) is a draw.\n"
+        "Known:\n1. Generation: Wood A generates Fire B, Fire B generates Earth C, Earth C generates Metal D, Metal D "
+        "generates Water E, Water E generates Wood A.\n"
+        "2. Overcoming: Wood A overcomes Earth C, Earth C overcomes Water E, Water E overcomes Fire B, Fire B overcomes "
+        "Metal D, Metal D overcomes Wood A.",
+    ),
+    "animal": (
+        "ABCDEFGH",
+        "Both parties, A and B, play a game similar to Jungle Chess. Each player has 8 animal pieces, ranked from "
+        "largest to smallest: Elephant (A), Lion (B), Tiger (C), Leopard (D), Wolf (E), Dog (F), Cat (G), and Mouse (H). "
+        "Both players reveal their pieces simultaneously, but cannot see the opponent's piece. The referee announces "
+        "the result of the match.\n\nRules:\n"
+        "1. When a smaller piece encounters a larger piece, the smaller piece is captured, and the player with the "
+        "larger piece wins.\n"
+        "2. Mutual capture: When pieces of the same type encounter each other, they mutually capture and the result is "
+        "a draw.\n"
+        "3. Mouse captures Elephant: Apart from the size hierarchy, the Mouse can capture the Elephant, but the "
+        "Elephant cannot capture the Mouse.\n4. Each piece can only be used once.",
+    ),
+    "stick_game": (
+        "ABCD",
+        'Both parties, A and B, are playing a game called "Stick, Tiger, Chicken." Each person has four cards: Stick '
+        "(A), Tiger (B), Chicken (C), and Worm (D). Each card can only be used once. Both players play their cards "
+        "simultaneously without seeing the other's card, and a referee announces the result of each round.\n\nRules:\n"
+        "1. Stick beats Tiger, Tiger eats Chicken, Chicken eats Worm, Worm beats Stick, and so on in a cycle.\n"
+        "2. If both players play the same card, or cards that are two steps apart in the cycle (so neither beats the "
+        "other), it is considered a draw.",
+    ),
+}
+_GENERATES = dict(zip("ABCDE", "BCDEA", strict=True))
+_OVERCOMES = dict(zip("ABCDE", "CDEAB", strict=True))
+_STICK_BEATS = dict(zip("ABCD", "BCDA", strict=True))
+
+
+def duel_result(game: str, mine: str, theirs: str) -> str:
+    """ "win", "loss" or "draw" from the player's side, following the published references."""
+    if game == "elements":
+        # only relations *from* the player's card count; the published answers treat the reverse as a draw
+        if _GENERATES[mine] == theirs:
+            return "loss"
+        return "win" if _OVERCOMES[mine] == theirs else "draw"
+    if game == "animal":
+        if mine == theirs:
+            return "draw"
+        if {mine, theirs} == {"A", "H"}:
+            return "win" if mine == "H" else "loss"
+        return "win" if mine < theirs else "loss"
+    if _STICK_BEATS[mine] == theirs:
+        return "win"
+    return "loss" if _STICK_BEATS[theirs] == mine else "draw"
+
+
+class ConstrainedLinearArrangement(Task):
+    name = "symbench/constrained_linear_arrangement"
+    description = "Deduce the opponent's card sequence in a card duel from your cards and the round results."
+    published_folders = ("constrained_linear_arrangement",)
+    max_answer_chars = 200
+
+    def __init__(
+        self, games: tuple[str, ...] = ("elements", "animal", "stick_game"), rounds: tuple[int, int] = (3, 5)
+    ) -> None:
+        """`games`: which rule sets to draw from; `rounds`: inclusive range, capped by the number of cards."""
+        unknown = set(games) - set(_GAMES)
+        if unknown:
+            raise ValueError(f"unknown games {sorted(unknown)}; choose from {sorted(_GAMES)}")
+        self.games, self.rounds = games, rounds
+
+    @staticmethod
+    def question(game: str, moves: list[str], results: list[str]) -> str:
+        rounds = "\n".join(f"Round {i}: {m}, {r}." for i, (m, r) in enumerate(zip(moves, results, strict=True), 1))
+        return (
+            f"{_GAMES[game][1]}\n\nAssuming you are one of the players, deduce what cards your opponent played each "
+            f"round based on the cards you played and the results of each round.\n\nRounds:\n{rounds}\n\n"
+            "Use a list of letters to show your answer. For example, <<<A,B,C>>>."
+        )
+
+    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+        game = rng.choice(self.games)
+        cards = _GAMES[game][0]
+        n = min(len(cards), rng.randint(*self.rounds))
+        moves, theirs = rng.sample(cards, n), rng.sample(cards, n)
+        results = [duel_result(game, m, t) for m, t in zip(moves, theirs, strict=True)]
+        meta = {"game": game, "moves": moves, "results": results}
+        return self.question(game, moves, results), ",".join(theirs), meta
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        meta = entry["metadata"]
+        cards = _GAMES[meta["game"]][0]
+        theirs = [t.upper() for t in parse_token_list(answer, max_items=len(meta["moves"]))]
+        if (
+            len(theirs) != len(meta["moves"])
+            or len(set(theirs)) != len(theirs)
+            or any(t not in cards or len(t) != 1 for t in theirs)
+        ):
+            return 0.0
+        return float(
+            all(
+                duel_result(meta["game"], m, t) == r
+                for m, t, r in zip(meta["moves"], theirs, meta["results"], strict=True)
+            )
+        )
+
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        meta = entry["metadata"]
+        cards = _GAMES[meta["game"]][0]
+        theirs = parse_token_list(entry["answer"])
+        out = [",".join(theirs[:-1]), ",".join([theirs[0]] * len(theirs))]
+        for option in itertools.permutations(cards, len(theirs)):
+            if any(
+                duel_result(meta["game"], m, t) != r
+                for m, t, r in zip(meta["moves"], option, meta["results"], strict=True)
+            ):
+                out.append(",".join(option))
+                break
+        return out + ["", "Z,Z,Z"]
+
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            path = sample / "solution.json"
+            data = read_json(path, "an object with game_type, player_moves, results, solution")
+            game = field(data, "game_type", path, str, f"one of {sorted(_GAMES)}")
+            if game not in _GAMES:
+                raise PublishedDataError(f"{path}: game_type {game!r} should be one of {sorted(_GAMES)}")
+            moves = [str(m) for m in field(data, "player_moves", path, list, "a list of card letters")]
+            results = [str(r) for r in field(data, "results", path, list, "win/loss/draw per round")]
+            solution = [str(s) for s in field(data, "solution", path, list, "the opponent's card letters")]
+            if any(m not in _GAMES[game][0] for m in moves) or any(r not in ("win", "loss", "draw") for r in results):
+                raise PublishedDataError(f"{path}: moves must be cards of {game} and results win/loss/draw")
+            meta = {"game": game, "moves": moves, "results": results}
+            return read_text(sample / "question.txt").strip(), ",".join(solution), meta
+
+        yield from iter_published(self, folder, build)
+
+
+# -- logic puzzle (number selection) -----------------------------------------------------------
+
+
+class LogicPuzzle(Task):
+    name = "symbench/logic_puzzle"
+    description = "Select cells with distinct numbers from a grid so that row and column sums stay under a limit."
+    published_folders = ("logic_puzzle_dataset",)
+    max_answer_chars = 400
+
+    def __init__(self, size: tuple[int, int] = (2, 4)) -> None:
+        """`size`: inclusive range of the grid side n; n + 1 cells with the distinct values 1..n+1 are
+        selected and every row and column sum must stay <= max(4, n + 1)."""
+        if size[0] < 2:
+            raise ValueError("the grid side must be at least 2")
+        self.size = size
+
+    @staticmethod
+    def question(grid: list[list[int]], pick: int, limit: int, first: list[int]) -> str:
+        n = len(grid)
+        rows = "\n".join(", ".join(map(str, row)) for row in grid)
+        r, c = first
+        return (
+            f"Given a {n}*{n} grid where each cell contains a number (between 1 to {pick}), you must select {pick} "
+            "different numbers from these cells (no two selected cells may hold the same number). The sum of the "
+            f"selected numbers in each row and each column should be less than or equal to {limit}. The numbers in the "
+            "same row are separated by ','; positions are (row, column), counted from 0 at the top-left cell.\n"
+            f"Using the number {grid[r][c]} in the top-rightmost square ({r},{c}) as the first selected number\n"
+            f"{rows}\n\n"
+            "Return your answer with the format <<<list of selected number positions>>>, where each position is given "
+            "as row column (0-based indices). For example, <<<0 3, 1 0, 2 4>>> means numbers selected are at "
+            "positions (0,3), (1,0), and (2,4)."
+        )
+
+    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+        n = rng.randint(*self.size)
+        pick, limit = n + 1, max(4, n + 1)
+        first = (0, n - 1)
+        others = [(r, c) for r in range(n) for c in range(n) if (r, c) != first]
+        # plant a valid selection, then fill the other cells at random
+        for _ in range(MAX_DRAWS):
+            cells = [first] + rng.sample(others, pick - 1)
+            values = rng.sample(range(1, pick + 1), pick)
+            row_sum, col_sum = Counter(), Counter()
+            for (r, c), v in zip(cells, values, strict=True):
+                row_sum[r] += v
+                col_sum[c] += v
+            if max(row_sum.values()) <= limit and max(col_sum.values()) <= limit:
+                break
+        else:
+            raise RuntimeError(f"{self.name}: no valid instance in {MAX_DRAWS} draws; loosen the knobs")
+        grid = [[rng.randint(1, pick) for _ in range(n)] for _ in range(n)]
+        for (r, c), v in zip(cells, values, strict=True):
+            grid[r][c] = v
+        meta = {"grid": grid, "pick": pick, "limit": limit, "first": list(first)}
+        return self.question(grid, pick, limit, list(first)), ", ".join(f"{r} {c}" for r, c in cells), meta
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        meta = entry["metadata"]
+        grid, pick, limit = meta["grid"], meta["pick"], meta["limit"]
+        n = len(grid)
+        cells = parse_pairs(answer, max_pairs=pick)
+        if len(cells) != pick or len(set(cells)) != pick or tuple(meta["first"]) not in cells:
+            return 0.0
+        if any(not (0 <= r < n and 0 <= c < n) for r, c in cells) or len({grid[r][c] for r, c in cells}) != pick:
+            return 0.0
+        row_sum, col_sum = Counter(), Counter()
+        for r, c in cells:
+            row_sum[r] += grid[r][c]
+            col_sum[c] += grid[r][c]
+        return float(max(row_sum.values()) <= limit and max(col_sum.values()) <= limit)
+
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        cells = parse_pairs(entry["answer"])
+        n = len(entry["metadata"]["grid"])
+        out = [", ".join(f"{r} {c}" for r, c in cells[:-1]), ", ".join(f"{r} {c}" for r, c in cells + [cells[-1]])]
+        out.append(", ".join(f"{r} {c}" for r, c in cells[1:] + [(n, n)]))
+        return out + ["", "0 0"]
+
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            question = read_text(sample / "question.txt").strip()
+            pick = re.search(r"select (\d+) different numbers", question)
+            limit = re.search(r"less than or equal to (\d+)", question)
+            first = re.search(r"square \((\d+),\s*(\d+)\) as the first selected number", question)
+            if not (pick and limit and first):
+                raise PublishedDataError(
+                    f"{sample / 'question.txt'}: expected 'select K different numbers', a sum limit and the first cell"
+                )
+            path = sample / "solution.json"
+            data = read_json(path, "an object with grid and solution")
+            grid = [[int(v) for v in row] for row in field(data, "grid", path, list, "a square grid of integers")]
+            solution = field(data, "solution", path, list, "[[row, col], ...]")
+            meta = {
+                "grid": grid,
+                "pick": int(pick.group(1)),
+                "limit": int(limit.group(1)),
+                "first": [int(first.group(1)), int(first.group(2))],
+            }
+            return question, ", ".join(f"{r} {c}" for r, c in solution), meta
+
+        yield from iter_published(self, folder, build)
+
+
+# -- mahjong pattern ---------------------------------------------------------------------------
+
+_MAHJONG_RULES = {
+    False: (
+        "3. When there are two identical cards in hand, and the newly added card is the same as these two cards, the "
+        'result is determined as "Peng," represented by the number 1.\n'
+        '4. If the newly added card does not meet the condition in rule 3, the result is determined as "Pass," '
+        "represented by the number 0.\n5. The removed card does not affect the result determination.",
+        "0 for Pass, 1 for Peng",
+    ),
+    True: (
+        "3. When there are two identical cards in hand, and the newly added card is the same as these two cards, the "
+        'result is determined as "Peng," represented by the number 1.\n'
+        "4. If two cards in hand and the new card can form a consecutive letter sequence, the result is determined as "
+        '"Chi," represented by the number 2. For example, ABC, OPQ, etc.\n'
+        '5. If the new card does not meet the conditions of 3 and 4, the result is determined as "Pass," represented '
+        'by the number 0.\n6. "Peng" takes precedence over "Chi."\n7. The card that is removed does not affect the '
+        "result determination.",
+        "0 for Pass, 1 for Peng, or 2 for Chi",
+    ),
+}
+_MAHJONG_WORDS = {"pass": 0, "peng": 1, "chi": 2}
+
+
+def mahjong_judge(hand: list[str], card: str, chi: bool) -> int:
+    """1 (Peng) when the hand holds two of `card`; else 2 (Chi) when two hand cards and `card` are
+    three consecutive letters and Chi is in play; else 0 (Pass)."""
+    count = Counter(hand)
+    if count[card] >= 2:
+        return 1
+    if chi:
+        o = ord(card)
+        for a, b in ((o - 2, o - 1), (o - 1, o + 1), (o + 1, o + 2)):
+            if count[chr(a)] and count[chr(b)]:
+                return 2
+    return 0
+
+
+def mahjong_final(initial: str, adds: list[str], removes: list[str], chi: bool) -> int:
+    """The result of the last round; every round but the last removes a card after judging."""
+    hand = list(initial)
+    for i, card in enumerate(adds):
+        result = mahjong_judge(hand, card, chi)
+        hand.append(card)
+        if i < len(removes):
+            if removes[i] not in hand:
+                raise ValueError(f"round {i + 1} removes {removes[i]!r}, which is not in the hand")
+            hand.remove(removes[i])
+    return result
+
+
+class MahjongPattern(Task):
+    name = "symbench/mahjong_pattern"
+    description = "Track a hand of letter cards through add/remove rounds and judge Peng, Chi or Pass."
+    published_folders = ("mahjong_pattern_dataset",)
+    max_answer_chars = 50
+
+    def __init__(self, rounds: tuple[int, int] = (1, 4), chi_probability: float = 0.6, alphabet: int = 26) -> None:
+        """`rounds`: inclusive range; `chi_probability`: share of questions that also have the Chi rule;
+        `alphabet`: how many letters (from A) cards are drawn from (fewer letters, more pairs and runs)."""
+        self.rounds, self.chi_probability, self.alphabet = rounds, chi_probability, alphabet
+
+    @staticmethod
+    def question(initial: str, adds: list[str], removes: list[str], chi: bool) -> str:
+        rules, legend = _MAHJONG_RULES[chi]
+        lines = []
+        for i, card in enumerate(adds):
+            tail = f" and remove a {removes[i]} card." if i < len(removes) else ""
+            lines.append(f"Round {i + 1}: Add a {card} card{tail}")
+        rounds = "\n".join(lines)
+        return (
+            "There are several letter cards, and the game rules are as follows:\n1. Initially, there are 13 cards.\n"
+            "2. Each time, a new card is added, and a result is determined. Then, one card is removed.\n"
+            f"{rules}\nGiven the initial cards:{initial}\n\n{rounds}\n\n"
+            "Based on the above information, determine the number judged in the final round.\n"
+            f"Return your answer with the format <<<x>>>, where x is {legend}."
+        )
+
+    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+        letters = string.ascii_uppercase[: self.alphabet]
+        chi = rng.random() < self.chi_probability
+        want = rng.choice([0, 1, 2] if chi else [0, 1])
+        n_rounds = rng.randint(*self.rounds)
+        for _ in range(MAX_DRAWS):
+            hand = [rng.choice(letters) for _ in range(13)]
+            initial = "".join(hand)
+            adds, removes = [], []
+            for _ in range(n_rounds - 1):
+                adds.append(rng.choice(letters))
+                hand.append(adds[-1])
+                removes.append(rng.choice(hand))
+                hand.remove(removes[-1])
+            # pick the last card to give the wanted verdict, so the answers are not mostly "Pass"
+            finals = [c for c in letters if mahjong_judge(hand, c, chi) == want]
+            if finals:
+                adds.append(rng.choice(finals))
+                break
+        else:
+            raise RuntimeError(f"{self.name}: no valid instance in {MAX_DRAWS} draws; loosen the knobs")
+        meta = {"initial": initial, "adds": adds, "removes": removes, "chi": chi}
+        return self.question(initial, adds, removes, chi), str(mahjong_final(initial, adds, removes, chi)), meta
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        text = answer.strip().strip("\"'").strip().lower()
+        value = _MAHJONG_WORDS.get(text)
+        if value is None:
+            if not re.fullmatch(r"[0-2]", text):
+                raise AnswerParseError(f"expected 0, 1 or 2, got {text[:20]!r}")
+            value = int(text)
+        meta = entry["metadata"]
+        return float(value == mahjong_final(meta["initial"], meta["adds"], meta["removes"], meta["chi"]))
+
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        return [str(v) for v in range(3) if str(v) != entry["answer"]] + ["", "3", "1 or 2"]
+
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            question = read_text(sample / "question.txt").strip()
+            path = sample / "solution.json"
+            data = read_json(path, "an object with initial_cards, rounds [{add, remove}] and solution")
+            initial = field(data, "initial_cards", path, str, "the initial hand as a string")
+            rounds = field(data, "rounds", path, list, "a list of {add, remove}")
+            if not rounds or any(not isinstance(r, dict) or "add" not in r for r in rounds):
+                raise PublishedDataError(
+                    f"{path}: rounds should be a non-empty list of objects with 'add' (and 'remove')"
+                )
+            adds = [str(r["add"]) for r in rounds]
+            removes = [str(r["remove"]) for r in rounds[:-1]]
+            solution = field(data, "solution", path, int, "0, 1 or 2")
+            meta = {"initial": initial, "adds": adds, "removes": removes, "chi": "Chi" in question}
+            return question, str(solution), meta
+
+        yield from iter_published(self, folder, build)
+
+
+TASKS = [
+    Game24(),
+    CombinatorialCalculation(),
+    LogicalEquation(),
+    Cryptanalysis(),
+    ConstrainedLinearArrangement(),
+    LogicPuzzle(),
+    MahjongPattern(),
+]
