@@ -150,6 +150,9 @@ def extract_answer(text: str) -> str | None:
     while start != -1:
         end = text.find(">>>", start + 3)
         if end != -1:
+            # A run of more than three '>' closes with its last three: "<<<] >>>>" holds "] >".
+            while text.startswith(">", end + 3):
+                end += 1
             return text[start + 3 : end].strip()
         start = text.rfind("<<<", 0, start)
     return None

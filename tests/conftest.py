@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,27 @@ def qwen_tokenizer(tiny_model_dir):
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(tiny_model_dir)
+
+
+# --- task data (Task library: BBH, Reasoning-Gym, published data, task contract) ------------------
+#: Environment variables pointing the dataset-backed tasks at the local copies in shared/external.
+TASK_DATA_ENV = {
+    "R1CI_BBH_PATH": EXTERNAL / "bbh",
+    "R1CI_GSM_HARD_PATH": EXTERNAL / "symbench" / "gsmhardv2.jsonl",
+    "R1CI_MATH_PATH": EXTERNAL / "symbench" / "MATH",
+}
+
+
+@pytest.fixture(scope="session")
+def external_task_data() -> Iterator[Path]:
+    """shared/external, with the dataset-backed tasks (bbh/*, gsm_hard, math_*) reading from it.
+
+    Skips the requesting test when the folder is absent; the variables are restored afterwards.
+    """
+    missing = [str(p) for p in TASK_DATA_ENV.values() if not p.exists()]
+    if missing:
+        pytest.skip(f"task data under shared/external is absent: {', '.join(missing)}")
+    with pytest.MonkeyPatch.context() as mp:
+        for name, path in TASK_DATA_ENV.items():
+            mp.setenv(name, str(path))
+        yield EXTERNAL

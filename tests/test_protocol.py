@@ -97,6 +97,8 @@ def test_answer_extraction():
     assert extract_answer("<<<日本語 ✓>>>") == "日本語 ✓"
     assert extract_answer("<<<[1, 2]>>> trailing >>> without opener") == "[1, 2]"
     assert extract_answer("Code Execution Results: <<<9>>>\n") == "9"
+    assert extract_answer("<<<] ) >>>>") == "] ) >"  # dyck answers may end in '>'
+    assert extract_answer("<<<<5>>>") == "5"
 
 
 def test_strip_code_keeps_text_and_other_fences():

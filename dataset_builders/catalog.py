@@ -1,0 +1,155 @@
+"""What `r1ci tasks list|show|validate` print: the task table, sample questions, published-data checks.
+
+Each function prints with rich and returns an exit code: 0 for success, 1 when the work found a
+problem (data unavailable, published samples rejected), 2 for bad input (unknown task, missing
+path). Errors are one readable sentence on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, defaultdict
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from dataset_builders.registry import get_task, list_tasks
+from dataset_builders.task import SOURCES, TaskDataUnavailable
+
+#: How many problems `validate` lists in full before summarising the rest.
+MAX_LISTED_PROBLEMS = 50
+
+
+def _out() -> Console:
+    return Console()
+
+
+def _err() -> Console:
+    return Console(stderr=True)
+
+
+def _fail(message: str, code: int) -> int:
+    _err().print(Text(f"error: {message}", style="bold red"), soft_wrap=True)
+    return code
+
+
+def print_table(source: str | None = None, split: str | None = None) -> int:
+    """Print every task (optionally one source and/or split) with counts per source and split."""
+    if source is not None and source not in SOURCES:
+        return _fail(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}", 2)
+    if split is not None and split not in ("train", "test"):
+        return _fail(f"unknown split {split!r}; choose train or test", 2)
+    tasks = list_tasks(source=source, split=split)
+    console = _out()
+    if not tasks:
+        console.print("no tasks match")
+        return 0
+    table = Table(title=f"{len(tasks)} tasks", show_lines=False)
+    table.add_column("name", style="bold", no_wrap=True)
+    table.add_column("source")
+    table.add_column("split")
+    table.add_column("description")
+    for task in tasks:
+        table.add_row(task.name, task.source, task.split, Text(task.description))
+    console.print(table)
+
+    counts = Counter((t.source, t.split) for t in tasks)
+    summary = Table(title="counts")
+    summary.add_column("source")
+    for column in ("train", "test", "total"):
+        summary.add_column(column, justify="right")
+    for src in SOURCES:
+        train, test = counts[(src, "train")], counts[(src, "test")]
+        if train or test:
+            summary.add_row(src, str(train), str(test), str(train + test))
+    train, test = (
+        sum(n for (_, s), n in counts.items() if s == "train"),
+        sum(n for (_, s), n in counts.items() if s == "test"),
+    )
+    summary.add_row("all", str(train), str(test), str(train + test), style="bold")
+    console.print(summary)
+    return 0
+
+
+def show(name: str, n: int = 3, seed: int = 0) -> int:
+    """Print `n` generated questions of task `name` with their reference answers."""
+    if n < 1:
+        return _fail(f"n must be at least 1, got {n}", 2)
+    try:
+        task = get_task(name)
+    except KeyError as exc:
+        return _fail(str(exc.args[0]), 2)
+    try:
+        entries = list(task.generate(n, seed=seed))
+    except TaskDataUnavailable as exc:
+        return _fail(str(exc), 1)
+    console = _out()
+    console.print(Text(f"{task.name} ({task.source}, {task.split}): {task.description}", style="bold"))
+    for entry in entries:
+        ok = task.score(f"<<<{entry['answer']}>>>", entry) == 1.0
+        verdict = "reference verifies" if ok else "REFERENCE DOES NOT VERIFY"
+        console.print(
+            Panel(
+                Text(entry["question"]),
+                title=Text(entry["id"]),
+                subtitle=Text(f"answer: {_clip(entry['answer'], 200)}  ({verdict})"),
+                title_align="left",
+                subtitle_align="left",
+            )
+        )
+    return 0
+
+
+def validate(path: str | os.PathLike[str]) -> int:
+    """Check the paper's published data at `path` against our verifiers; 1 if anything failed."""
+    from dataset_builders.published import load_published
+
+    try:
+        entries, errors = load_published(path, on_error="collect")
+    except FileNotFoundError as exc:
+        return _fail(str(exc), 2)
+
+    accepted: Counter[str] = Counter()
+    rejected: dict[str, list[str]] = defaultdict(list)
+    for entry in entries:
+        task = get_task(entry["task"])
+        if task.score(f"<<<{entry['answer']}>>>", entry) == 1.0:
+            accepted[task.name] += 1
+        else:
+            rejected[task.name].append(entry["id"])
+    bad_files: Counter[str] = Counter(getattr(e, "task", None) or "(no task)" for e in errors)
+
+    table = Table(title=f"published data at {path}")
+    table.add_column("task", style="bold", overflow="fold")
+    for column in ("entries", "accepted", "rejected", "bad files"):
+        table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
+    for name in sorted(set(accepted) | set(rejected) | set(bad_files)):
+        n_rej = len(rejected.get(name, ()))
+        style = "red" if n_rej or bad_files[name] else None
+        table.add_row(
+            name, str(accepted[name] + n_rej), str(accepted[name]), str(n_rej), str(bad_files[name]), style=style
+        )
+    n_rejected = sum(len(v) for v in rejected.values())
+    table.add_row(
+        "all", str(len(entries)), str(sum(accepted.values())), str(n_rejected), str(len(errors)), style="bold"
+    )
+    console = _out()
+    console.print(table)
+
+    problems = [f"{name}: reference answer of {id_} is not accepted" for name, ids in rejected.items() for id_ in ids]
+    problems += [str(e) for e in errors]
+    for line in problems[:MAX_LISTED_PROBLEMS]:
+        console.print(Text(f"- {line}", style="red"), soft_wrap=True)  # whole paths stay greppable
+    if len(problems) > MAX_LISTED_PROBLEMS:
+        console.print(Text(f"... and {len(problems) - MAX_LISTED_PROBLEMS} more", style="red"))
+    if not entries and not errors:
+        return _fail(f"no published samples found at {path}", 1)
+    ok = not problems
+    console.print(Text("all reference solutions verify" if ok else f"{len(problems)} problem(s)", style="bold"))
+    return 0 if ok else 1
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,468 @@
+"""Reasoning-Gym: 84 procedurally generated tasks, scored by each dataset's own `score_answer`.
+
+A task wraps `reasoning_gym.create_dataset(name, size=..., seed=..., **config)`; the config is a
+constructor argument (`ReasoningGymTask("maze", max_dist=20)`). The verdict is Reasoning-Gym's own
+rule applied to the extracted answer, made binary: 1.0 only when `score_answer` gives full marks
+(its small partial credits, e.g. 0.01 for "well-formed but wrong", would make a wrong answer look
+like progress to the pass-rate filter and the curriculum). `partial_credit=True` keeps them.
+
+Which 84 of the 105 generators of reasoning-gym 0.1.25, and why (`EXCLUDED` lists every one left
+out with its reason):
+- `composite` mixes other datasets and needs a config of its own;
+- no reference answer to train or check against: `boxnet`, `rush_hour` (answer None and no
+  solution in the metadata; `graph_color` and `rubiks_cube` also have answer None but carry a
+  verified solution in the metadata, which becomes the reference);
+- a verifier that does not test the reasoning: `propositional_logic` accepts any valid
+  non-trivial conclusion, and restating a premise ("(Q ∧ Q)") is one, so copying scores 1;
+- the same task as a SymBench or BBH task, which would count one task twice and, for held-out
+  ones, leak the test split into training: `string_splitting`, `pool_matrix` and `n_queens`
+  (SymBench test tasks string_splitting, pooling, eight_queens), `word_sorting` (BBH test task),
+  `string_insertion`, `string_synthesis`, `string_manipulation`, `mahjong_puzzle`, `puzzle24`,
+  `sudoku`, `gsm_symbolic` (SymBench string_insertion, string_synthesis,
+  string_deletion_and_modification, mahjong_pattern, game24, standard_sudoku, gsm_hard);
+- too slow to generate 200 items (2 cores): `knight_swap` (~38 s), `futoshiki` (~33 s),
+  `number_sequence` (~15 s), `zebra_puzzles` (~13 s), `sokoban` (~7 s),
+  `intermediate_integration` (~5 s plus ~1 s of sympy per 200 scores);
+- `codeio` executes its bundled code snippets in this process while generating (and prints their
+  tracebacks); a trainer process should not run third-party code to build a question.
+
+Fixes for upstream defects of kept datasets:
+- `game_of_life_halting`'s scorer returns 1 for any non-empty answer (`bool("False")` is True); its
+  verdict here is the True/False answer compared with the reference (`OWN_VERDICTS`).
+- `list_functions` draws some numbers from the global `random` module and `acre` builds items
+  that depend on the dataset size. Items are therefore built in fixed blocks of `BLOCK` items
+  (block b from its own derived seed) with the global `random`/`numpy.random` states seeded per
+  item and restored afterwards, so entry i depends only on (task, seed, i) and a generator's
+  stray prints (bf's compiler) do not reach stdout.
+- `isomorphic_strings`, `ransom_note`, `word_ladder` and `polynomial_multiplication` pick from
+  Python sets of strings, whose order depends on the interpreter's hash seed: the same seed gives
+  the same items within a process, and across processes only with a fixed `PYTHONHASHSEED`
+  (`HASH_SEED_DEPENDENT`; generating them without it warns once).
+- Seeds: Reasoning-Gym builds item i from `seed + i`, so seeds 0 and 1 would share all but one
+  item; the seed given to Reasoning-Gym is a hash of (task, seed, block) instead.
+
+Safety: several Reasoning-Gym scorers pass the answer to `eval` or `sympy.parse_expr` (which
+evaluates): `binary_matrix`, `spiral_matrix`, `countdown`, `polynomial_multiplication`,
+`simple_integration` among the chosen ones. An answer such as "__import__('os').system(...)" would
+run in the trainer, and "9**9**9" never returns. For those tasks `ANSWER_GUARDS` first checks that
+the answer has the shape of a correct one (digits and spaces for a matrix; a bounded arithmetic or
+polynomial expression with small literal exponents and only the expected variable names) and
+scores anything else 0 without calling the scorer. Two more guards close holes found by feeding
+hostile answers to every scorer: `rubiks_cube` expands "R999999999" into that many moves (memory
+exhaustion), and `complex_arithmetic` gives "nan" full marks. Every task bounds the answer length.
+
+Entries are plain JSON: the Reasoning-Gym item's own answer and metadata (what `score_answer`
+reads) are kept as one JSON string under `metadata["rg_entry"]`, so an entry survives
+`json.dumps`/`json.loads` and a Hugging Face datasets column (which would otherwise unify the
+differing metadata structs of 84 datasets into one sparse struct). Tuples, sets and non-string
+dict keys are tagged in that string and restored before scoring (ARC scorers compare tuples).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import random
+import re
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from dataset_builders.task import Task
+
+#: Appended to every Reasoning-Gym question (they state the answer's content format themselves).
+ANSWER_FORMAT = "Give the final answer, written exactly as the question asks, as <<<answer>>>."
+
+#: The 84 chosen datasets, grouped by Reasoning-Gym's own categories, with what each tests.
+SELECTED: dict[str, str] = {
+    # algebra
+    "complex_arithmetic": "add, subtract, multiply or divide complex numbers",
+    "polynomial_equations": "find the real roots of a polynomial equation",
+    "polynomial_multiplication": "expand a product of polynomials",
+    "simple_equations": "solve a linear equation for one variable",
+    "simple_integration": "find the antiderivative of a polynomial",
+    # algorithmic
+    "ab": "rewrite an A::B token program until no rule applies",
+    "base_conversion": "convert an integer between bases 2-36",
+    "binary_alternation": "minimum swaps to make a binary string alternate",
+    "binary_matrix": "Manhattan distance to the nearest 0 for every cell of a matrix",
+    "caesar_cipher": "decrypt a Caesar-shifted sentence",
+    "count_primes": "count the primes in an interval",
+    "cryptarithm": "assign digits to letters so a column addition holds",
+    "game_of_life": "simulate Conway's Game of Life on a wrapping board",
+    "game_of_life_halting": "decide whether a Game of Life board dies out within a number of steps",
+    "graph_color": "color a graph's vertices so that no edge joins equal colors",
+    "group_anagrams": "group a list of words into anagram classes",
+    "isomorphic_strings": "decide whether two strings are isomorphic",
+    "jugs": "pour water between jugs to measure a target amount",
+    "letter_counting": "count occurrences of a letter in a text",
+    "letter_jumble": "unscramble the words of a sentence",
+    "manipulate_matrix": "apply a sequence of matrix operations (rotate, mirror, crop, ...)",
+    "number_filtering": "filter a list of decimal numbers by a threshold",
+    "number_sorting": "sort a list of decimal numbers",
+    "palindrome_generation": "arrange letters into a palindrome",
+    "palindrome_partitioning": "list all palindrome partitions of a string",
+    "ransom_note": "decide whether a note can be built from a magazine's letters",
+    "rotate_matrix": "rotate a square matrix by a multiple of 90 degrees",
+    "rotten_oranges": "minutes until rot spreads to every orange in a grid",
+    "sentence_reordering": "restore the word order of a shuffled sentence",
+    "spell_backward": "spell a word backward",
+    "spiral_matrix": "list a matrix's elements in spiral order",
+    "word_ladder": "change one letter at a time to turn a word into another",
+    "word_sequence_reversal": "reverse a list of words",
+    # arc
+    "arc_1d": "infer a 1-D grid transformation from examples",
+    "arc_agi": "infer an ARC-AGI grid transformation from examples",
+    "rearc": "infer a re-ARC grid transformation from examples",
+    # arithmetic
+    "basic_arithmetic": "evaluate an integer arithmetic expression",
+    "bitwise_arithmetic": "evaluate an expression of hex numbers with shifts and arithmetic",
+    "calendar_arithmetic": "weekday and date-difference questions",
+    "chain_sum": "add and subtract a chain of integers",
+    "count_bits": "count the 1 bits of an integer",
+    "decimal_arithmetic": "evaluate a decimal expression to 12 significant digits",
+    "decimal_chain_sum": "add and subtract a chain of decimals",
+    "dice": "probability that a roll of several dice reaches a total",
+    "fraction_simplification": "reduce a fraction to lowest terms",
+    "gcd": "greatest common divisor of several integers",
+    "lcm": "least common multiple of several integers",
+    "leg_counting": "count the legs of a list of animals",
+    "number_format": "pick the largest or smallest of numbers written in different formats",
+    "power_function": "compute a real number raised to an integer power",
+    "prime_factorization": "factor an integer into primes",
+    "products": "multiply integers",
+    "time_intervals": "length of a time interval between two timestamps",
+    # code
+    "bf": "predict the output of a Brainf*ck program",
+    # cognition
+    "color_cube_rotation": "track a cube's face colors through rotations",
+    "figlet_font": "read a word written in a FIGlet ASCII-art font",
+    "modulo_grid": "fill the gaps of a grid drawn by a modular-arithmetic rule",
+    "needle_haystack": "find one fact in a long list of statements",
+    "rectangle_count": "count the rectangles drawn in an ASCII grid",
+    "rubiks_cube": "give a move sequence that solves a scrambled Rubik's cube",
+    # games
+    "countdown": "reach a target number from given numbers with + - * /",
+    "emoji_mystery": "decode a sentence hidden in an emoji's variation selectors",
+    "kakurasu": "fill a Kakurasu grid so weighted row and column sums match",
+    "maze": "fewest steps from start to goal in a maze",
+    "mini_sudoku": "solve a 4x4 sudoku",
+    "survo": "fill a Survo grid so rows and columns add up",
+    "tower_of_hanoi": "list the moves that solve a Tower of Hanoi with 3-4 pegs",
+    "tsumego": "find the Go move that captures stones",
+    # geometry
+    "advanced_geometry": "angles, areas and centers of triangles from coordinates",
+    "simple_geometry": "the missing interior angle of a convex polygon",
+    # graphs
+    "course_schedule": "decide whether course prerequisites can be satisfied",
+    "family_relationships": "name a relation in a family tree",
+    "largest_island": "area of the largest island in a binary grid",
+    "path_star": "find the path from start to goal in a path-star graph",
+    "quantum_lock": "shortest button sequence that reaches a target number",
+    "shortest_path": "shortest path through a grid with obstacles",
+    # induction
+    "acre": "infer which objects are blickets from activation experiments",
+    "list_functions": "infer a list-to-list function from examples",
+    # logic
+    "aiw": "Alice-in-Wonderland style questions about friends and siblings",
+    "circuit_logic": "evaluate a drawn Boolean circuit",
+    "knights_knaves": "decide who tells the truth from their statements",
+    "self_reference": "count consistent truth assignments of self-referential statements",
+    "syllogism": "decide whether a syllogism's conclusion follows",
+    # probability
+    "coin_flip": "probability of a number of heads in coin flips",
+}
+
+#: The other generators of reasoning-gym 0.1.25 and why each is left out.
+EXCLUDED: dict[str, str] = {
+    "composite": "mixes other datasets; needs a config of its own",
+    "boxnet": "no reference answer (constraint-scored only); also SymBench boxnet",
+    "rush_hour": "no reference answer (constraint-scored only)",
+    "propositional_logic": "restating any premise, e.g. '(Q ∧ Q)', scores full marks: rewards copying",
+    "string_splitting": "same task as SymBench string_splitting (a test task)",
+    "pool_matrix": "same task as SymBench pooling (a test task)",
+    "n_queens": "same task as SymBench eight_queens (a test task)",
+    "word_sorting": "same task as BBH word_sorting (a test task)",
+    "string_insertion": "same task as SymBench string_insertion",
+    "string_synthesis": "same task as SymBench string_synthesis",
+    "string_manipulation": "same task as SymBench string_deletion_and_modification",
+    "mahjong_puzzle": "same task as SymBench mahjong_pattern",
+    "puzzle24": "same task as SymBench game24; also slow (~7 s for 200)",
+    "sudoku": "same task as SymBench standard_sudoku; also slow (~3 s for 200)",
+    "gsm_symbolic": "overlaps SymBench gsm_hard; its metadata holds Fractions (not JSON)",
+    "knight_swap": "slow: ~38 s for 200 items",
+    "futoshiki": "slow: ~33 s for 200 items",
+    "number_sequence": "slow: ~15 s for 200 items",
+    "zebra_puzzles": "slow: ~13 s for 200 items",
+    "sokoban": "slow: ~7 s for 200 items",
+    "intermediate_integration": "slow: ~5 s for 200 items, ~1 s of sympy per 200 scores",
+    "codeio": "executes bundled code snippets in-process while generating",
+}
+
+#: Items whose Reasoning-Gym answer is None but whose metadata holds a verified solution.
+_REFERENCE_FROM_METADATA: dict[str, Callable[[dict[str, Any]], str]] = {
+    "graph_color": lambda md: json.dumps({str(k): v for k, v in md["possible_answer"].items()}),
+    "rubiks_cube": lambda md: " ".join(str(md["example_correct_answer"]).split()),
+}
+
+#: Answers longer than this are not worth parsing for any chosen task (the longest reference,
+#: a game-of-life board or an ARC grid, is a few thousand characters at most).
+MAX_ANSWER_CHARS = 20_000
+
+
+# -- guards for scorers that evaluate the answer -------------------------------------------------
+_ARITHMETIC_CHARS = re.compile(r"[\d\s+\-*/()]*")
+_POLY_CHARS = re.compile(r"[A-Za-z\d\s+\-*/().]*")
+_BAD_POWER = re.compile(
+    r"\*\*\s*(?!\d{1,3}(?![\d.]))"  # an exponent that is not a literal of at most 3 digits
+    r"|\*\*\s*\d+\s*\*\*"  # a tower: 9**9**9
+    r"|\)\s*\*\*"  # a power of a bracketed expression: ((9**99)**99)**99
+)
+
+
+def _depth(text: str) -> int:
+    depth = deepest = 0
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _digits_only(allow_minus: bool) -> Callable[[str, dict[str, Any]], bool]:
+    pattern = re.compile(r"[\d\s-]*" if allow_minus else r"[\d\s]*")
+    return lambda answer, rg_entry: bool(pattern.fullmatch(answer))
+
+
+def _arithmetic(answer: str, rg_entry: dict[str, Any]) -> bool:
+    """+ - * / over integers and brackets, small numbers and shallow nesting (countdown)."""
+    return (
+        len(answer) <= 500
+        and bool(_ARITHMETIC_CHARS.fullmatch(answer))
+        and "**" not in answer
+        and _depth(answer) <= 20
+        and all(len(n) <= 12 for n in re.findall(r"\d+", answer))
+    )
+
+
+def _polynomial(names: Callable[[dict[str, Any]], set[str]]) -> Callable[[str, dict[str, Any]], bool]:
+    """A polynomial-shaped expression over the allowed names, with small literal exponents."""
+
+    def check(answer: str, rg_entry: dict[str, Any]) -> bool:
+        return (
+            len(answer) <= 2000
+            and bool(_POLY_CHARS.fullmatch(answer))
+            and set(re.findall(r"[A-Za-z]+", answer)) <= names(rg_entry)
+            and not re.search(r"\d\s*[A-Za-z.]|\.\s*[A-Za-z]", answer)  # no 1e999999, 2x, 1.e5
+            and not _BAD_POWER.search(answer)
+            and _depth(answer) <= 20
+            and all(len(n) <= 30 for n in re.findall(r"\d+", answer))
+        )
+
+    return check
+
+
+def _names_in_answer(rg_entry: dict[str, Any]) -> set[str]:
+    return set(re.findall(r"[A-Za-z]+", str(rg_entry["answer"])))
+
+
+_CUBE_MOVE = re.compile(r"\d?[A-Za-z]{1,2}'?\d?")
+_COMPLEX = re.compile(r"[\d\s.+\-ij]*")
+
+
+def _cube_moves(answer: str, rg_entry: dict[str, Any]) -> bool:
+    # the scorer repeats a move by its trailing number, so "R999999999" would exhaust memory
+    return all(_CUBE_MOVE.fullmatch(move) for move in answer.split())
+
+
+def _complex_number(answer: str, rg_entry: dict[str, Any]) -> bool:
+    # the scorer's exp(-distance) is nan for "nan", and min(1.0, nan) is 1.0
+    return bool(_COMPLEX.fullmatch(answer))
+
+
+#: Shape checks that must pass before Reasoning-Gym's scorer sees the answer (see module doc).
+ANSWER_GUARDS: dict[str, Callable[[str, dict[str, Any]], bool]] = {
+    "binary_matrix": _digits_only(allow_minus=False),
+    "spiral_matrix": _digits_only(allow_minus=True),
+    "countdown": _arithmetic,
+    "polynomial_multiplication": _polynomial(_names_in_answer),
+    "simple_integration": _polynomial(lambda e: {str(e["metadata"]["variable"]), "C"}),
+    "rubiks_cube": _cube_moves,
+    "complex_arithmetic": _complex_number,
+}
+
+
+#: Tasks whose verdict is ours because Reasoning-Gym's scorer is wrong (see the module doc).
+OWN_VERDICTS: dict[str, Callable[[str, dict[str, Any]], bool]] = {
+    "game_of_life_halting": lambda answer, rg_entry: answer.strip().casefold() == str(rg_entry["answer"]).casefold(),
+}
+
+
+def _quantum_lock_corruptions(answer: str) -> list[str]:
+    # a different first button can be another shortest sequence; one press more or less never is
+    presses = [p.strip() for p in answer.split("→")]
+    return [" → ".join(presses + ["A"]), " → ".join(presses[:-1])]
+
+
+#: Wrong answers for tasks where the default one-character edit can still be a valid answer.
+_CORRUPTIONS: dict[str, Callable[[str], list[str]]] = {"quantum_lock": _quantum_lock_corruptions}
+
+#: Datasets whose items depend on PYTHONHASHSEED (set iteration order of strings).
+HASH_SEED_DEPENDENT = frozenset({"isomorphic_strings", "polynomial_multiplication", "ransom_note", "word_ladder"})
+
+#: Items are built in blocks of this many, each from its own seed (see the module doc).
+BLOCK = 100
+
+
+# -- lossless JSON for Reasoning-Gym metadata ----------------------------------------------------
+_TUPLE, _SET, _ITEMS = "__rg_tuple__", "__rg_set__", "__rg_items__"
+
+
+def _tag(value: Any) -> Any:
+    """`value` as JSON-able data, with tuples, sets and non-string dict keys tagged."""
+    if isinstance(value, tuple):
+        return {_TUPLE: [_tag(v) for v in value]}
+    if isinstance(value, (set, frozenset)):
+        # sorted by repr so the text does not depend on the hash seed of the process
+        return {_SET: sorted((_tag(v) for v in value), key=repr)}
+    if isinstance(value, dict):
+        if all(isinstance(k, str) for k in value):
+            return {k: _tag(v) for k, v in value.items()}
+        return {_ITEMS: [[_tag(k), _tag(v)] for k, v in value.items()]}
+    if isinstance(value, list):
+        return [_tag(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"Reasoning-Gym metadata holds a {type(value).__name__}, which has no JSON form")
+
+
+def _untag(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1:
+        ((key, value),) = obj.items()
+        if key == _TUPLE:
+            return tuple(value)
+        if key == _SET:
+            return set(value)
+        if key == _ITEMS:
+            return {_hashable(k): v for k, v in value}
+    return obj
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(_hashable(v) for v in value) if isinstance(value, list) else value
+
+
+def dump_rg_entry(answer: Any, metadata: dict[str, Any]) -> str:
+    """The JSON text stored under `metadata["rg_entry"]`."""
+    return json.dumps(_tag({"answer": answer, "metadata": metadata}), sort_keys=True, ensure_ascii=False)
+
+
+def load_rg_entry(text: str) -> dict[str, Any]:
+    """The Reasoning-Gym item (answer and metadata) as its scorer expects it."""
+    return json.loads(text, object_hook=_untag)
+
+
+@contextlib.contextmanager
+def _isolated(seed: int) -> Iterator[None]:
+    """Seed the global random generators for one item and restore them after; silence prints.
+
+    Swapping sys.stdout is process-wide: another thread printing during those milliseconds loses
+    its output. Generation is not expected to run beside printing threads.
+    """
+    state = random.getstate()
+    np_state = np.random.get_state()
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        random.setstate(state)
+        np.random.set_state(np_state)
+
+
+def _derived_seed(*parts: Any) -> int:
+    digest = hashlib.sha256(":".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+class ReasoningGymTask(Task):
+    """One Reasoning-Gym dataset as a task; `config` goes to `reasoning_gym.create_dataset`."""
+
+    max_answer_chars = MAX_ANSWER_CHARS
+
+    def __init__(self, dataset: str, description: str = "", partial_credit: bool = False, **config: Any) -> None:
+        self.dataset = dataset
+        self.name = f"reasoning_gym/{dataset}"
+        self.description = description or SELECTED.get(dataset, f"Reasoning-Gym {dataset}")
+        self.partial_credit = partial_credit
+        self.config = config
+        self._scorer: Any = None
+
+    def _create(self, size: int, seed: int) -> Any:
+        import reasoning_gym
+
+        with _isolated(seed):
+            return reasoning_gym.create_dataset(self.dataset, size=size, seed=seed, **self.config)
+
+    def generate(self, n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
+        """`n` seeded entries; entry i depends only on (task, config, seed, i)."""
+        if n <= 0:
+            return iter(())
+        if self.dataset in HASH_SEED_DEPENDENT and not os.environ.get("PYTHONHASHSEED"):
+            warnings.warn(
+                f"{self.name}: items depend on the hash seed; set PYTHONHASHSEED for identical items across runs",
+                stacklevel=2,
+            )
+        # the first block is built here, so a bad name or config fails on the call
+        first = self._create(BLOCK, _derived_seed(self.name, seed, 0))
+        return self._walk(first, n, seed)
+
+    def _walk(self, block: Any, n: int, seed: int) -> Iterator[dict[str, Any]]:
+        for i in range(n):
+            b, j = divmod(i, BLOCK)
+            block_seed = _derived_seed(self.name, seed, b)
+            if j == 0 and b > 0:
+                block = self._create(BLOCK, block_seed)
+            with _isolated(block_seed + j):
+                item = block[j]
+            yield self._entry(f"{seed}-{i}", item, i)
+
+    def _entry(self, id_: str, item: dict[str, Any], index: int) -> dict[str, Any]:
+        metadata = item.get("metadata") or {}
+        answer = item.get("answer")
+        if answer is None and self.dataset in _REFERENCE_FROM_METADATA:
+            reference = _REFERENCE_FROM_METADATA[self.dataset](metadata)
+        else:
+            reference = str(answer)
+        question = f"{item['question'].rstrip()}\n\n{ANSWER_FORMAT}"
+        rg = {"dataset": self.dataset, "index": index, "rg_entry": dump_rg_entry(answer, metadata)}
+        return self.entry(id_, question, reference, rg)
+
+    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+        entry = next(self.generate(1, seed=rng.randrange(2**31)))
+        return entry["question"], entry["answer"], entry["metadata"]
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        rg_entry = load_rg_entry(entry["metadata"]["rg_entry"])
+        rg_entry["question"] = entry["question"]
+        if self.dataset in OWN_VERDICTS:
+            return float(OWN_VERDICTS[self.dataset](answer, rg_entry))
+        guard = ANSWER_GUARDS.get(self.dataset)
+        if guard is not None and not guard(answer, rg_entry):
+            return 0.0
+        if self._scorer is None:
+            self._scorer = self._create(1, 0)
+        score = float(self._scorer.score_answer(answer, rg_entry))
+        return score if self.partial_credit else float(score >= 1.0)
+
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        extra = _CORRUPTIONS.get(self.dataset)
+        return super().corruptions(entry) if extra is None else ["", "???", *extra(entry["answer"])]
+
+
+TASKS: list[Task] = [ReasoningGymTask(name, description) for name, description in sorted(SELECTED.items())]
