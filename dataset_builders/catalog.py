@@ -2,7 +2,9 @@
 
 Each function prints with rich and returns an exit code: 0 for success, 1 when the work found a
 problem (data unavailable, published samples rejected), 2 for bad input (unknown task, missing
-path). Errors are one readable sentence on stderr, never a traceback.
+path). Errors are one readable sentence on stderr, never a traceback. Published entries whose stored
+reference breaks its question's own rules but is kept as published (flagged in metadata, accepted
+by the verifier) are listed by `validate` as warnings with the reason; they do not fail it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dataset_builders.registry import get_task, list_tasks
-from dataset_builders.task import SOURCES, TaskDataUnavailable
+from dataset_builders.task import FLAWED_REFERENCE, FLAWED_REFERENCE_REASON, SOURCES, TaskDataUnavailable
 
 #: How many problems `validate` lists in full before summarising the rest.
 MAX_LISTED_PROBLEMS = 50
@@ -113,30 +115,48 @@ def validate(path: str | os.PathLike[str]) -> int:
 
     accepted: Counter[str] = Counter()
     rejected: dict[str, list[str]] = defaultdict(list)
+    flagged: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for entry in entries:
         task = get_task(entry["task"])
         if task.score(f"<<<{entry['answer']}>>>", entry) == 1.0:
             accepted[task.name] += 1
         else:
             rejected[task.name].append(entry["id"])
+        metadata = entry.get("metadata") or {}
+        if metadata.get(FLAWED_REFERENCE):
+            flagged[task.name].append((entry["id"], str(metadata.get(FLAWED_REFERENCE_REASON) or "")))
     bad_files: Counter[str] = Counter(getattr(e, "task", None) or "(no task)" for e in errors)
 
     table = Table(title=f"published data at {path}")
     table.add_column("task", style="bold", overflow="fold")
-    for column in ("entries", "accepted", "rejected", "bad files"):
+    for column in ("entries", "accepted", "flagged", "rejected", "bad files"):
         table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
     for name in sorted(set(accepted) | set(rejected) | set(bad_files)):
-        n_rej = len(rejected.get(name, ()))
-        style = "red" if n_rej or bad_files[name] else None
-        table.add_row(
-            name, str(accepted[name] + n_rej), str(accepted[name]), str(n_rej), str(bad_files[name]), style=style
-        )
+        n_rej, n_flag = len(rejected.get(name, ())), len(flagged.get(name, ()))
+        style = "red" if n_rej or bad_files[name] else "yellow" if n_flag else None
+        counts = (accepted[name] + n_rej, accepted[name], n_flag, n_rej, bad_files[name])
+        table.add_row(name, *map(str, counts), style=style)
     n_rejected = sum(len(v) for v in rejected.values())
-    table.add_row(
-        "all", str(len(entries)), str(sum(accepted.values())), str(n_rejected), str(len(errors)), style="bold"
-    )
+    n_flagged = sum(len(v) for v in flagged.values())
+    totals = (len(entries), sum(accepted.values()), n_flagged, n_rejected, len(errors))
+    table.add_row("all", *map(str, totals), style="bold")
     console = _out()
+    if not console.is_terminal:  # piped or captured: keep every task name on one line, so it stays greppable
+        console.width = max(console.width, max(map(len, accepted | rejected | bad_files), default=0) + 60)
     console.print(table)
+
+    if n_flagged:
+        console.print(
+            Text(
+                f"warning: {n_flagged} published reference(s) break their question's own rules; they are kept as "
+                f"published (metadata {FLAWED_REFERENCE}=true) and accepted, as the paper's checker accepted them:",
+                style="bold yellow",
+            ),
+            soft_wrap=True,
+        )
+        for name, items in sorted(flagged.items()):
+            for id_, reason in items:
+                console.print(Text(f"- {name} {id_}: {reason}", style="yellow"), soft_wrap=True)
 
     problems = [f"{name}: reference answer of {id_} is not accepted" for name, ids in rejected.items() for id_ in ids]
     problems += [str(e) for e in errors]
@@ -147,7 +167,12 @@ def validate(path: str | os.PathLike[str]) -> int:
     if not entries and not errors:
         return _fail(f"no published samples found at {path}", 1)
     ok = not problems
-    console.print(Text("all reference solutions verify" if ok else f"{len(problems)} problem(s)", style="bold"))
+    if ok:
+        verdict = f"all {len(entries)} reference solutions verify"
+        verdict += f" ({n_flagged} flagged, see the warning above)" if n_flagged else ""
+    else:
+        verdict = f"{len(problems)} problem(s)"
+    console.print(Text(verdict, style="bold"))
     return 0 if ok else 1
 
 

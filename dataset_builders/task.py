@@ -12,6 +12,12 @@ from code_interpreter.protocol import extract_answer
 
 SOURCES = ("symbench", "bbh", "reasoning_gym")
 
+#: Metadata key: True on a published entry whose stored reference breaks its own question's rules
+#: (kept because the paper's checker accepted it; see `Task.keeps_flawed_references`).
+FLAWED_REFERENCE = "published_reference_breaks_rules"
+#: Metadata key: one sentence saying which rule the flagged reference breaks ("" when not flagged).
+FLAWED_REFERENCE_REASON = "published_reference_flaw"
+
 
 class PublishedDataError(ValueError):
     """A published-data file is missing or malformed; the message names the file and what was expected."""
@@ -35,6 +41,12 @@ class Task(ABC):
     published_folders: tuple[str, ...] = ()
     #: Extracted answers longer than this score 0 without being parsed (hostile-input guard).
     max_answer_chars: int = 4000
+    #: Whether a published sample whose stored reference breaks its own question's rules is kept
+    #: (flagged with FLAWED_REFERENCE and FLAWED_REFERENCE_REASON, and `verify` then accepts that
+    #: stored reference as well as any answer that keeps the rules) instead of rejected as a
+    #: PublishedDataError. Every entry of such a task, generated or published, carries both keys
+    #: (False and "" unless flagged), so a dataset of its entries has one metadata schema.
+    keeps_flawed_references: bool = False
 
     @property
     def source(self) -> str:
@@ -59,12 +71,17 @@ class Task(ABC):
             yield self.entry(f"{seed}-{i}", question, answer, metadata)
 
     def entry(self, id_: str, question: str, answer: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+        metadata = metadata or {}
+        if self.keeps_flawed_references:
+            metadata = {**metadata}
+            metadata.setdefault(FLAWED_REFERENCE, False)
+            metadata.setdefault(FLAWED_REFERENCE_REASON, "")
         return {
             "task": self.name,
             "id": f"{self.short_name}-{id_}",
             "question": question,
             "answer": answer,
-            "metadata": metadata or {},
+            "metadata": metadata,
         }
 
     @abstractmethod
@@ -87,6 +104,13 @@ class Task(ABC):
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
         """Score an extracted answer in [0, 1]; may raise on malformed input (scored 0)."""
 
+    def reference_flaw(self, entry: dict[str, Any]) -> str:
+        """Which of the question's rules the stored reference of `entry` breaks, in one sentence ("" if none).
+
+        Only asked of tasks that set `keeps_flawed_references`, for a published reference that failed `verify`.
+        """
+        return ""
+
     def corruptions(self, entry: dict[str, Any]) -> list[str]:
         """Wrong answers for `entry` (each must score 0); tasks override when one edit can stay valid."""
         answer = entry["answer"]
@@ -94,8 +118,12 @@ class Task(ABC):
         return [a for a in ("", "???", flipped) if a != answer]
 
     # -- published data -----------------------------------------------------------------------
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any]]:
-        """Entries from one of `published_folders` in the paper's layout."""
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        """Entries from one of `published_folders` in the paper's layout.
+
+        Yields an entry for every good sample and a PublishedDataError instance for every bad one;
+        raises PublishedDataError when `folder` is missing or holds nothing to read at all.
+        """
         raise PublishedDataError(f"{self.name} has no reader for published data (folder {folder})")
 
     def __repr__(self) -> str:

@@ -41,7 +41,14 @@ class FakeOpenAI:
         usage = {"prompt_tokens": 1, "completion_tokens": len(text.split(" ")), "total_tokens": 2}
         if chat:
             choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
-            return {"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": [choice], "usage": usage}
+            return {
+                "id": "x",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "m",
+                "choices": [choice],
+                "usage": usage,
+            }
         choice = {"index": 0, "text": text, "finish_reason": finish, "logprobs": None}
         return {"id": "x", "object": "text_completion", "created": 0, "model": "m", "choices": [choice], "usage": usage}
 

@@ -13,7 +13,7 @@ import pytest
 
 from dataset_builders import catalog
 from dataset_builders.published import Collected, load_published
-from dataset_builders.task import PublishedDataError, Task
+from dataset_builders.task import FLAWED_REFERENCE, PublishedDataError, Task
 
 EXTERNAL = Path(__file__).parents[1] / ".." / "shared" / "external"
 needs_external = pytest.mark.skipif(
@@ -173,8 +173,12 @@ def test_the_real_published_data(external_task_data: Path) -> None:
     sources = {e["task"].split("/")[0] for e in entries}
     assert sources == {"bbh", "symbench"}
     assert sum(e["task"].startswith("bbh/") for e in entries) == 6511  # every BBH example
-    # every folder and file there belongs to a task (NOTICE and LICENSE are ignored)
-    assert not [e for e in errors if e.task is None]
+    # every folder and file there belongs to a task (NOTICE and LICENSE are ignored), every sample reads
+    assert not errors, [str(e) for e in errors]
+    # the 13 samples whose stored reference breaks its own question's rules are kept, flagged
+    flagged = [e for e in entries if e["metadata"].get(FLAWED_REFERENCE)]
+    assert sorted({e["task"] for e in flagged}) == ["symbench/logic_puzzle", "symbench/mahjong_pattern"]
+    assert len(flagged) == 13
 
 
 def test_validate_reports_and_fails_on_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -199,3 +203,28 @@ def test_validate_single_symbench_folder(tmp_path: Path, capsys: pytest.CaptureF
     folder = shutil.copytree(EXTERNAL / "symbench" / "game24_dataset", tmp_path / "game24_dataset")
     assert catalog.validate(folder) == 0
     assert "symbench/game24" in capsys.readouterr().out
+
+
+def _logic_sample(folder: Path, grid: list[list[int]], solution: list[list[int]]) -> None:
+    folder.mkdir(parents=True)
+    n = len(grid)
+    rows = "\n".join(", ".join(map(str, row)) for row in grid)
+    (folder / "question.txt").write_text(
+        f"Given a {n}*{n} grid, you must select {n + 1} different numbers from these cells. The sum of the selected "
+        f"numbers in each row and each column should be less than or equal to 4.\n"
+        f"Using the number {grid[0][n - 1]} in the top-rightmost square (0,{n - 1}) as the first selected number\n"
+        f"{rows}\n\nReturn your answer with the format <<<list of selected number positions>>>."
+    )
+    (folder / "solution.json").write_text(json.dumps({"grid": grid, "solution": solution}))
+
+
+def test_validate_lists_flagged_references_as_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "logic_puzzle_dataset"
+    _logic_sample(folder / "sample_0", [[2, 1], [3, 3]], [[0, 1], [0, 0], [1, 1]])  # keeps the rules
+    _logic_sample(folder / "sample_1", [[3, 1], [2, 3]], [[0, 1], [1, 0], [0, 0]])  # column 0 sums to 5
+    assert catalog.validate(folder) == 0
+    out = capsys.readouterr().out
+    assert "warning: 1 published reference(s) break their question's own rules" in out
+    assert "logic_puzzle-pub-sample_1: the stored selection breaks the question's rules: column 0 sums to 5 > 4" in out
+    assert "logic_puzzle-pub-sample_0" not in out
+    assert "all 2 reference solutions verify (1 flagged" in out

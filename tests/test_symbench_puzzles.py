@@ -27,6 +27,7 @@ from dataset_builders.answer_parsing import (
 from dataset_builders.symbench import TASKS as ALL_SYMBENCH
 from dataset_builders.symbench.boards import queens_attack_free
 from dataset_builders.symbench.planning import plan_blocks
+from dataset_builders.symbench.published_layout import checked_entry
 from dataset_builders.symbench.puzzles import (
     duel_result,
     feedback_key,
@@ -35,7 +36,7 @@ from dataset_builders.symbench.puzzles import (
     solve_any_order,
     solve_fixed_order,
 )
-from dataset_builders.task import PublishedDataError, Task
+from dataset_builders.task import FLAWED_REFERENCE, FLAWED_REFERENCE_REASON, PublishedDataError, Task
 
 SYMBENCH_DATA = Path(__file__).parents[1] / ".." / "shared" / "external" / "symbench"
 
@@ -59,9 +60,9 @@ MY_TASKS = (
 )
 TASKS: dict[str, Task] = {t.name: t for t in ALL_SYMBENCH if t.name in MY_TASKS}
 
-#: Published samples whose reference breaks the rules stated in their own question (see the report
-#: in the readers' docstrings): they must come back as PublishedDataError, not as entries.
-KNOWN_BAD = {
+#: Published samples whose reference breaks the rules stated in their own question (see the puzzles
+#: module docstring): kept as entries, flagged in metadata, and their stored reference still scores 1.
+FLAGGED = {
     # the reference selections exceed the question's "row/column sum <= 4" rule
     "logic_puzzle_dataset": {f"sample_{i}" for i in (2, 3, 4, 5, 8, 9, 12, 13, 14, 18, 19)},
     # Peng/Pass-only questions whose reference answer is 2 (Chi)
@@ -431,16 +432,63 @@ def test_published_references_score_one(name, folder):
     task = TASKS[name]
     items = list(task.load_published(path))
     good = [i for i in items if isinstance(i, dict)]
-    bad = [i for i in items if isinstance(i, PublishedDataError)]
-    assert len(good) + len(bad) == len(items) and good
+    assert good and len(good) == len(items), [str(i) for i in items if not isinstance(i, dict)]
+    generated_keys = set(next(iter(task.generate(1, seed=0)))["metadata"])
     for entry in good:
         assert entry["id"].startswith(f"{task.short_name}-pub-")
         assert task.score(wrap(entry["answer"]), entry) == 1.0, entry["id"]
         assert "<<<" in entry["question"]
+        assert set(entry["metadata"]) == generated_keys, entry["id"]  # one metadata schema per task
     assert len({e["id"] for e in good}) == len(good)
     json.dumps(good)
-    bad_samples = {re.search(r"/(sample_\d+):", str(err)).group(1) for err in bad}
-    assert bad_samples == KNOWN_BAD.get(folder, set()), [str(e) for e in bad]
+    flagged = {e["id"].rsplit("-", 1)[1] for e in good if e["metadata"].get(FLAWED_REFERENCE)}
+    assert flagged == FLAGGED.get(folder, set())
+
+
+@pytest.mark.parametrize("folder", sorted(FLAGGED))
+def test_flagged_published_references(folder):
+    """A flagged entry accepts the paper's stored answer and any rule-valid one, and nothing else."""
+    path = SYMBENCH_DATA / folder
+    if not path.is_dir():
+        pytest.skip(f"published SymBench sample {path} is not present (only in the shared workspace)")
+    (task,) = [t for t in TASKS.values() if folder in t.published_folders]
+    entries = {e["id"].rsplit("-", 1)[1]: e for e in task.load_published(path)}
+    for sample, entry in entries.items():
+        meta = entry["metadata"]
+        assert meta[FLAWED_REFERENCE] is (sample in FLAGGED[folder])
+        assert bool(meta[FLAWED_REFERENCE_REASON]) is meta[FLAWED_REFERENCE]
+        assert task.score(wrap(entry["answer"]), entry) == 1.0
+        for wrong in task.corruptions(entry):
+            assert task.score(wrap(wrong), entry) == 0.0, (sample, wrong)
+    if folder == "logic_puzzle_dataset":
+        entry = entries["sample_3"]  # grid 2,1 / 3,3: the stored selection puts 3 + 2 in column 0
+        assert "column 0 sums to 5 > 4" in entry["metadata"][FLAWED_REFERENCE_REASON]
+        assert task.score(wrap("1 0, 0 0, 0 1"), entry) == 1.0  # the same selection in another order
+        assert task.score(wrap("0 0, 0 1, 1 1"), entry) == 1.0  # the one selection that keeps the rules
+        assert task.score(wrap("0 1, 1 0, 1 1"), entry) == 0.0  # breaks the rules and is not the reference
+        assert "no selection meets every rule" in entries["sample_2"]["metadata"][FLAWED_REFERENCE_REASON]
+    else:
+        entry = entries["sample_2"]  # Peng/Pass only; the stored 2 is the result under the Chi rule
+        assert "2 (Chi)" in entry["metadata"][FLAWED_REFERENCE_REASON]
+        assert [task.score(wrap(a), entry) for a in ("2", "Chi", "0", "Pass", "1", "Peng")] == [1, 1, 1, 1, 0, 0]
+
+
+def test_flagging_needs_the_task_to_opt_in():
+    """Flagged entries keep the metadata schema of generated ones; a task that does not opt in rejects."""
+    logic = TASKS["symbench/logic_puzzle"]
+    generated = next(iter(logic.generate(1, seed=0)))
+    assert generated["metadata"][FLAWED_REFERENCE] is False and generated["metadata"][FLAWED_REFERENCE_REASON] == ""
+    meta = {"grid": [[3, 1], [2, 3]], "pick": 3, "limit": 4, "first": [0, 1]}
+    entry = checked_entry(logic, "x", ("q <<<>>>", "0 1, 1 0, 0 0", meta), Path("sample_x"))
+    assert isinstance(entry, dict) and entry["metadata"][FLAWED_REFERENCE] is True
+    assert set(entry["metadata"]) == set(generated["metadata"])
+    assert logic.score(wrap("0 1, 1 0, 0 0"), entry) == 1.0
+    assert logic.score(wrap("0 1, 1 0, 1 1"), entry) == 0.0
+    # a reference that cannot be read at all is still an error, flagging or not
+    assert isinstance(checked_entry(logic, "y", ("q", "0 1, 1", meta), Path("sample_y")), PublishedDataError)
+    queens = TASKS["symbench/eight_queens"]
+    assert not queens.keeps_flawed_references
+    assert FLAWED_REFERENCE not in next(iter(queens.generate(1, seed=0)))["metadata"]
 
 
 def test_published_ids_are_unique_across_folders():
@@ -485,9 +533,13 @@ def test_bad_published_samples_are_yielded_as_errors_without_hiding_good_ones(tm
     assert "sample_1/question.txt" in errors[0] and "missing" in errors[0]
     assert "sample_2/solution.json" in errors[1] and "malformed JSON" in errors[1]
     assert "sample_3/solution.json" in errors[2] and "'solution'" in errors[2]
-    assert "sample_10" in errors[3] and "does not satisfy" in errors[3]
+    assert "sample_10" in errors[3] and "does not verify" in errors[3]
+    # nothing to read at all: raised, not yielded
     with pytest.raises(PublishedDataError, match="expected a folder"):
         list(task.load_published(tmp_path / "nowhere"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(PublishedDataError, match="has none"):
+        list(task.load_published(tmp_path / "empty"))
 
 
 def test_bad_game24_rows_are_yielded_as_errors(tmp_path):

@@ -304,8 +304,13 @@ def test_bad_published_samples_are_reported_not_raised(tmp_path: Path) -> None:
     (item,) = BY_NAME["symbench/permutations_and_combinations"].load_published(shelf.parent)
     assert isinstance(item, PublishedDataError) and "does not verify" in str(item)
 
-    missing = list(BY_NAME["symbench/pooling"].load_published(tmp_path / "nope"))
-    assert len(missing) == 1 and isinstance(missing[0], PublishedDataError)
+    # nothing to read at all (a missing or empty folder) is raised, not yielded
+    with pytest.raises(PublishedDataError, match="nope"):
+        list(BY_NAME["symbench/pooling"].load_published(tmp_path / "nope"))
+    (tmp_path / "empty").mkdir()
+    for name in ("symbench/pooling", "symbench/letters", "symbench/number_multiply"):
+        with pytest.raises(PublishedDataError, match="empty"):
+            list(BY_NAME[name].load_published(tmp_path / "empty"))
 
 
 @needs_external
@@ -325,8 +330,10 @@ def test_bad_published_math_files_are_reported(tmp_path: Path) -> None:
     errors = [i for i in items if isinstance(i, PublishedDataError)]
     assert len(items) == 22 and len(errors) == 2
     assert "999.json" in str(errors[0]) and "1000.json" in str(errors[1])
-    counting = list(math_data.MathCountingAndProbability().load_published(tmp_path / "MATH"))
-    assert len(counting) == 1 and "counting_and_probability" in str(counting[0])
+    with pytest.raises(PublishedDataError, match="counting_and_probability"):
+        list(math_data.MathCountingAndProbability().load_published(tmp_path / "MATH"))
+    with pytest.raises(PublishedDataError, match="gsmhardv2.jsonl"):
+        list(math_data.GsmHard().load_published(tmp_path / "gsmhardv2.jsonl.missing"))
 
 
 # -- dataset-backed tasks -----------------------------------------------------------------------

@@ -30,7 +30,6 @@ ENTRY_KEYS = {"task", "id", "question", "answer", "metadata"}
 _cache: dict[str, list[dict[str, Any]]] = {}
 
 
-
 def _needs_data(task: Task) -> bool:
     return task.source == "bbh" or task.name in DATASET_BACKED
 

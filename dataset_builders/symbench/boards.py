@@ -7,7 +7,7 @@ completion scores 1), while 2048 and light puzzles simulate the stated moves and
 Published data (`load_published`): every reader yields one entry per good sample and, for a bad
 sample (missing file, malformed JSON, a reference that breaks the question's rules), a
 `PublishedDataError` instance instead of raising, so one bad sample never hides the others; a
-missing folder raises. See `published_layout` for the shared contract.
+missing or empty folder raises. See `published_layout` for the shared contract.
 """
 
 from __future__ import annotations

@@ -8,10 +8,9 @@ generator makes unique, a forced sequence of moves), so the verifiers compare th
 with the recomputed result; grids are read with bounded parsers, never evaluated.
 
 Published data (`load_published`) is the `sample_<i>/question.txt` + `solution.json` layout. A
-sample that cannot be read (missing file, malformed JSON, missing key) is yielded as a
-`PublishedDataError` naming the file and what was expected, and reading goes on.
-A sample whose stored reference does not score 1 under the task's own verifier is yielded as a
-`PublishedDataError` too, and so is a missing folder: `load_published` never raises.
+sample that cannot be read (missing file, malformed JSON, missing key) or whose stored reference
+does not score 1 under the task's own verifier is yielded as a `PublishedDataError` naming the
+file, and reading goes on; a missing or empty folder raises. See `published_layout`.
 
 Note on the published Reversi samples: their "previous round" board already shows the move
 (it equals the stored solution), so those questions are easier than intended; the stored solution
@@ -29,16 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from dataset_builders.answer_parsing import AnswerParseError, parse_int_sequence
-from dataset_builders.symbench._sn_common import (
-    PublishedReader,
-    format_number,
-    iter_sample_dirs,
-    numbers_match,
-    read_number,
-    read_sample,
-    require,
-)
-from dataset_builders.task import PublishedDataError
+from dataset_builders.symbench.number_answers import format_number, numbers_match, read_number
+from dataset_builders.symbench.published_layout import field, iter_published, read_sample
+from dataset_builders.task import PublishedDataError, Task
 
 _SEPARATORS = re.compile(r"[\s,;\[\]()'\"]+")
 
@@ -84,7 +76,7 @@ def transform(m: Matrix, op: str) -> Matrix:
     raise ValueError(f"unknown transformation {op!r}")
 
 
-class MatrixTransformation(PublishedReader):
+class MatrixTransformation(Task):
     name = "symbench/matrix_transformation"
     description = "Rotate, transpose or mirror a letter matrix and write the result row by row."
     published_folders = ("matrix_transformation_dataset",)
@@ -133,22 +125,18 @@ class MatrixTransformation(PublishedReader):
         wrong += [",".join(c for r in meta["matrix"] for c in r), ",".join(expected[:-1])]
         return [w for w in dict.fromkeys(wrong) if w.split(",") != expected]
 
-    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        for sample in iter_sample_dirs(folder):
-            if isinstance(sample, PublishedDataError):
-                yield sample
-                continue
-            try:
-                question, sol = read_sample(sample)
-                path = sample / "solution.json"
-                solution = require(sol, path, "solution", list)
-                matrix = require(sol, path, "matrix", list)
-                if not all(isinstance(r, list) and all(isinstance(c, str) for c in r) for r in solution):
-                    raise PublishedDataError(f"{path}: expected 'solution' to be a list of rows of strings")
-                meta = {"matrix": matrix, "operation": "rotate90", "solution": solution}
-                yield self.entry(f"pub-{sample.name}", question, ",".join(c for r in solution for c in r), meta)
-            except PublishedDataError as exc:
-                yield exc
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            question, sol = read_sample(sample)
+            path = sample / "solution.json"
+            solution = field(sol, "solution", path, list)
+            matrix = field(sol, "matrix", path, list)
+            if not all(isinstance(r, list) and all(isinstance(c, str) for c in r) for r in solution):
+                raise PublishedDataError(f"{path}: expected 'solution' to be a list of rows of strings")
+            meta = {"matrix": matrix, "operation": "rotate90", "solution": solution}
+            return question, ",".join(c for r in solution for c in r), meta
+
+        yield from iter_published(self, folder, build)
 
 
 # -- pattern_recognition ------------------------------------------------------------------------
@@ -178,7 +166,7 @@ def unique_square(grid: list[str], min_side: int = 3) -> tuple[int, int, int] | 
     return r, c, side
 
 
-class PatternRecognition(PublishedReader):
+class PatternRecognition(Task):
     name = "symbench/pattern_recognition"
     description = "Find the bottom-right corner of the one-letter square (side >= 3) hidden in a letter grid."
     published_folders = ("pattern_recognition",)
@@ -233,21 +221,16 @@ class PatternRecognition(PublishedReader):
         wrong = [(c, r), (r + 1, c + 1), (r - 1, c), (r, c - 2)]
         return [f"[{a}, {b}]" for a, b in dict.fromkeys(wrong) if (a, b) != (r, c)]
 
-    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        for sample in iter_sample_dirs(folder):
-            if isinstance(sample, PublishedDataError):
-                yield sample
-                continue
-            try:
-                question, sol = read_sample(sample)
-                path = sample / "solution.json"
-                row, column = require(sol, path, "row", int), require(sol, path, "column", int)
-                m = re.search(r"If the matrix is\s*\n\n(.*?)\n\n", question, re.S)
-                grid = ["".join(line.split()) for line in m.group(1).splitlines()] if m else []
-                meta = {"grid": grid, "row": row, "column": column}
-                yield self.entry(f"pub-{sample.name}", question, f"[{row}, {column}]", meta)
-            except PublishedDataError as exc:
-                yield exc
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            question, sol = read_sample(sample)
+            path = sample / "solution.json"
+            row, column = field(sol, "row", path, int), field(sol, "column", path, int)
+            m = re.search(r"If the matrix is\s*\n\n(.*?)\n\n", question, re.S)
+            grid = ["".join(line.split()) for line in m.group(1).splitlines()] if m else []
+            return question, f"[{row}, {column}]", {"grid": grid, "row": row, "column": column}
+
+        yield from iter_published(self, folder, build)
 
 
 # -- reversi ------------------------------------------------------------------------------------
@@ -288,7 +271,7 @@ def play(board: list[list[str]], r: int, c: int, me: str) -> list[list[str]]:
     return new
 
 
-class Reversi(PublishedReader):
+class Reversi(Task):
     name = "symbench/reversi"
     description = "Play given moves on a Reversi board (flipping enclosed pieces) and write the resulting board."
     published_folders = ("reversi_dataset",)
@@ -370,30 +353,26 @@ class Reversi(PublishedReader):
         one_off = ",".join("1" if i == first else c for i, c in enumerate(sol))
         return [w for w in dict.fromkeys([start, swapped, one_off, ",".join(sol[:-1])]) if w.split(",") != sol]
 
-    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        for sample in iter_sample_dirs(folder):
-            if isinstance(sample, PublishedDataError):
-                yield sample
-                continue
-            try:
-                question, sol = read_sample(sample)
-                path = sample / "solution.json"
-                n = require(sol, path, "board_size", int)
-                solution = require(sol, path, "solution", str)
-                if len(solution.split(",")) != n * n:
-                    raise PublishedDataError(f"{path}: expected 'solution' to hold {n * n} comma-separated cells")
-                m = re.search(r"was: \n((?:[01*]+\n)+)", question)
-                start = m.group(1).split() if m else []
-                meta = {
-                    "board_size": n,
-                    "you": "0",
-                    "start": start,
-                    "moves": sol.get("moves", []),
-                    "solution": solution,
-                }
-                yield self.entry(f"pub-{sample.name}", question, solution, meta)
-            except PublishedDataError as exc:
-                yield exc
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            question, sol = read_sample(sample)
+            path = sample / "solution.json"
+            n = field(sol, "board_size", path, int)
+            solution = field(sol, "solution", path, str)
+            if len(solution.split(",")) != n * n:
+                raise PublishedDataError(f"{path}: expected 'solution' to hold {n * n} comma-separated cells")
+            m = re.search(r"was: \n((?:[01*]+\n)+)", question)
+            start = m.group(1).split() if m else []
+            meta = {
+                "board_size": n,
+                "you": "0",
+                "start": start,
+                "moves": sol.get("moves", []),
+                "solution": solution,
+            }
+            return question, solution, meta
+
+        yield from iter_published(self, folder, build)
 
 
 # -- pooling ------------------------------------------------------------------------------------
@@ -411,7 +390,7 @@ def pool(matrix: list[list[int]], k: int, kind: str) -> list[list[Fraction]]:
     ]
 
 
-class Pooling(PublishedReader):
+class Pooling(Task):
     name = "symbench/pooling"
     description = "Apply stride-1 max (or min/average) pooling with an n*n window to a number grid."
     published_folders = ("pooling_dataset",)
@@ -480,27 +459,23 @@ class Pooling(PublishedReader):
         ]
         return [w for w in dict.fromkeys(wrong) if [Fraction(x) for x in w.split(",")] != expected]
 
-    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        for sample in iter_sample_dirs(folder):
-            if isinstance(sample, PublishedDataError):
-                yield sample
-                continue
-            try:
-                question, sol = read_sample(sample)
-                path = sample / "solution.json"
-                solution = require(sol, path, "solution", list)
-                if not all(isinstance(r, list) and all(isinstance(v, (int, float)) for v in r) for r in solution):
-                    raise PublishedDataError(f"{path}: expected 'solution' to be a list of rows of numbers")
-                meta = {
-                    "matrix": require(sol, path, "matrix", list),
-                    "window_size": require(sol, path, "window_size", int),
-                    "pooling_type": require(sol, path, "pooling_type", str),
-                    "solution": [[str(Fraction(str(v))) for v in r] for r in solution],
-                }
-                answer = ",".join(format_number(Fraction(str(v))) for r in solution for v in r)
-                yield self.entry(f"pub-{sample.name}", question, answer, meta)
-            except PublishedDataError as exc:
-                yield exc
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            question, sol = read_sample(sample)
+            path = sample / "solution.json"
+            solution = field(sol, "solution", path, list)
+            if not all(isinstance(r, list) and all(isinstance(v, (int, float)) for v in r) for r in solution):
+                raise PublishedDataError(f"{path}: expected 'solution' to be a list of rows of numbers")
+            meta = {
+                "matrix": field(sol, "matrix", path, list),
+                "window_size": field(sol, "window_size", path, int),
+                "pooling_type": field(sol, "pooling_type", path, str),
+                "solution": [[str(Fraction(str(v))) for v in r] for r in solution],
+            }
+            answer = ",".join(format_number(Fraction(str(v))) for r in solution for v in r)
+            return question, answer, meta
+
+        yield from iter_published(self, folder, build)
 
 
 TASKS = [MatrixTransformation(), PatternRecognition(), Reversi(), Pooling()]

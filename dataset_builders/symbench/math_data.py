@@ -21,7 +21,7 @@ shuffle per pass when n exceeds the data), so entry i depends only on (seed, i).
 
 Verification: GSM-hard answers are read as plain numbers first ("$1,234", "-9867630.0"); integer
 targets need the exact integer, fractional ones accept a decimal rounded to >= 2 places
-(`_sn_common.numbers_match`). Everything else goes to math-verify (`parse` + `verify`). Its
+(`number_answers.numbers_match`). Everything else goes to math-verify (`parse` + `verify`). Its
 timeouts are signal-based (SIGALRM), which only the main thread may use: there they are on
 (`MATH_VERIFY_TIMEOUT_S`); from any other thread the call runs in a reusable child process (its
 own main thread, timeouts on; `_math_verify_worker.py`) that is killed if it overruns a hard deadline. Answers are bounded
@@ -29,10 +29,10 @@ first (length, nesting, power towers, large exponents and factorials) so bombs a
 
 Published data (`load_published`): `gsmhardv2.jsonl` (one JSON object per line with `input` and
 `target`) and the `MATH` folder (`train/<subset>/<n>.json` with `problem` and `solution`; each
-MATH task reads only its own subset). A bad line or file is yielded as a `PublishedDataError`
-naming the file and what was expected; reading goes on with the rest.
-A sample whose stored reference does not score 1 under the task's own verifier is yielded as a
-`PublishedDataError` too, and so is a missing folder: `load_published` never raises.
+MATH task reads only its own subset). A bad line or file, or a record whose stored reference does
+not score 1 under the task's own verifier, is yielded as a `PublishedDataError` naming the file and
+what was expected; reading goes on with the rest. A missing file or folder, or a MATH folder
+without a single problem file of the subset, raises. See `published_layout`.
 """
 
 from __future__ import annotations
@@ -51,14 +51,9 @@ from typing import Any
 
 from dataset_builders.answer_parsing import AnswerParseError, check_nesting
 from dataset_builders.symbench._math_verify_worker import TIMEOUT_S, compare
-from dataset_builders.symbench._sn_common import (
-    PublishedReader,
-    format_number,
-    numbers_match,
-    read_number,
-    target_from_float,
-)
-from dataset_builders.task import PublishedDataError, TaskDataUnavailable
+from dataset_builders.symbench.number_answers import format_number, numbers_match, read_number, target_from_float
+from dataset_builders.symbench.published_layout import checked_entry, require_file, require_folder
+from dataset_builders.task import PublishedDataError, Task, TaskDataUnavailable
 
 #: Signal-based timeout (seconds) for each math-verify parse and comparison.
 MATH_VERIFY_TIMEOUT_S = TIMEOUT_S
@@ -214,7 +209,7 @@ def math_equal(gold: str, answer: str) -> bool:
     return _ISOLATED(gold, answer)
 
 
-class _DatasetTask(PublishedReader):
+class _DatasetTask(Task):
     """A task whose questions are items of a dataset; subclasses say how to find and read them."""
 
     env_var: str = ""
@@ -380,18 +375,15 @@ class GsmHard(_DatasetTask):
         ]
         return [w for w in dict.fromkeys(wrong) if w != entry["answer"]]
 
-    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        path = Path(folder)
-        if not path.is_file():
-            yield PublishedDataError(f"{path}: expected the GSM-hard file gsmhardv2.jsonl, found none")
-            return
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        path = require_file(folder, "the GSM-hard file gsmhardv2.jsonl")
         for record in self._records(path):
             if isinstance(record, PublishedDataError):
                 yield record
                 continue
             built = self._build(record)
             if built is not None:
-                yield self.entry(f"pub-{record['index']}", *built)
+                yield checked_entry(self, str(record["index"]), built, f"{path}, line {record['index'] + 1}")
 
 
 def _is_number(value: Any) -> bool:
@@ -500,13 +492,12 @@ class _MathSubset(_DatasetTask):
         wrong = [f"{gold}+1", f"2\\left({gold}\\right)", "-17", "\\frac{1}{1000}"]
         return [w for w in wrong if w != gold]
 
-    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        root = Path(folder)
-        splits = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-        dirs = [root / s / self.subset for s in splits if (root / s / self.subset).is_dir()]
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        root = require_folder(folder)
+        splits = sorted(p.name for p in root.iterdir() if p.is_dir())
+        dirs = [root / s / self.subset for s in splits if any((root / s / self.subset).glob("*.json"))]
         if not dirs:
-            yield PublishedDataError(f"{root}: expected <split>/{self.subset}/<n>.json files of MATH, found none")
-            return
+            raise PublishedDataError(f"{root}: expected <split>/{self.subset}/<n>.json files of MATH, found none")
         for folder_ in dirs:
             for record in self._records(folder_, folder_.parent.name):
                 if isinstance(record, PublishedDataError):
@@ -514,7 +505,8 @@ class _MathSubset(_DatasetTask):
                     continue
                 built = self._build(record, any_level=True)
                 if built is not None:
-                    yield self.entry(f"pub-{record['index']}", *built)
+                    where = folder_ / f"{record['index'].removeprefix(folder_.parent.name + '-')}.json"
+                    yield checked_entry(self, record["index"], built, where)
 
 
 class MathCountingAndProbability(_MathSubset):

@@ -7,15 +7,14 @@ symbench/synthesis_decomposition (cycle two exchange methods until none applies)
 
 Numbers are read with `dataset_builders.answer_parsing.parse_number` (bounded, never evaluated).
 Non-integer results accept the exact value or a decimal rounded to at least two places (see
-`_sn_common.numbers_match`); integer results need the exact integer.
+`number_answers.numbers_match`); integer results need the exact integer.
 
 Published data (`load_published`): `sample_<i>/question.txt` + `solution.json` folders, and for
 number_multiply `number_multiply/<digits>/sample_<i>/{input_prompt_1.txt, target_answer.txt}`
 (its prompts carry no answer format, so one sentence asking for <<<number>>> is appended). A
-sample that cannot be read is yielded as a `PublishedDataError` naming the file and what was
-expected, and reading goes on.
-A sample whose stored reference does not score 1 under the task's own verifier is yielded as a
-`PublishedDataError` too, and so is a missing folder: `load_published` never raises.
+sample that cannot be read or whose stored reference does not score 1 under the task's own
+verifier is yielded as a `PublishedDataError` naming the file, and reading goes on; a missing or
+empty folder raises. See `published_layout`.
 
 Note on the published new_operator samples with three operators, written "(3~4)&5@6": their
 stored solutions follow no single reading of the expression (some equal (3~4)&5, others 5@6), so
@@ -34,20 +33,16 @@ from pathlib import Path
 from typing import Any
 
 from dataset_builders.answer_parsing import parse_int_sequence, parse_token_list
-from dataset_builders.symbench._sn_common import (
-    PublishedReader,
+from dataset_builders.symbench.number_answers import (
     format_number,
-    iter_sample_dirs,
     number_corruptions,
     numbers_match,
     read_number,
-    read_sample,
-    read_text,
-    require,
     target_from_float,
 )
+from dataset_builders.symbench.published_layout import field, iter_published, read_sample, read_text, sample_dirs
 from dataset_builders.symbench.strings import run_cycles
-from dataset_builders.task import PublishedDataError
+from dataset_builders.task import PublishedDataError, Task
 
 # -- new_operator -------------------------------------------------------------------------------
 
@@ -83,7 +78,7 @@ def operator_function(definition: str) -> Callable[[Fraction, Fraction], Fractio
     raise ValueError(f"unsupported operator definition {definition!r}")
 
 
-class NewOperator(PublishedReader):
+class NewOperator(Task):
     name = "symbench/new_operator"
     description = "Evaluate a parenthesised expression over newly defined binary operators."
     published_folders = ("new_operator_dataset",)
@@ -138,24 +133,20 @@ class NewOperator(PublishedReader):
     def corruptions(self, entry: dict[str, Any]) -> list[str]:
         return number_corruptions(entry["answer"], Fraction(entry["metadata"]["solution"]))
 
-    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        for sample in iter_sample_dirs(folder):
-            if isinstance(sample, PublishedDataError):
-                yield sample
-                continue
-            try:
-                question, sol = read_sample(sample)
-                path = sample / "solution.json"
-                target = target_from_float(require(sol, path, "solution", (int, float)))
-                m = re.search(r"Calculate (.*)\.\s*\n", question)
-                meta = {
-                    "definitions": require(sol, path, "operator_definitions", dict),
-                    "expression": m.group(1) if m else "",
-                    "solution": str(target),
-                }
-                yield self.entry(f"pub-{sample.name}", question, format_number(target), meta)
-            except PublishedDataError as exc:
-                yield exc
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            question, sol = read_sample(sample)
+            path = sample / "solution.json"
+            target = target_from_float(field(sol, "solution", path, (int, float)))
+            m = re.search(r"Calculate (.*)\.\s*\n", question)
+            meta = {
+                "definitions": field(sol, "operator_definitions", path, dict),
+                "expression": m.group(1) if m else "",
+                "solution": str(target),
+            }
+            return question, format_number(target), meta
+
+        yield from iter_published(self, folder, build)
 
 
 # -- number_multiply ----------------------------------------------------------------------------
@@ -163,7 +154,7 @@ class NewOperator(PublishedReader):
 _NUMBER_FORMAT = "Return your answer with the format <<<number>>>, for example <<<-1234>>>."
 
 
-class NumberMultiply(PublishedReader):
+class NumberMultiply(Task):
     name = "symbench/number_multiply"
     description = "Multiply several signed integers of given digit lengths exactly."
     published_folders = ("number_multiply",)
@@ -190,28 +181,20 @@ class NumberMultiply(PublishedReader):
     def corruptions(self, entry: dict[str, Any]) -> list[str]:
         return number_corruptions(entry["answer"], Fraction(int(entry["metadata"]["solution"])))
 
-    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        folder = Path(folder)
-        groups = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
-        if not groups:
-            yield PublishedDataError(f"{folder}: expected digit_<...>/sample_<i>/ folders")
-            return
-        for group in groups:
-            for sample in iter_sample_dirs(group):
-                if isinstance(sample, PublishedDataError):
-                    yield sample
-                    continue
-                try:
-                    prompt = read_text(sample / "input_prompt_1.txt", "the question text").strip()
-                    target_path = sample / "target_answer.txt"
-                    target = read_text(target_path, "the integer product").strip()
-                    if not re.fullmatch(r"-?\d{1,60}", target):
-                        raise PublishedDataError(f"{target_path}: expected one integer, got {target[:40]!r}")
-                    factors = [int(v) for v in re.findall(r"-?\d+", prompt.split("of", 1)[-1])]
-                    meta = {"factors": factors, "solution": target}
-                    yield self.entry(f"pub-{group.name}-{sample.name}", f"{prompt}\n{_NUMBER_FORMAT}", target, meta)
-                except PublishedDataError as exc:
-                    yield exc
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        # number_multiply/<digits>/sample_<i>/: two levels of folders
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            prompt = read_text(sample / "input_prompt_1.txt", "the question text").strip()
+            target_path = sample / "target_answer.txt"
+            target = read_text(target_path, "the integer product").strip()
+            if not re.fullmatch(r"-?\d{1,60}", target):
+                raise PublishedDataError(f"{target_path}: expected one integer, got {target[:40]!r}")
+            factors = [int(v) for v in re.findall(r"-?\d+", prompt.split("of", 1)[-1])]
+            return f"{prompt}\n{_NUMBER_FORMAT}", target, {"factors": factors, "solution": target}
+
+        # sample names repeat across the digit folders, so the folder name is part of the id
+        samples = sample_dirs(folder, depth=2)
+        yield from iter_published(self, folder, build, samples, name=lambda s: f"{s.parent.name}-{s.name}")
 
 
 # -- permutations_and_combinations --------------------------------------------------------------
@@ -260,7 +243,7 @@ def parse_constraint(line: str) -> dict[str, Any] | None:
     return None
 
 
-class PermutationsAndCombinations(PublishedReader):
+class PermutationsAndCombinations(Task):
     name = "symbench/permutations_and_combinations"
     description = "Arrange labelled books on a shelf so that every adjacency/order/position constraint holds."
     published_folders = ("permutations_and_combinations",)
@@ -353,27 +336,20 @@ class PermutationsAndCombinations(PublishedReader):
                 break
         return wrong
 
-    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        for sample in iter_sample_dirs(folder):
-            if isinstance(sample, PublishedDataError):
-                yield sample
-                continue
-            try:
-                question, sol = read_sample(sample)
-                path = sample / "solution.json"
-                items = require(sol, path, "items", list)
-                text = require(sol, path, "constraints_text", str)
-                solution = require(sol, path, "correct_solution", list)
-                constraints = [parse_constraint(line) for line in text.splitlines() if line.strip()]
-                if any(c is None for c in constraints):
-                    raise PublishedDataError(
-                        f"{path}: expected every line of 'constraints_text' to be a known constraint"
-                    )
-                meta = {"items": items, "constraints": constraints, "solution": solution}
-                answer = "[" + ", ".join(f'"{b}"' for b in solution) + "]"
-                yield self.entry(f"pub-{sample.name}", question, answer, meta)
-            except PublishedDataError as exc:
-                yield exc
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            question, sol = read_sample(sample)
+            path = sample / "solution.json"
+            items = field(sol, "items", path, list)
+            text = field(sol, "constraints_text", path, str)
+            solution = field(sol, "correct_solution", path, list)
+            constraints = [parse_constraint(line) for line in text.splitlines() if line.strip()]
+            if any(c is None for c in constraints):
+                raise PublishedDataError(f"{path}: expected every line of 'constraints_text' to be a known constraint")
+            meta = {"items": items, "constraints": constraints, "solution": solution}
+            return question, "[" + ", ".join(f'"{b}"' for b in solution) + "]", meta
+
+        yield from iter_published(self, folder, build)
 
 
 # -- synthesis_decomposition --------------------------------------------------------------------
@@ -385,7 +361,7 @@ _METHOD1 = re.compile(
 _METHOD2 = re.compile(r"Method 2: (\d+) units? of crop A can be exchanged for (\d+) units? of product X")
 
 
-class SynthesisDecomposition(PublishedReader):
+class SynthesisDecomposition(Task):
     name = "symbench/synthesis_decomposition"
     description = "Cycle two crop-exchange methods once per round until neither applies; report what remains."
     published_folders = ("synthesis_decomposition_dataset",)
@@ -446,39 +422,35 @@ class SynthesisDecomposition(PublishedReader):
         ]
         return [str(w) for w in wrong if w != final]
 
-    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        for sample in iter_sample_dirs(folder):
-            if isinstance(sample, PublishedDataError):
-                yield sample
-                continue
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            question, sol = read_sample(sample)
+            path = sample / "solution.json"
+            inner = field(sol, "solution", path, dict)
+            answer = field(inner, "answer", path, list)
+            initial = field(sol, "initial_state", path, dict)
             try:
-                question, sol = read_sample(sample)
-                path = sample / "solution.json"
-                inner = require(sol, path, "solution", dict)
-                answer = require(inner, path, "answer", list)
-                initial = require(sol, path, "initial_state", dict)
-                try:
-                    final = [int(answer[0]), int(answer[1]), int(answer[3])]  # stored as [A, B, -, X, -]
-                    start = [int(initial["A"]), int(initial["B"])]
-                except (IndexError, KeyError, TypeError, ValueError):
-                    raise PublishedDataError(
-                        f"{path}: expected solution.answer as [A, B, _, X, _] and initial_state A, B"
-                    ) from None
-                m1 = _METHOD1.search(question)
-                m2 = _METHOD2.search(question)
-                if m1 is None or m2 is None:
-                    raise PublishedDataError(
-                        f"{sample / 'question.txt'}: expected the two exchange methods in the question"
-                    )
-                meta = {
-                    "initial": start,
-                    "method1": [int(g) for g in m1.groups()],
-                    "method2": [int(g) for g in m2.groups()],
-                    "final": final,
-                }
-                yield self.entry(f"pub-{sample.name}", question, str(final), meta)
-            except PublishedDataError as exc:
-                yield exc
+                final = [int(answer[0]), int(answer[1]), int(answer[3])]  # stored as [A, B, -, X, -]
+                start = [int(initial["A"]), int(initial["B"])]
+            except (IndexError, KeyError, TypeError, ValueError):
+                raise PublishedDataError(
+                    f"{path}: expected solution.answer as [A, B, _, X, _] and initial_state A, B"
+                ) from None
+            m1 = _METHOD1.search(question)
+            m2 = _METHOD2.search(question)
+            if m1 is None or m2 is None:
+                raise PublishedDataError(
+                    f"{sample / 'question.txt'}: expected the two exchange methods in the question"
+                )
+            meta = {
+                "initial": start,
+                "method1": [int(g) for g in m1.groups()],
+                "method2": [int(g) for g in m2.groups()],
+                "final": final,
+            }
+            return question, str(final), meta
+
+        yield from iter_published(self, folder, build)
 
 
 TASKS = [NewOperator(), NumberMultiply(), PermutationsAndCombinations(), SynthesisDecomposition()]

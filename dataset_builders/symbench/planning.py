@@ -7,7 +7,8 @@ stated in the questions are derived from those references.
 
 Published data (`load_published`): every reader yields one entry per good sample and, for a bad
 sample (missing file, malformed JSON, an instance that cannot be solved), a `PublishedDataError`
-instance instead of raising, so one bad sample never hides the others; a missing folder raises.
+instance instead of raising, so one bad sample never hides the others; a missing or empty folder
+raises.
 The published Blocksworld, BoxLift and BoxNet samples hold instances only, so their reference
 answers are planned here. Path planning has no published sample. See `published_layout`.
 """
@@ -327,7 +328,7 @@ class BoxLift(Task):
 
     def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
         # BoxLift_<n>_<m>/BoxLift<k>/BoxLift.json: two levels of folders
-        samples = [inner for outer in sample_dirs(folder) for inner in sample_dirs(outer)]
+        samples = sample_dirs(folder, depth=2)
 
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             path = sample / "BoxLift.json"
@@ -549,7 +550,7 @@ class BoxNet(Task):
 
     def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
         # env_pg_state_<r>_<c>/pg_state<k>/pg_state<k>.json: two levels of folders
-        samples = [inner for outer in sample_dirs(folder) for inner in sample_dirs(outer)]
+        samples = sample_dirs(folder, depth=2)
 
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             path = sample / f"{sample.name}.json"

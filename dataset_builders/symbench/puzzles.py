@@ -9,7 +9,15 @@ consistent answer also scores 1. Mahjong has one determined result, found by sim
 Published data (`load_published`): every reader yields one entry per good sample and, for a bad
 sample (missing file, malformed JSON or CSV row, a reference that breaks the question's rules), a
 `PublishedDataError` instance instead of raising, so one bad sample never hides the others; a
-missing folder raises. See `published_layout` for the shared contract.
+missing or empty folder raises. See `published_layout` for the shared contract.
+
+Two tasks keep published samples whose stored reference breaks their own question's rules, since
+the paper's checker accepted those references (`keeps_flawed_references`): logic_puzzle (11 of 20
+stored selections exceed the row/column sum limit, and most of those questions have no valid
+selection at all) and mahjong_pattern (2 Peng/Pass-only questions store 2, the Chi result). Such an
+entry is flagged in metadata (`published_reference_breaks_rules`, with the reason in
+`published_reference_flaw`), and its verifier accepts the stored reference as well as any answer
+that keeps the rules; every entry of these two tasks carries both keys (False and "" otherwise).
 """
 
 from __future__ import annotations
@@ -41,7 +49,7 @@ from dataset_builders.symbench.published_layout import (
     read_text,
     require_folder,
 )
-from dataset_builders.task import PublishedDataError, Task
+from dataset_builders.task import FLAWED_REFERENCE, PublishedDataError, Task
 
 #: Rejection-sampling guard: knobs that admit (almost) no valid instance fail loudly instead of looping.
 MAX_DRAWS = 10_000
@@ -183,8 +191,7 @@ class Game24(Task):
         folder = require_folder(folder)
         files = sorted(folder.glob("*.csv"))
         if not files:
-            yield PublishedDataError(f"{folder}: expected a CSV file with columns Rank, Puzzles, Solutions")
-            return
+            raise PublishedDataError(f"{folder}: expected a CSV file with columns Rank, Puzzles, Solutions")
         for path in files:
             text = read_text(path)
             rows = list(csv.DictReader(text.splitlines()))
@@ -828,6 +835,8 @@ class LogicPuzzle(Task):
     description = "Select cells with distinct numbers from a grid so that row and column sums stay under a limit."
     published_folders = ("logic_puzzle_dataset",)
     max_answer_chars = 400
+    # 11 of the 20 published selections break their own question's sum rule (see the module docstring)
+    keeps_flawed_references = True
 
     def __init__(self, size: tuple[int, int] = (2, 4)) -> None:
         """`size`: inclusive range of the grid side n; n + 1 cells with the distinct values 1..n+1 are
@@ -878,18 +887,47 @@ class LogicPuzzle(Task):
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
         meta = entry["metadata"]
+        cells = parse_pairs(answer, max_pairs=meta["pick"])
+        if meta.get(FLAWED_REFERENCE) and sorted(cells) == sorted(parse_pairs(entry["answer"], max_pairs=meta["pick"])):
+            return 1.0  # the paper's stored selection of a flagged published entry (order does not matter)
+        return float(self.broken_rule(cells, meta) is None)
+
+    @staticmethod
+    def broken_rule(cells: list[tuple[int, int]], meta: dict[str, Any]) -> str | None:
+        """The first of the question's rules that the selection `cells` breaks, or None if it keeps them all."""
         grid, pick, limit = meta["grid"], meta["pick"], meta["limit"]
         n = len(grid)
-        cells = parse_pairs(answer, max_pairs=pick)
-        if len(cells) != pick or len(set(cells)) != pick or tuple(meta["first"]) not in cells:
-            return 0.0
-        if any(not (0 <= r < n and 0 <= c < n) for r, c in cells) or len({grid[r][c] for r, c in cells}) != pick:
-            return 0.0
+        if len(cells) != pick or len(set(cells)) != pick:
+            return f"it does not select {pick} different cells"
+        if tuple(meta["first"]) not in cells:
+            return f"it does not include the given first cell {tuple(meta['first'])}"
+        if any(not (0 <= r < n and 0 <= c < n) for r, c in cells):
+            return "it selects a cell outside the grid"
+        if len({grid[r][c] for r, c in cells}) != pick:
+            return "two selected cells hold the same number"
         row_sum, col_sum = Counter(), Counter()
         for r, c in cells:
             row_sum[r] += grid[r][c]
             col_sum[c] += grid[r][c]
-        return float(max(row_sum.values()) <= limit and max(col_sum.values()) <= limit)
+        for kind, sums in (("row", row_sum), ("column", col_sum)):
+            for index, total in sorted(sums.items()):
+                if total > limit:
+                    return f"{kind} {index} sums to {total} > {limit}"
+        return None
+
+    def reference_flaw(self, entry: dict[str, Any]) -> str:
+        meta = entry["metadata"]
+        broken = self.broken_rule(parse_pairs(entry["answer"], max_pairs=meta["pick"]), meta)
+        if broken is None:
+            return ""
+        n, pick = len(meta["grid"]), meta["pick"]
+        cells = [(r, c) for r in range(n) for c in range(n)]
+        # small published grids only: say whether the question can be answered by its rules at all
+        if len(cells) <= 16 and not any(
+            self.broken_rule(list(sel), meta) is None for sel in itertools.combinations(cells, pick)
+        ):
+            broken += "; no selection meets every rule"
+        return f"the stored selection breaks the question's rules: {broken}"
 
     def corruptions(self, entry: dict[str, Any]) -> list[str]:
         cells = parse_pairs(entry["answer"])
@@ -979,6 +1017,8 @@ class MahjongPattern(Task):
     description = "Track a hand of letter cards through add/remove rounds and judge Peng, Chi or Pass."
     published_folders = ("mahjong_pattern_dataset",)
     max_answer_chars = 50
+    # 2 published Peng/Pass-only questions store 2 (Chi) as the answer (see the module docstring)
+    keeps_flawed_references = True
 
     def __init__(self, rounds: tuple[int, int] = (1, 4), chi_probability: float = 0.6, alphabet: int = 26) -> None:
         """`rounds`: inclusive range; `chi_probability`: share of questions that also have the Chi rule;
@@ -1025,18 +1065,43 @@ class MahjongPattern(Task):
         meta = {"initial": initial, "adds": adds, "removes": removes, "chi": chi}
         return self.question(initial, adds, removes, chi), str(mahjong_final(initial, adds, removes, chi)), meta
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    @staticmethod
+    def read_result(answer: str) -> int:
+        """0, 1 or 2 from the digit or the word (Pass, Peng, Chi); AnswerParseError otherwise."""
         text = answer.strip().strip("\"'").strip().lower()
         value = _MAHJONG_WORDS.get(text)
         if value is None:
             if not re.fullmatch(r"[0-2]", text):
                 raise AnswerParseError(f"expected 0, 1 or 2, got {text[:20]!r}")
             value = int(text)
+        return value
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        value = self.read_result(answer)
         meta = entry["metadata"]
+        if meta.get(FLAWED_REFERENCE) and value == self.read_result(entry["answer"]):
+            return 1.0  # the paper's stored answer of a flagged published entry
         return float(value == mahjong_final(meta["initial"], meta["adds"], meta["removes"], meta["chi"]))
 
+    def reference_flaw(self, entry: dict[str, Any]) -> str:
+        meta = entry["metadata"]
+        stored = self.read_result(entry["answer"])
+        result = mahjong_final(meta["initial"], meta["adds"], meta["removes"], meta["chi"])
+        if stored == result:
+            return ""
+        reason = f"the stored answer is {stored} but by the question's rules the final round is {result}"
+        if not meta["chi"] and stored == 2:
+            with_chi = mahjong_final(meta["initial"], meta["adds"], meta["removes"], True)
+            reason = (
+                "the stored answer is 2 (Chi), but the question states only Peng (1) and Pass (0), "
+                f"by which the final round is {result}"
+            )
+            if with_chi == 2:
+                reason += "; 2 is the result under the Chi rule of the other questions"
+        return reason
+
     def corruptions(self, entry: dict[str, Any]) -> list[str]:
-        return [str(v) for v in range(3) if str(v) != entry["answer"]] + ["", "3", "1 or 2"]
+        return [str(v) for v in range(3) if self.verify(str(v), entry) == 0.0] + ["", "3", "1 or 2"]
 
     def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:

@@ -9,10 +9,9 @@ the final state; answers are parsed with bounded parsers, never evaluated.
 
 Published data (`load_published`): the `sample_<i>/question.txt` + `solution.json` folders of
 SymBench, and `Letters/<dataset>/<letter>_<count>_<i>/test_words.json` for letters. A sample that
-cannot be read (missing file, malformed JSON, missing key) is yielded as a `PublishedDataError`
-naming the file and what was expected, and reading goes on with the next sample.
-A sample whose stored reference does not score 1 under the task's own verifier is yielded as a
-`PublishedDataError` too, and so is a missing folder: `load_published` never raises.
+cannot be read (missing file, malformed JSON, missing key) or whose stored reference does not score
+1 under the task's own verifier is yielded as a `PublishedDataError` naming the file, and reading
+goes on with the next sample; a missing or empty folder raises. See `published_layout`.
 """
 
 from __future__ import annotations
@@ -25,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from dataset_builders.answer_parsing import AnswerParseError, parse_int_sequence
-from dataset_builders.symbench._sn_common import PublishedReader, iter_sample_dirs, read_json, read_sample, require
-from dataset_builders.task import PublishedDataError
+from dataset_builders.symbench.published_layout import field, iter_published, read_json, read_sample, sample_dirs
+from dataset_builders.task import PublishedDataError, Task
 
 
 def _strip_quotes(text: str) -> str:
@@ -125,7 +124,7 @@ def run_rewrites(initial: str, rules: list[str], max_steps: int = 100) -> list[s
     return None
 
 
-class StringDeletionAndModification(PublishedReader):
+class StringDeletionAndModification(Task):
     name = "symbench/string_deletion_and_modification"
     description = "Apply an ordered list of string rewriting rules until none applies and give the final string."
     published_folders = ("string_deletion_and_modification",)
@@ -167,26 +166,22 @@ class StringDeletionAndModification(PublishedReader):
         wrong = [f'"{s}"' for s in meta["states"][:-1]] + [f'"{final}a"', f'"{final[1:]}"', ""]
         return [w for w in dict.fromkeys(wrong) if _strip_quotes(w) != final]
 
-    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        for sample in iter_sample_dirs(folder):
-            if isinstance(sample, PublishedDataError):
-                yield sample
-                continue
-            try:
-                question, sol = read_sample(sample)
-                path = sample / "solution.json"
-                final = require(sol, path, "final_string", str)
-                rules = require(sol, path, "selected_rules", list)
-                states = sol.get("intermediate_states") or [require(sol, path, "initial_string", str), final]
-                meta = {
-                    "initial_string": sol.get("initial_string", ""),
-                    "rules": rules,
-                    "final_string": final,
-                    "states": states,
-                }
-                yield self.entry(f"pub-{sample.name}", question, f'"{final}"', meta)
-            except PublishedDataError as exc:
-                yield exc
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            question, sol = read_sample(sample)
+            path = sample / "solution.json"
+            final = field(sol, "final_string", path, str)
+            rules = field(sol, "selected_rules", path, list)
+            states = sol.get("intermediate_states") or [field(sol, "initial_string", path, str), final]
+            meta = {
+                "initial_string": sol.get("initial_string", ""),
+                "rules": rules,
+                "final_string": final,
+                "states": states,
+            }
+            return question, f'"{final}"', meta
+
+        yield from iter_published(self, folder, build)
 
 
 # -- string_insertion ---------------------------------------------------------------------------
@@ -207,7 +202,7 @@ def apply_insertions(s: str) -> str:
     return "".join(out)
 
 
-class StringInsertion(PublishedReader):
+class StringInsertion(Task):
     name = "symbench/string_insertion"
     description = "Insert characters after every occurrence of given substrings, scanning left to right."
     published_folders = ("string_insertion",)
@@ -249,21 +244,17 @@ class StringInsertion(PublishedReader):
         wrong = [meta["original_string"], res[:-1], res + "A", res[::-1]]
         return [w for w in dict.fromkeys(wrong) if w != res]
 
-    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        for sample in iter_sample_dirs(folder):
-            if isinstance(sample, PublishedDataError):
-                yield sample
-                continue
-            try:
-                question, sol = read_sample(sample)
-                path = sample / "solution.json"
-                meta = {
-                    "original_string": require(sol, path, "original_string", str),
-                    "modified_string": require(sol, path, "modified_string", str),
-                }
-                yield self.entry(f"pub-{sample.name}", question, meta["modified_string"], meta)
-            except PublishedDataError as exc:
-                yield exc
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            question, sol = read_sample(sample)
+            path = sample / "solution.json"
+            meta = {
+                "original_string": field(sol, "original_string", path, str),
+                "modified_string": field(sol, "modified_string", path, str),
+            }
+            return question, meta["modified_string"], meta
+
+        yield from iter_published(self, folder, build)
 
 
 # -- string_splitting ---------------------------------------------------------------------------
@@ -318,7 +309,7 @@ def run_cycles(
     raise RuntimeError("resource cycle did not stop")  # unreachable: every method uses up stock
 
 
-class StringSplitting(PublishedReader):
+class StringSplitting(Task):
     name = "symbench/string_splitting"
     description = (
         "Cycle through dismantling/combining methods on machines and parts until none applies; report the stock."
@@ -369,27 +360,24 @@ class StringSplitting(PublishedReader):
         wrong = [self.format(v) for v in [*bumped, [a, b, c, 0, 0, 0], final[3:] + final[:3]]]
         return [w for w in dict.fromkeys(wrong) if _int_list(w, 6) != final]
 
-    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
         pattern = re.compile(
             r"there are (\d+) units of Machine A, (\d+) units of Machine B, and (\d+) units of Machine C"
         )
-        for sample in iter_sample_dirs(folder):
-            if isinstance(sample, PublishedDataError):
-                yield sample
-                continue
-            try:
-                question, sol = read_sample(sample)
-                path = sample / "solution.json"
-                expected = require(sol, path, "expected_answer", list)
-                m = pattern.search(question)
-                if m is None or len(expected) != 6 or not all(str(v).lstrip("-").isdigit() for v in expected):
-                    raise PublishedDataError(
-                        f"{path}: expected 'expected_answer' of 6 integers and a question with initial counts"
-                    )
-                meta = {"initial": [int(g) for g in m.groups()], "final": [int(v) for v in expected]}
-                yield self.entry(f"pub-{sample.name}", question, self.format(meta["final"]), meta)
-            except PublishedDataError as exc:
-                yield exc
+
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            question, sol = read_sample(sample)
+            path = sample / "solution.json"
+            expected = field(sol, "expected_answer", path, list)
+            m = pattern.search(question)
+            if m is None or len(expected) != 6 or not all(str(v).lstrip("-").isdigit() for v in expected):
+                raise PublishedDataError(
+                    f"{path}: expected 'expected_answer' of 6 integers and a question with initial counts"
+                )
+            meta = {"initial": [int(g) for g in m.groups()], "final": [int(v) for v in expected]}
+            return question, self.format(meta["final"]), meta
+
+        yield from iter_published(self, folder, build)
 
 
 # -- string_synthesis ---------------------------------------------------------------------------
@@ -405,7 +393,7 @@ SYNTHESIS_METHODS: tuple[tuple[dict[str, int], dict[str, int]], ...] = (
 )
 
 
-class StringSynthesis(PublishedReader):
+class StringSynthesis(Task):
     name = "symbench/string_synthesis"
     description = (
         "Combine blocks by six synthesis rules, each applied as often as possible in turn, and count the result."
@@ -453,22 +441,18 @@ class StringSynthesis(PublishedReader):
         wrong = [[a, b, c, 0, 0, 0, 0, 0, 0], final[:8] + [final[8] + 1], [final[0] + 1, *final[1:]], final[::-1]]
         return [" ".join(map(str, w)) for w in wrong if w != final]
 
-    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        for sample in iter_sample_dirs(folder):
-            if isinstance(sample, PublishedDataError):
-                yield sample
-                continue
-            try:
-                question, sol = read_sample(sample)
-                path = sample / "solution.json"
-                final = require(sol, path, "final_counts", list)
-                initial = [require(sol, path, k, int) for k in ("A_count", "B_count", "C_count")]
-                if len(final) != 9 or not all(isinstance(v, int) for v in final):
-                    raise PublishedDataError(f"{path}: expected 'final_counts' to be a list of 9 integers")
-                meta = {"initial": initial, "final": final}
-                yield self.entry(f"pub-{sample.name}", question, " ".join(map(str, final)), meta)
-            except PublishedDataError as exc:
-                yield exc
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            question, sol = read_sample(sample)
+            path = sample / "solution.json"
+            final = field(sol, "final_counts", path, list)
+            initial = [field(sol, k, path, int) for k in ("A_count", "B_count", "C_count")]
+            if len(final) != 9 or not all(isinstance(v, int) for v in final):
+                raise PublishedDataError(f"{path}: expected 'final_counts' to be a list of 9 integers")
+            meta = {"initial": initial, "final": final}
+            return question, " ".join(map(str, final)), meta
+
+        yield from iter_published(self, folder, build)
 
 
 # -- letters ------------------------------------------------------------------------------------
@@ -501,7 +485,7 @@ WORDS = tuple(
 )
 
 
-class Letters(PublishedReader):
+class Letters(Task):
     name = "symbench/letters"
     description = "Count how many times a letter occurs in a word (the 'how many r in strawberry' test)."
     published_folders = ("Letters",)
@@ -545,34 +529,20 @@ class Letters(PublishedReader):
         c = entry["metadata"]["count"]
         return [str(v) for v in (c + 1, c - 1, c + 2) if v >= 0] + ["two"]
 
-    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        folder = Path(folder)
-        datasets = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
-        if not datasets:
-            yield PublishedDataError(f"{folder}: expected dataset folders holding <letter>_<count>_<i>/test_words.json")
-            return
-        for dataset in datasets:
-            for sample in iter_sample_dirs(dataset):
-                if isinstance(sample, PublishedDataError):
-                    yield sample
-                    continue
-                path = sample / "test_words.json"
-                try:
-                    m = re.fullmatch(r"([a-z])_(\d+)_(\d+)", sample.name)
-                    word = read_json(path, "the word as a JSON string")
-                    if m is None or not isinstance(word, str):
-                        raise PublishedDataError(
-                            f"{path}: expected a JSON string in a folder named <letter>_<count>_<i>"
-                        )
-                    letter, count = m.group(1), word.count(m.group(1))
-                    if count != int(m.group(2)):
-                        raise PublishedDataError(
-                            f"{path}: folder says {m.group(2)} {letter!r} but {word!r} has {count}"
-                        )
-                    meta = {"letter": letter, "word": word, "count": count}
-                    yield self.entry(f"pub-{sample.name}", self.question(letter, word), str(count), meta)
-                except PublishedDataError as exc:
-                    yield exc
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        # Letters/<dataset>/<letter>_<count>_<i>/test_words.json: two levels of folders
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            path = sample / "test_words.json"
+            m = re.fullmatch(r"([a-z])_(\d+)_(\d+)", sample.name)
+            word = read_json(path, "the word as a JSON string")
+            if m is None or not isinstance(word, str):
+                raise PublishedDataError(f"{path}: expected a JSON string in a folder named <letter>_<count>_<i>")
+            letter, count = m.group(1), word.count(m.group(1))
+            if count != int(m.group(2)):
+                raise PublishedDataError(f"{path}: folder says {m.group(2)} {letter!r} but {word!r} has {count}")
+            return self.question(letter, word), str(count), {"letter": letter, "word": word, "count": count}
+
+        yield from iter_published(self, folder, build, sample_dirs(folder, depth=2))
 
 
 # -- statistical_counting -----------------------------------------------------------------------
@@ -591,7 +561,7 @@ def run_score(sequence: str, rules: list[dict[str, Any]]) -> int:
     return total
 
 
-class StatisticalCounting(PublishedReader):
+class StatisticalCounting(Task):
     name = "symbench/statistical_counting"
     description = "Score a letter sequence by runs of repeated letters under given per-letter rules."
     published_folders = ("statistical_counting_dataset",)
@@ -641,22 +611,18 @@ class StatisticalCounting(PublishedReader):
         s = entry["metadata"]["solution"]
         return [str(v) for v in (s + 1, s - 1, s + 2, 2 * s + 1) if v >= 0 and v != s]
 
-    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        for sample in iter_sample_dirs(folder):
-            if isinstance(sample, PublishedDataError):
-                yield sample
-                continue
-            try:
-                question, sol = read_sample(sample)
-                path = sample / "solution.json"
-                meta = {
-                    "sequence": require(sol, path, "sequence", str),
-                    "rules": require(sol, path, "rules", list),
-                    "solution": require(sol, path, "solution", int),
-                }
-                yield self.entry(f"pub-{sample.name}", question, str(meta["solution"]), meta)
-            except PublishedDataError as exc:
-                yield exc
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            question, sol = read_sample(sample)
+            path = sample / "solution.json"
+            meta = {
+                "sequence": field(sol, "sequence", path, str),
+                "rules": field(sol, "rules", path, list),
+                "solution": field(sol, "solution", path, int),
+            }
+            return question, str(meta["solution"]), meta
+
+        yield from iter_published(self, folder, build)
 
 
 TASKS = [

@@ -1,21 +1,18 @@
-"""Helpers shared by the string, grid, numeric and dataset-backed SymBench task modules.
+"""Numeric answers of the SymBench tasks: reading, matching with a documented tolerance, formatting.
 
-Nothing here is a task (there is no `TASKS`): number matching with a documented tolerance,
-number formatting for reference answers, and the reader for the published `sample_<i>/` layout
-that turns every bad sample into a `PublishedDataError` instead of raising.
+Nothing here is a task (there is no `TASKS`). Used by the grid, numeric and dataset-backed modules:
+`read_number` reads a model's number (brackets, '$', \\boxed{} and thousands commas allowed, never
+evaluated), `numbers_match` decides whether it is the target, `format_number` writes reference
+answers, `number_corruptions` gives plausible wrong numbers. (Not named `numbers.py`: the math-verify
+worker runs as a script from this folder, where that name would shadow the standard library.)
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
 from fractions import Fraction
-from pathlib import Path
-from typing import Any
 
 from dataset_builders.answer_parsing import AnswerParseError, parse_number
-from dataset_builders.task import PublishedDataError, Task
 
 #: Longest number text a verifier will look at; real answers are far shorter.
 MAX_NUMBER_CHARS = 80
@@ -97,75 +94,3 @@ def number_corruptions(answer: str, target: Fraction) -> list[str]:
     if target.denominator != 1:
         out.append(str(int(target)))
     return [a for a in dict.fromkeys(out) if a != answer]
-
-
-# -- the published layout -----------------------------------------------------------------------
-
-
-class PublishedReader(Task):
-    """A task whose `load_published` re-scores every published reference before yielding it.
-
-    Subclasses implement `_read_published`; a sample whose stored answer does not score 1 under the
-    task's own verifier is yielded as a `PublishedDataError` instead of a silently wrong entry.
-    """
-
-    def _read_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        raise NotImplementedError
-
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:  # type: ignore[override]
-        for item in self._read_published(Path(folder)):
-            if isinstance(item, dict) and self.score(f"<<<{item['answer']}>>>", item) != 1.0:
-                item = PublishedDataError(
-                    f"{folder}: the stored reference of {item['id']} ({item['answer'][:60]!r}) does not verify"
-                )
-            yield item
-
-
-def _natural_key(path: Path) -> tuple[Any, ...]:
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", path.name))
-
-
-def iter_sample_dirs(folder: Path) -> Iterator[Path | PublishedDataError]:
-    """The sample directories of a published folder in natural order (sample_2 before sample_10)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        yield PublishedDataError(f"{folder}: expected a folder of sample_<i>/ directories, found none")
-        return
-    dirs = sorted((p for p in folder.iterdir() if p.is_dir()), key=_natural_key)
-    if not dirs:
-        yield PublishedDataError(f"{folder}: expected sample_<i>/ directories, the folder has none")
-    yield from dirs
-
-
-def read_text(path: Path, what: str) -> str:
-    """The text of `path`; PublishedDataError (naming the file and `what` it should hold) if unreadable."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PublishedDataError(f"{path}: expected {what}, could not read it ({exc.__class__.__name__})") from None
-
-
-def read_json(path: Path, what: str) -> Any:
-    """The JSON value of `path`; PublishedDataError if missing or malformed."""
-    text = read_text(path, what)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PublishedDataError(f"{path}: expected JSON with {what}, got malformed JSON ({exc.msg})") from None
-
-
-def require(solution: Any, path: Path, key: str, kind: type | tuple[type, ...]) -> Any:
-    """`solution[key]` checked to be of `kind`; PublishedDataError otherwise."""
-    if not isinstance(solution, dict) or key not in solution or not isinstance(solution[key], kind):
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise PublishedDataError(f"{path}: expected a JSON object with key {key!r} holding a {names}")
-    return solution[key]
-
-
-def read_sample(
-    sample: Path, question_file: str = "question.txt", solution_file: str = "solution.json"
-) -> tuple[str, Any]:
-    """(question text, solution JSON) of one `sample_<i>/` directory."""
-    question = read_text(sample / question_file, "the question text")
-    solution = read_json(sample / solution_file, "the reference solution")
-    return question, solution

@@ -1,0 +1,770 @@
+"""The warm worker ("zygote") that runs *inside* the local sandbox; see local.py and docs/sandbox.md.
+
+Standalone on purpose: the host passes this file's source to `python -c`, so it may import only
+the standard library, never `code_interpreter` (the project tree is not visible in the sandbox).
+
+The worker pre-imports the scientific stack once, then keeps a few "spare" children ready: each is
+a copy-on-write clone of the worker that already sits in its own user, pid, mount and IPC
+namespaces with a private /tmp and /proc, waiting for one snippet. A snippet therefore starts from
+the worker's clean state, cannot see or signal the worker or other snippets, and everything it
+spawns dies with it (the kernel kills a pid namespace when its init exits).
+
+Protocol with the host over one AF_UNIX SOCK_SEQPACKET control socket (its fd is in the config):
+  worker -> host  {"op": "ready", ...}
+                  {"op": "spare", "pid"} + the socket of a spare that waits for one job
+                  {"op": "exit", "pid", "id", "code", "signal", "timed_out", "killed"}  (every spare)
+  host -> worker  {"op": "start", "pid", "id", "timeout"}   (after sending the job to that spare)
+                  {"op": "spawn", "n"}   {"op": "kill", "pid"}   {"op": "stop"}
+  host -> spare   b"J" + fds [job memfd, stdout w, stderr w, status w]
+The job memfd holds one JSON header line (limits) and then the code. The snippet's own process
+writes b"D<exit code>\n" on the status pipe once its output is flushed, so the host can answer
+before the kernel has finished tearing the process down.
+"""
+
+import array
+import ctypes
+import errno
+import gc
+import heapq
+import json
+import os
+import platform
+import resource
+import select
+import shutil
+import signal
+import socket
+import sys
+import time
+
+# Constants from <linux/sched.h>, <linux/prctl.h>, <sys/mount.h>.
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_CAPBSET_DROP = 24
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_NOATIME = 1024
+MS_NODIRATIME = 2048
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+MS_RELATIME = 1 << 21
+MNT_DETACH = 2
+SNIPPET_FLAGS = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC
+INNER_UID = 1000
+EXIT_SETUP_FAILED = 121
+
+_libc = ctypes.CDLL(None, use_errno=True)
+# PyDLL keeps the GIL across the raw clone so the child inherits a consistent interpreter state.
+_pylibc = ctypes.PyDLL(None, use_errno=True)
+_pylibc.syscall.restype = ctypes.c_long
+_libc.pthread_self.restype = ctypes.c_void_p
+_SYS_CLONE = {"x86_64": 56, "aarch64": 220}.get(platform.machine())
+_TID_OFFSET = None  # offset of glibc's cached tid in struct pthread, calibrated at start-up
+
+
+def _check(rc, what):
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _prctl(option, arg=0):
+    return _libc.prctl(
+        ctypes.c_int(option), ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)
+    )
+
+
+def _mount(source, target, fstype, flags, data=None):
+    def enc(text):
+        return None if text is None else text.encode()
+
+    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {target}")
+
+
+def _recv_fds(sock, bufsize, maxfds, flags=0):
+    """socket.recv_fds, but honouring `flags` (Python 3.11 drops them)."""
+    fds = array.array("i")
+    msg, ancdata, _, _ = sock.recvmsg(bufsize, socket.CMSG_LEN(maxfds * fds.itemsize), flags)
+    for level, kind, data in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
+    return msg, list(fds)
+
+
+def _write(path, text):
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+def _drop_caps():
+    """Empty every capability set; with no_new_privs nothing can bring them back."""
+    for cap in range(64):
+        if _prctl(PR_CAPBSET_DROP, cap) != 0 and ctypes.get_errno() == errno.EINVAL:
+            break
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+    data = (ctypes.c_uint32 * 6)()
+    _check(_libc.capset(header, data), "capset")
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+def _calibrate_tid_offset():
+    """Find glibc's cached thread id inside struct pthread, so a raw clone() child can fix it.
+
+    glibc's fork() updates that field; a raw clone() does not, and a stale tid could collide with
+    a real thread id inside the new pid namespace (recursive mutexes compare owner tids).
+    """
+    if _SYS_CLONE is None:
+        return None
+    base = _libc.pthread_self()
+    size = 0x400
+    tid = ctypes.CDLL(None).syscall(186 if _SYS_CLONE == 56 else 178)  # gettid
+    buf = ctypes.string_at(base, size)
+    cands = [i for i in range(0, size, 4) if int.from_bytes(buf[i : i + 4], sys.byteorder, signed=True) == tid]
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            ctid = ctypes.CDLL(None).syscall(186 if _SYS_CLONE == 56 else 178)
+            now = ctypes.string_at(base, size)
+            good = [i for i in cands if int.from_bytes(now[i : i + 4], sys.byteorder, signed=True) == ctid]
+            os.write(w, json.dumps(good).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    data = os.read(r, 4096)
+    os.close(r)
+    os.waitpid(pid, 0)
+    good = json.loads(data or b"[]")
+    return good[0] if len(good) == 1 else None
+
+
+def _clone(flags):
+    """fork() into new namespaces in one step (a fork plus unshare would cost a second fork)."""
+    if flags == 0 or _SYS_CLONE is None or _TID_OFFSET is None:
+        if flags:
+            raise OSError(errno.ENOSYS, "raw clone unavailable")
+        return os.fork()
+    ctypes.pythonapi.PyOS_BeforeFork()
+    pid = _pylibc.syscall(ctypes.c_long(_SYS_CLONE), ctypes.c_ulong(flags | signal.SIGCHLD), None, None, None, None)
+    if pid == 0:
+        tid = _pylibc.syscall(ctypes.c_long(186 if _SYS_CLONE == 56 else 178))
+        ctypes.c_int.from_address(_libc.pthread_self() + _TID_OFFSET).value = tid
+        ctypes.pythonapi.PyOS_AfterFork_Child()
+        return 0
+    err = ctypes.get_errno()
+    ctypes.pythonapi.PyOS_AfterFork_Parent()
+    if pid < 0:
+        raise OSError(err, f"clone: {os.strerror(err)}")
+    return pid
+
+
+# --------------------------------------------------------------------------------------------------
+# Worker-level setup (runs once, before any snippet)
+
+
+def _bwrap_root_setup(info):
+    """bwrap started us as root of a user namespace that also maps an unprivileged host uid.
+
+    Remove bwrap's read-only overmounts inside /proc (they make /proc "not fully visible", which
+    forbids the per-snippet procfs mounts), then become that unprivileged uid for good.
+    """
+    for sub in ("sys", "sysrq-trigger", "irq", "bus"):
+        _libc.umount2(f"/proc/{sub}".encode(), MNT_DETACH)
+    _become_inner_uid()
+
+
+def _become_inner_uid():
+    for cap in range(64):
+        if _prctl(PR_CAPBSET_DROP, cap) != 0 and ctypes.get_errno() == errno.EINVAL:
+            break
+    os.setgroups([])
+    os.setresgid(INNER_UID, INNER_UID, INNER_UID)
+    os.setresuid(INNER_UID, INNER_UID, INNER_UID)  # clears every capability
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+def _namespaces_setup(cfg, info):
+    """No bwrap: build a comparable view with namespaces directly (user, mount, net, ipc, uts, pid)."""
+    userns_fd = cfg.get("userns_fd")
+    if userns_fd is not None:  # root host: the host prepared a namespace mapping an unprivileged uid
+        _check(_libc.setns(userns_fd, CLONE_NEWUSER), "setns(user)")
+        os.close(userns_fd)
+    else:
+        uid, gid = os.geteuid(), os.getegid()
+        _check(_libc.unshare(CLONE_NEWUSER), "unshare(user)")
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"{INNER_UID} {uid} 1")
+        _write("/proc/self/gid_map", f"{INNER_UID} {gid} 1")
+    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID), "unshare")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount may propagate to the host
+    pid = os.fork()
+    if pid:  # stay outside as a waiter so the host's process handle keeps meaning something
+        os.closerange(3, 1 << 16)
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        while True:
+            try:
+                _, status = os.waitpid(pid, 0)
+                os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+            except InterruptedError:
+                continue
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    keep = [p for p in cfg.get("keep", []) if os.path.exists(p)]
+    keep_fds = {p: os.open(p, os.O_PATH) for p in keep}
+    # Read-only view of everything that is already mounted.
+    mounts = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            parts = line.split()
+            mounts.append((parts[4].encode().decode("unicode_escape"), parts[5]))
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    flagmap = {
+        "nosuid": MS_NOSUID,
+        "nodev": MS_NODEV,
+        "noexec": MS_NOEXEC,
+        "noatime": MS_NOATIME,
+        "nodiratime": MS_NODIRATIME,
+        "relatime": MS_RELATIME,
+    }
+    failed = 0
+    for mp, opts in mounts:
+        if mp == "/proc" or mp.startswith("/proc/"):
+            continue
+        flags = MS_REMOUNT | MS_BIND | MS_RDONLY
+        for o in opts.split(","):
+            flags |= flagmap.get(o, 0)
+        if _libc.mount(None, mp.encode(), None, ctypes.c_ulong(flags), None) != 0:
+            failed += 1
+    info["ro_remount_failures"] = failed
+    # Hide homes, caches, the project tree and the host's temp dirs behind empty tmpfs.
+    covered = []
+    for path in cfg.get("hide", []):
+        if os.path.isdir(path) and not os.path.islink(path):
+            mode = "1777" if path in ("/tmp", "/var/tmp", "/dev/shm") else "0755"
+            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size=16m,mode={mode}")
+            covered.append(path)
+    # Bring back what the interpreter needs (e.g. a venv inside the hidden project tree).
+    for path, fd in keep_fds.items():
+        if any(path == c or path.startswith(c.rstrip("/") + "/") for c in covered):
+            os.makedirs(path, mode=0o755, exist_ok=True)
+            _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+            _libc.mount(
+                None, path.encode(), None, ctypes.c_ulong(MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV), None
+            )
+        os.close(fd)
+    for path in covered:
+        if path not in ("/tmp", "/var/tmp", "/dev/shm"):
+            _libc.mount(
+                None, path.encode(), None, ctypes.c_ulong(MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV), None
+            )
+    _libc.sethostname(b"sandbox", 7)
+    if userns_fd is not None:
+        _become_inner_uid()
+    else:
+        _drop_caps()
+
+
+# --------------------------------------------------------------------------------------------------
+# One snippet (runs in a spare child; never returns)
+
+
+def _spare_main(sock, cfg, snippet_ns, announce):
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    keep = sock.fileno()
+    os.closerange(3, keep)
+    os.closerange(keep + 1, 1 << 16)
+    setup_error = None
+    private_proc = False
+    try:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        os.setsid()  # else kill(0, ...) would reach the worker, which shares our process group
+        if snippet_ns:
+            private_proc = _snippet_ns_setup(cfg)
+        else:
+            tmp = os.path.join(cfg["tmp"], f"s{os.getpid()}")
+            os.mkdir(tmp, 0o700)
+            os.chdir(tmp)
+            os.environ["HOME"] = os.environ["TMPDIR"] = tmp
+        try:
+            _write("/proc/self/oom_score_adj", "1000")  # under memory pressure, snippets die first
+        except OSError:
+            pass
+        if snippet_ns:
+            _drop_caps()
+    except Exception as exc:  # reported with the job, so the host sees a sandbox error
+        setup_error = f"snippet setup failed: {exc!r}"
+    if setup_error is None:
+        _warm_up()
+    if announce:  # only the start-up probe is asked: unread data would reset the socket when the worker closes it
+        sock.send((b"R1" if private_proc else b"R0") if setup_error is None else b"E" + setup_error.encode())
+    try:
+        msg, fds = _recv_fds(sock, 64, 4)
+    except OSError:
+        os._exit(0)
+    if not msg or len(fds) != 4:
+        os._exit(0)  # the worker is going away or dropped this spare
+    sock.close()
+    _run_job(fds, setup_error, cfg)
+
+
+def _warm_up():
+    """Walk the snippet path once while idle, so its copy-on-write page faults happen before the job."""
+    import io
+
+    saved = sys.stdout
+    sys.stdout = io.StringIO()
+    try:
+        exec(compile("print(1 + 1)", "<warm-up>", "exec"), {"__name__": "__warmup__"})
+    finally:
+        sys.stdout = saved
+    sys.stdout.reconfigure(line_buffering=True)
+    json.loads('{"rlimits": {"RLIMIT_AS": [1, 1]}}')
+
+
+def _snippet_ns_setup(cfg):
+    _prctl(PR_SET_DUMPABLE, 1)  # /proc/self/*_map must be ours to write
+    _write("/proc/self/setgroups", "deny")
+    _write("/proc/self/uid_map", f"{INNER_UID} {INNER_UID} 1")
+    _write("/proc/self/gid_map", f"{INNER_UID} {INNER_UID} 1")
+    try:
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        private_proc = True
+    except OSError:
+        private_proc = False
+        _prctl(PR_SET_DUMPABLE, 0)  # siblings are visible in the shared /proc: keep our memory private
+    opts = f"size={cfg['tmp_bytes']},nr_inodes={cfg['tmp_inodes']},mode=1777"
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, opts)
+    if os.path.isdir("/dev/shm"):
+        try:
+            _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, opts)
+        except OSError:
+            pass
+    os.chdir("/tmp")
+    return private_proc
+
+
+def _move_fds(fds, targets):
+    """Place fds at fixed numbers without clobbering one another."""
+    import fcntl
+
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 256) for fd in fds]
+    for fd in fds:
+        os.close(fd)
+    for h, t in zip(high, targets, strict=True):
+        os.dup2(h, t, inheritable=(t <= 2))
+        os.close(h)
+
+
+def _run_job(fds, setup_error, cfg):
+    job_fd, out_fd, err_fd, st_fd = fds
+    data = b""
+    while True:
+        chunk = os.read(job_fd, 1 << 20)
+        if not chunk:
+            break
+        data += chunk
+    os.close(job_fd)
+    _move_fds([out_fd, err_fd, st_fd], [1, 2, 3])
+    os.closerange(4, 1 << 16)
+    header, _, code = data.partition(b"\n")
+    if setup_error is not None:
+        os.write(2, setup_error.encode() + b"\n")
+        os.write(3, b"E" + setup_error.encode() + b"\n")
+        os._exit(EXIT_SETUP_FAILED)
+    limits = json.loads(header)
+    for name, (soft, hard) in limits.get("rlimits", {}).items():
+        res = getattr(resource, name)
+        try:
+            resource.setrlimit(res, (soft, hard))
+        except (OSError, ValueError):  # cannot raise above an inherited hard limit: clamp to it
+            cap = resource.getrlimit(res)[1]
+            if cap != resource.RLIM_INFINITY:
+                resource.setrlimit(res, (min(soft, cap), cap))
+    exit_now = os._exit
+    exit_now(_exec_snippet(code.decode("utf-8", "surrogateescape"), os.getpid()))
+
+
+def _exec_snippet(code, runner_pid):
+    """Run `code` as `python -c` would, then flush, report and return the exit status.
+
+    Everything the epilogue needs is bound before the snippet runs: a snippet may replace
+    os.write, sys.stdout or builtins, and must still get its own result reported.
+    """
+    import atexit
+    import builtins
+    import linecache
+    import threading
+    import traceback
+    import types
+
+    write, getpid, print_exception = os.write, os.getpid, traceback.print_exception
+    shutdown, run_exitfuncs = threading._shutdown, atexit._run_exitfuncs
+    stdout, stderr = sys.stdout, sys.stderr
+    stdout.reconfigure(line_buffering=True)  # output printed before a timeout kill survives
+    sys.argv = ["-c"]
+    sys.path.insert(0, "")
+    if "numpy.random" in sys.modules:  # each snippet gets fresh entropy, like a new interpreter
+        sys.modules["numpy"].random.seed()
+    main = types.ModuleType("__main__")
+    main.__dict__["__builtins__"] = builtins
+    sys.modules["__main__"] = main
+    linecache.cache["<string>"] = (len(code), None, code.splitlines(True), "<string>")
+    status = 0
+    try:
+        exec(compile(code, "<string>", "exec"), main.__dict__)
+    except SystemExit as exc:
+        status = _exit_status(exc)
+    except BaseException as exc:
+        tb = exc.__traceback__
+        if tb is not None and tb.tb_frame.f_code is _exec_snippet.__code__:
+            tb = tb.tb_next  # hide the runner's own frame, as `python -c` would
+        try:
+            exc.__traceback__ = tb
+            if sys.excepthook is sys.__excepthook__:  # the Python-level printer shows the snippet's lines
+                print_exception(type(exc), exc, tb, file=sys.stderr)
+            else:
+                sys.excepthook(type(exc), exc, tb)
+        except BaseException:
+            try:
+                print_exception(type(exc), exc, tb, file=stderr)
+            except BaseException:
+                pass
+        status = 1
+    try:
+        if getpid() != runner_pid:
+            return status  # a child the snippet forked fell off the end: it is not the snippet
+        for step in (shutdown, run_exitfuncs):  # what interpreter shutdown does: join threads, atexit
+            try:
+                step()
+            except BaseException:
+                pass
+        for stream in {
+            id(s): s
+            for s in (getattr(sys, "stdout", None), getattr(sys, "stderr", None), stdout, stderr)
+            if s is not None
+        }.values():
+            try:
+                stream.flush()
+            except BaseException:
+                status = 120
+        write(3, b"D%d\n" % status)
+    except BaseException:
+        pass
+    return status
+
+
+def _exit_status(exc):
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    try:
+        print(code, file=sys.stderr)
+    except BaseException:
+        pass
+    return 1
+
+
+# --------------------------------------------------------------------------------------------------
+# The worker loop
+
+
+class _Job:
+    __slots__ = ("id", "deadline", "timed_out")
+
+    def __init__(self, jid, deadline):
+        self.id, self.deadline, self.timed_out = jid, deadline, False
+
+
+class Worker:
+    """Pre-starts spares and hands their sockets to the host, which sends jobs to them directly
+    (one hop fewer on every call); the worker still enforces deadlines and reports every exit."""
+
+    def __init__(self, ctl, cfg, info):
+        self.ctl, self.cfg, self.info = ctl, cfg, info
+        self.snippet_ns = info["snippet_ns"]
+        self.target = max(0, int(cfg.get("spares", 2)))
+        self.idle = set()  # spares handed to the host that have no job yet
+        self.running = {}  # pid -> _Job
+        self.killed = set()
+        self.pending_spawn = 0
+        self.heap = []
+        r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self.wake_r = r
+        signal.set_wakeup_fd(w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        self.poll = select.poll()
+        self.poll.register(ctl.fileno(), select.POLLIN)
+        self.poll.register(r, select.POLLIN)
+
+    def spawn(self, announce=False):
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            pid = _clone(SNIPPET_FLAGS if self.snippet_ns else 0)
+        except BaseException:
+            parent.close()
+            child.close()
+            raise
+        if pid == 0:
+            try:
+                parent.close()
+                _spare_main(child, self.cfg, self.snippet_ns, announce)
+            finally:
+                os._exit(EXIT_SETUP_FAILED)
+        child.close()
+        return pid, parent
+
+    def hand_over(self, pid, sock):
+        self.idle.add(pid)
+        try:
+            socket.send_fds(self.ctl, [json.dumps({"op": "spare", "pid": pid}).encode()], [sock.fileno()])
+        except OSError:
+            self.shutdown()
+        finally:
+            sock.close()
+
+    def spawn_and_hand_over(self):
+        try:
+            self.hand_over(*self.spawn())
+        except OSError as exc:
+            print(f"worker: could not start a snippet process: {exc}", file=sys.stderr)
+            self.send({"op": "spawn_failed", "error": str(exc)})
+            time.sleep(0.05)
+
+    def send(self, msg):
+        try:
+            self.ctl.send(json.dumps(msg).encode())
+        except OSError:
+            self.shutdown()
+
+    def kill(self, pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+            if not self.snippet_ns:
+                os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+    def handle_ctl(self):
+        while True:
+            try:
+                data, fds = _recv_fds(self.ctl, 65536, 8, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return
+            except OSError:
+                self.shutdown()
+            for fd in fds:
+                os.close(fd)
+            if not data:
+                self.shutdown()
+            msg = json.loads(data)
+            op = msg.get("op")
+            pid = msg.get("pid")
+            if op == "start" and pid in self.idle:
+                self.idle.discard(pid)
+                job = _Job(msg.get("id"), time.monotonic() + float(msg.get("timeout", 60.0)))
+                self.running[pid] = job
+                heapq.heappush(self.heap, (job.deadline, pid, job.id))
+            elif op == "spawn":
+                self.pending_spawn += int(msg.get("n", 1))
+            elif op == "kill" and (pid in self.idle or pid in self.running):
+                self.killed.add(pid)
+                self.kill(pid)
+            elif op == "stop":
+                self.shutdown()
+
+    def reap(self):
+        try:
+            while os.read(self.wake_r, 4096):
+                pass
+        except BlockingIOError:
+            pass
+        swept = False
+        while True:
+            try:
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            job = self.running.pop(pid, None)
+            if job is None and pid not in self.idle:
+                continue  # an orphan that re-parented to us (no pid namespaces)
+            self.idle.discard(pid)
+            if not self.snippet_ns:
+                shutil.rmtree(os.path.join(self.cfg["tmp"], f"s{pid}"), ignore_errors=True)
+                try:
+                    os.killpg(pid, signal.SIGKILL)  # leftovers in the snippet's session
+                except OSError:
+                    pass
+                swept = True
+            killed = pid in self.killed
+            self.killed.discard(pid)
+            self.send(
+                {
+                    "op": "exit",
+                    "pid": pid,
+                    "id": job.id if job else None,
+                    "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+                    "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+                    "timed_out": bool(job and job.timed_out),
+                    "killed": killed,
+                    "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+                }
+            )
+        if swept:
+            self.sweep_orphans()
+
+    def sweep_orphans(self):
+        """Without pid namespaces, daemonised grandchildren re-parent to us (a subreaper): end them."""
+        known = set(self.running) | self.idle
+        try:
+            tids = os.listdir("/proc/self/task")
+        except OSError:
+            return
+        for tid in tids:
+            try:
+                with open(f"/proc/self/task/{tid}/children") as f:
+                    kids = [int(x) for x in f.read().split()]
+            except OSError:
+                continue
+            for kid in kids:
+                if kid not in known:
+                    try:
+                        os.kill(kid, signal.SIGKILL)
+                    except OSError:
+                        pass
+
+    def expire(self):
+        now = time.monotonic()
+        while self.heap and self.heap[0][0] <= now:
+            _, pid, jid = heapq.heappop(self.heap)
+            job = self.running.get(pid)
+            if job is not None and job.id == jid:
+                job.timed_out = True
+                self.kill(pid)
+
+    def want_spare(self):
+        # Keep `target` spares ready at all times: under a steady stream of calls, a spare started
+        # while the previous snippet runs is what keeps the next call fast.
+        return len(self.idle) < self.target
+
+    def loop(self):
+        while True:
+            timeout = None
+            if self.heap:
+                timeout = max(0, int((self.heap[0][0] - time.monotonic()) * 1000) + 1)
+            if self.pending_spawn or self.want_spare():
+                timeout = 0
+            events = self.poll.poll(timeout)
+            for fd, _ in events:
+                if fd == self.wake_r:
+                    self.reap()
+                else:
+                    self.handle_ctl()
+            self.expire()
+            if self.pending_spawn:  # the host is waiting for these: start them even when busy
+                self.pending_spawn -= 1
+                self.spawn_and_hand_over()
+            elif not events and self.want_spare():
+                self.spawn_and_hand_over()
+
+    def shutdown(self):
+        for pid in list(self.running) + list(self.idle):
+            self.kill(pid)
+        os._exit(0)
+
+
+def _probe_snippet_ns(worker):
+    """Start one spare and wait for its setup report: per-snippet namespaces work here, or not."""
+    try:
+        pid, sock = worker.spawn(announce=True)
+    except OSError as exc:
+        return f"clone failed: {exc}"
+    sock.settimeout(10)
+    try:
+        msg = sock.recv(4096)
+    except OSError as exc:
+        msg = b"E" + repr(exc).encode()
+    if msg.startswith(b"R"):
+        worker.info["private_proc"] = msg == b"R1"
+        worker.probe = (pid, sock)
+        return None
+    sock.close()
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return msg[1:].decode(errors="replace") or "spare exited during setup"
+
+
+def main(argv):
+    global _TID_OFFSET
+    cfg = json.loads(argv[1])
+    ctl = socket.socket(fileno=cfg["ctl_fd"])
+    info = {"mode": cfg["mode"], "warnings": []}
+    mode = cfg["mode"]
+    if mode == "bwrap" and cfg.get("drop_root"):
+        _bwrap_root_setup(info)
+    elif mode == "namespaces":
+        _namespaces_setup(cfg, info)
+    # Keep only stdio and the control socket (bwrap or the host may have handed us other fds).
+    os.closerange(3, ctl.fileno())
+    os.closerange(ctl.fileno() + 1, 1 << 16)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    cfg.setdefault("tmp", "/tmp")
+    os.environ.clear()
+    os.environ.update(cfg["env"])
+    os.chdir(cfg["tmp"])
+    try:
+        _TID_OFFSET = _calibrate_tid_offset()
+    except Exception as exc:
+        info["warnings"].append(f"tid calibration failed: {exc!r}")
+    for name in ("atexit", "fcntl", "io", "linecache", "threading", "traceback", "types"):
+        __import__(name)  # the runner needs them: import once here rather than in every snippet
+    preloaded = []
+    t0 = time.monotonic()
+    for name in cfg.get("preload", []):
+        try:
+            __import__(name)
+            preloaded.append(name)
+        except Exception:
+            pass
+    info["preload_s"] = round(time.monotonic() - t0, 3)
+    info["preloaded"] = preloaded
+    gc.collect()
+    gc.freeze()  # the children's collector then leaves the shared heap alone (fewer copied pages)
+    info["snippet_ns"] = mode != "rlimits" and cfg.get("snippet_ns", True) and _TID_OFFSET is not None
+    if mode != "rlimits" and _TID_OFFSET is None:
+        info["warnings"].append("per-snippet namespaces unavailable: raw clone not supported here")
+    worker = Worker(ctl, cfg, info)
+    if info["snippet_ns"]:
+        problem = _probe_snippet_ns(worker)
+        if problem:
+            info["snippet_ns"] = worker.snippet_ns = False
+            info["warnings"].append(f"per-snippet namespaces unavailable: {problem}")
+    info.setdefault("private_proc", False)
+    info.update(op="ready", pid=os.getpid(), uid=os.getuid(), python=sys.version.split()[0])
+    worker.send(info)
+    if getattr(worker, "probe", None):
+        worker.hand_over(*worker.probe)
+    worker.loop()
+
+
+if __name__ == "__main__":
+    main(sys.argv)
