@@ -39,7 +39,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from dataset_builders.task import PublishedDataError, Task, TaskDataUnavailable
+from dataset_builders.task import PublishedDataError, Task, TaskDataUnavailable, shuffled_passes
 
 DEFAULT_HUB_ID = "lukaemon/bbh"
 PATH_ENV = "R1CI_BBH_PATH"
@@ -258,14 +258,8 @@ class BBHTask(Task):
         return self._walk(self.examples(), n, seed)
 
     def _walk(self, examples: list[dict[str, Any]], n: int, seed: int) -> Iterator[dict[str, Any]]:
-        rng = random.Random(f"{self.name}:{seed}")
-        order: list[int] = []
-        for i in range(n):
-            if not order:
-                order = list(range(len(examples)))
-                rng.shuffle(order)
-                order.reverse()  # pop() from the end walks the shuffle front to back
-            yield self._entry(f"{seed}-{i}", examples[order.pop()])
+        for i, index in enumerate(shuffled_passes(f"{self.name}:{seed}", len(examples), n)):
+            yield self._entry(f"{seed}-{i}", examples[index])
 
     def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
         examples = self.examples()

@@ -130,6 +130,22 @@ class Task(ABC):
         return f"<Task {self.name} ({self.split})>"
 
 
+def shuffled_passes(key: str, size: int, n: int) -> Iterator[int]:
+    """`n` indices into a dataset of `size` rows: a seeded shuffle, reshuffled on each further pass.
+
+    Dataset-backed tasks sample with it so that entry i does not depend on n and no row repeats
+    before every row has been used.
+    """
+    rng = random.Random(key)
+    order: list[int] = []
+    for _ in range(n):
+        if not order:
+            order = list(range(size))
+            rng.shuffle(order)
+            order.reverse()  # pop() from the end walks the shuffle front to back
+        yield order.pop()
+
+
 def _first_flippable(text: str) -> int:
     return next((i for i, c in enumerate(text) if c.isalnum()), -1)
 

@@ -53,7 +53,7 @@ from dataset_builders.answer_parsing import AnswerParseError, check_nesting
 from dataset_builders.symbench._math_verify_worker import TIMEOUT_S, compare
 from dataset_builders.symbench.number_answers import format_number, numbers_match, read_number, target_from_float
 from dataset_builders.symbench.published_layout import checked_entry, require_file, require_folder
-from dataset_builders.task import PublishedDataError, Task, TaskDataUnavailable
+from dataset_builders.task import PublishedDataError, Task, TaskDataUnavailable, shuffled_passes
 
 #: Signal-based timeout (seconds) for each math-verify parse and comparison.
 MATH_VERIFY_TIMEOUT_S = TIMEOUT_S
@@ -261,14 +261,8 @@ class _DatasetTask(Task):
     def generate(self, n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
         """`n` entries sampled without replacement from a seeded shuffle of the data (reshuffled per pass)."""
         items = self.items()
-        rng = random.Random(f"{self.name}:{seed}")
-        order: list[int] = []
-        for i in range(n):
-            if not order:
-                order = list(range(len(items)))
-                rng.shuffle(order)
-                order.reverse()  # pop() from the end walks the shuffle front to back
-            built = self._build(items[order.pop()])
+        for i, index in enumerate(shuffled_passes(f"{self.name}:{seed}", len(items), n)):
+            built = self._build(items[index])
             assert built is not None  # items() kept only buildable records
             question, answer, metadata = built
             yield self.entry(f"{seed}-{i}", question, answer, metadata)
