@@ -21,7 +21,8 @@ Scoring normalises the answer per kind of target (see `ANSWER_KINDS`):
 - "number": the same value, however written ("12", "12.0", "+12"), never evaluated;
 - "dyck": the closing sequence, whitespace-insensitive;
 - "words": the same words in the same order, whitespace- and comma-insensitive, case-insensitive.
-A trailing full stop and wrapping quotes or backticks are ignored for every kind.
+A trailing full stop and wrapping quotes or backticks are ignored for every kind, and for all but
+"dyck" and "words" so are "The answer is", Markdown bold, \\boxed{}, \\text{} and $...$ around it.
 
 Published data: BBH's own JSON files are the paper's published form of these tasks, so
 `load_published(<task>.json or a folder holding it)` yields the same entries, with a
@@ -108,6 +109,23 @@ def _clean(text: str) -> str:
     return text
 
 
+_ANSWER_IS = re.compile(r"^(?:the\s+)?(?:final\s+)?answer(?:\s+is)?\s*[:=]?\s*", re.IGNORECASE)
+_WRAPPERS = (("**", "**"), ("\\boxed{", "}"), ("\\text{", "}"), ("$", "$"))
+
+
+def _unwrap(text: str) -> str:
+    """One short answer without "The answer is", Markdown bold, \\boxed{}, \\text{} or $...$ around it."""
+    text = _ANSWER_IS.sub("", _clean(text), count=1)
+    for _ in range(3):
+        before = text
+        for head, tail in _WRAPPERS:
+            if len(text) > len(head) + len(tail) and text.startswith(head) and text.endswith(tail):
+                text = _clean(text[len(head) : -len(tail)])
+        if text == before:
+            break
+    return text
+
+
 def options_of(question: str) -> dict[str, str]:
     """{letter: option text} of a multiple-choice BBH question ("(A) circle" lines)."""
     return {m.group(1): m.group(2) for m in _OPTION_LINE.finditer(question)}
@@ -140,6 +158,8 @@ def _words(text: str) -> list[str]:
 def answers_match(kind: str, answer: str, target: str, question: str) -> bool:
     """Whether `answer` (as written inside <<<>>>) is the BBH `target` for a task of `kind`."""
     answer, target = _clean(answer), target.strip()
+    if kind not in ("dyck", "words"):  # a bracket or a word could be part of those answers
+        answer = _unwrap(answer)
     if kind == "choice":
         if not re.fullmatch(r"\([A-Z]\)", target):
             # a few BBH examples (movie_recommendation, ruin_names) split an option at its commas

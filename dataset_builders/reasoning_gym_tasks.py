@@ -27,8 +27,20 @@ out with its reason):
   tracebacks); a trainer process should not run third-party code to build a question.
 
 Fixes for upstream defects of kept datasets:
-- `game_of_life_halting`'s scorer returns 1 for any non-empty answer (`bool("False")` is True); its
-  verdict here is the True/False answer compared with the reference (`OWN_VERDICTS`).
+- Scorers that give full marks to wrong answers have their verdict here (`OWN_VERDICTS`):
+  `game_of_life_halting` returns 1 for any non-empty answer (`bool("False")` is True);
+  `coin_flip` scores a prefix of the probability's digits as a match, so "0" got full marks on
+  every probability below 1 (and |error| <= 1e-4 passed "0" for small ones): the answer must now be
+  the exact fraction or a correctly rounded decimal (`number_answers.numbers_match`);
+  `number_sorting` allowed each number to be off by 1, so close values could be blurred instead of
+  ordered: the numbers must be the given ones; `spell_backward` and `letter_jumble` gave full marks
+  to the right text followed by anything: the text must be the reference (case and spacing aside).
+- Scorers that read the first value of an answer and skip the rest, or skip what they cannot
+  parse, get a shape check first (`ANSWER_GUARDS`), so "3/4 or 1/2" or "(1, 2), (3, 4)" is not a
+  right answer with junk after it: `fraction_simplification`, `time_intervals`,
+  `polynomial_equations`, `advanced_geometry`, `quantum_lock`, `cryptarithm` (a letter given twice,
+  where the last one counted), `game_of_life` (extra rows after the board), and `kakurasu` and
+  `survo` (whose scorers drop every token that is not an integer).
 - `list_functions` draws some numbers from the global `random` module and `acre` builds items
   that depend on the dataset size. Items are therefore built in fixed blocks of `BLOCK` items
   (block b from its own derived seed) with the global `random`/`numpy.random` states seeded per
@@ -69,10 +81,13 @@ import random
 import re
 import warnings
 from collections.abc import Callable, Iterator
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
+from dataset_builders.answer_parsing import AnswerParseError, parse_literal, parse_number
+from dataset_builders.symbench.number_answers import numbers_match, read_number
 from dataset_builders.task import Task
 
 #: Appended to every Reasoning-Gym question (they state the answer's content format themselves).
@@ -284,6 +299,68 @@ def _complex_number(answer: str, rg_entry: dict[str, Any]) -> bool:
     return bool(_COMPLEX.fullmatch(answer))
 
 
+# -- guards and verdicts for scorers that reward wrong answers ----------------------------------
+_FRACTION = re.compile(r"\$?\s*(?:\\d?frac\s*\{\s*-?\d+\s*\}\s*\{\s*\d+\s*\}|-?\d+\s*/\s*\d+)\s*\$?")
+_REAL = r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?"
+_ROOTS = re.compile(rf"\s*{_REAL}\s*(?:,\s*{_REAL}\s*)*")
+_POINT = re.compile(rf"\(?\s*{_REAL}\s*,\s*{_REAL}\s*\)?")
+_MEASURE = re.compile(rf"{_REAL}\s*°?")
+_BUTTONS = re.compile(r"[A-Ca-c](?:\s*(?:→|->|,|\s)\s*[A-Ca-c])*")
+_LETTER_DIGITS = re.compile(r"\s*[A-Za-z]\s*=\s*\d\s*(?:,\s*[A-Za-z]\s*=\s*\d\s*)*")
+
+
+def _one_fraction(answer: str, rg_entry: dict[str, Any]) -> bool:
+    # the scorer reads the first fraction and ignores the rest: "3/4 or 1/2" scored 1
+    return bool(_FRACTION.fullmatch(answer.strip()))
+
+
+def _duration_shape(text: str) -> str:
+    return re.sub(r"\bdays?\b", "days", re.sub(r"\d+", "0", " ".join(text.split())))
+
+
+def _same_duration_format(answer: str, rg_entry: dict[str, Any]) -> bool:
+    # the scorer reads the first number or duration and ignores the rest: "4 days or 5 days" scored 1
+    return _duration_shape(answer) == _duration_shape(str(rg_entry["answer"]))
+
+
+def _real_roots(answer: str, rg_entry: dict[str, Any]) -> bool:
+    # the scorer skips every comma-separated piece that is not a number: "1.5, x" scored 1
+    return answer.strip() in ("", '""', "''") or bool(_ROOTS.fullmatch(answer))
+
+
+def _geometry_value(answer: str, rg_entry: dict[str, Any]) -> bool:
+    # the scorer reads the first two numbers of a point and ignores the rest: "(1, 2), (3, 4)" scored 1
+    shape = _POINT if rg_entry["metadata"].get("task_type") == "orthocenter" else _MEASURE
+    return bool(shape.fullmatch(answer.strip()))
+
+
+def _buttons(answer: str, rg_entry: dict[str, Any]) -> bool:
+    # the scorer keeps every A, B or C in the text, so words around the sequence were silently dropped
+    return bool(_BUTTONS.fullmatch(answer.strip()))
+
+
+def _letter_digits(answer: str, rg_entry: dict[str, Any]) -> bool:
+    # the scorer keeps the last digit given for a letter, so "K=1,K=8" hid a second assignment
+    if not _LETTER_DIGITS.fullmatch(answer):
+        return False
+    letters = [pair.split("=")[0].strip() for pair in answer.split(",")]
+    return len(letters) == len(set(letters))
+
+
+def _grid_shape(grid: Any) -> list[int] | None:
+    if not isinstance(grid, list) or not all(isinstance(row, list) for row in grid):
+        return None
+    return [len(row) for row in grid]
+
+
+def _same_grid_shape(answer: str, rg_entry: dict[str, Any]) -> bool:
+    # the scorer counts only the expected cells, so extra rows or columns after a right board scored 1
+    try:
+        return _grid_shape(json.loads(answer)) == _grid_shape(json.loads(str(rg_entry["answer"])))
+    except (ValueError, RecursionError):
+        return False
+
+
 #: Shape checks that must pass before Reasoning-Gym's scorer sees the answer (see module doc).
 ANSWER_GUARDS: dict[str, Callable[[str, dict[str, Any]], bool]] = {
     "binary_matrix": _digits_only(allow_minus=False),
@@ -293,12 +370,51 @@ ANSWER_GUARDS: dict[str, Callable[[str, dict[str, Any]], bool]] = {
     "simple_integration": _polynomial(lambda e: {str(e["metadata"]["variable"]), "C"}),
     "rubiks_cube": _cube_moves,
     "complex_arithmetic": _complex_number,
+    "fraction_simplification": _one_fraction,
+    "time_intervals": _same_duration_format,
+    "polynomial_equations": _real_roots,
+    "advanced_geometry": _geometry_value,
+    "quantum_lock": _buttons,
+    "cryptarithm": _letter_digits,
+    "game_of_life": _same_grid_shape,
+    "kakurasu": _digits_only(allow_minus=False),
+    "survo": _digits_only(allow_minus=False),
 }
+
+
+def _same_words(answer: str, rg_entry: dict[str, Any]) -> bool:
+    return " ".join(answer.split()).casefold() == " ".join(str(rg_entry["answer"]).split()).casefold()
+
+
+def _coin_probability(answer: str, rg_entry: dict[str, Any]) -> bool:
+    """The exact probability (a fraction, or a decimal rounded to >= 2 places; `numbers_match`)."""
+    rational = rg_entry["metadata"]["rational"]
+    value, decimals = read_number(answer)
+    return numbers_match(value, decimals, Fraction(rational["numerator"], rational["denominator"]))
+
+
+def _number_value(item: Any) -> Fraction:
+    if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+        raise AnswerParseError(f"not a number: {item!r}")
+    return parse_number(str(item))
+
+
+def _same_numbers(answer: str, rg_entry: dict[str, Any]) -> bool:
+    """The sorted list holds exactly the given numbers (as strings or numbers), in the asked order."""
+    got = parse_literal(answer, max_chars=4000, max_depth=2, max_nodes=1000)
+    want = parse_literal(str(rg_entry["answer"]), max_chars=4000, max_depth=2, max_nodes=1000)
+    if not isinstance(got, (list, tuple)) or len(got) != len(want):
+        return False
+    return [_number_value(v) for v in got] == [_number_value(v) for v in want]
 
 
 #: Tasks whose verdict is ours because Reasoning-Gym's scorer is wrong (see the module doc).
 OWN_VERDICTS: dict[str, Callable[[str, dict[str, Any]], bool]] = {
     "game_of_life_halting": lambda answer, rg_entry: answer.strip().casefold() == str(rg_entry["answer"]).casefold(),
+    "coin_flip": _coin_probability,
+    "number_sorting": _same_numbers,
+    "spell_backward": _same_words,
+    "letter_jumble": _same_words,
 }
 
 

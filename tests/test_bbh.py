@@ -51,6 +51,17 @@ def test_27_tasks_with_known_kinds() -> None:
         ("(B)(C)", False),
         ("BB", False),
         ("", False),
+        # a final answer wrapped the way models write one
+        ("**(B)**", True),
+        ("\\boxed{B}", True),
+        ("The answer is (B).", True),
+        ("Answer: B", True),
+        ("$B$", True),
+        # ...but never two of them
+        ("The answer is (A) or (B)", False),
+        ("\\boxed{A} or \\boxed{B}", False),
+        ("**A**, **B**", False),
+        ("$A$ $B$", False),
     ],
 )
 def test_multiple_choice(answer: str, ok: bool) -> None:
@@ -93,6 +104,13 @@ def test_multiple_choice_with_text_target() -> None:
         ("words", "apple\nbanana\ncherry", "apple banana cherry", True),
         ("words", "banana apple cherry", "apple banana cherry", False),
         ("words", "apple banana", "apple banana cherry", False),
+        ("yes_no", "**Yes**", "Yes", True),
+        ("yes_no", "The answer is No.", "No", True),
+        ("yes_no", "\\boxed{Yes} or \\boxed{No}", "Yes", False),
+        ("number", "\\boxed{12}", "12", True),
+        ("number", "$12$ or $13$", "12", False),
+        ("dyck", "\\boxed{) ] }", ") ] }", False),
+        ("words", "answer is apple", "answer is apple", True),  # no "The answer is" stripping for words
     ],
 )
 def test_normalisation(kind: str, answer: str, target: str, ok: bool) -> None:

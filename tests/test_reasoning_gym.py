@@ -164,3 +164,76 @@ def test_hostile_answers_score_zero_and_never_run(name: str, samples: dict, tmp_
         answer = template.format(marker=str(marker)) if "{marker" in template else template
         assert task.score(f"<<<{answer}>>>", entry) == 0.0, answer[:40]
     assert not marker.exists(), "an answer was executed"
+
+
+# -- reward-hacking regressions: answers Reasoning-Gym's own scorers gave full marks ------------
+
+
+def test_coin_flip_needs_the_probability_not_a_prefix_of_its_digits() -> None:
+    task = ReasoningGymTask("coin_flip")
+    for entry in task.generate(20, seed=3):
+        rational = load_rg_entry(entry["metadata"]["rg_entry"])["metadata"]["rational"]
+        num, den = rational["numerator"], rational["denominator"]
+        if num == den:
+            continue
+        # upstream: "0" is a prefix of "0.0286..." and scored 1 on every probability below 1
+        for bad in ("0", "0.0", "0.", f"{num + 1}/{den}"):
+            assert task.score(f"<<<{bad}>>>", entry) == 0.0, (entry["answer"], bad)
+        for ok in (f"{num}/{den}", f"\\frac{{{num}}}{{{den}}}", f"{num / den:.8f}", repr(num / den)):
+            assert task.score(f"<<<{ok}>>>", entry) == 1.0, (entry["answer"], ok)
+
+
+def test_number_sorting_needs_the_given_numbers() -> None:
+    task = ReasoningGymTask("number_sorting")
+    for entry in task.generate(10, seed=3):
+        values = json.loads(entry["answer"].replace("'", '"'))
+        # upstream: each number could be off by 1, so close values could be blurred instead of ordered
+        rounded = json.dumps([str(round(float(v))) for v in values])
+        if rounded != json.dumps(values):
+            assert task.score(f"<<<{rounded}>>>", entry) == 0.0, rounded
+        assert task.score(f"<<<{json.dumps(values)}>>>", entry) == 1.0
+        assert task.score(f"<<<{json.dumps(values[::-1])}>>>", entry) == 0.0
+
+
+@pytest.mark.parametrize("name", ["spell_backward", "letter_jumble"])
+def test_text_answers_need_the_whole_text(name: str) -> None:
+    task = ReasoningGymTask(name)
+    for entry in task.generate(10, seed=3):
+        answer = entry["answer"]
+        # upstream: the right text followed by anything scored 1 (word or letter prefix credit)
+        for bad in (f"{answer} foo", f"{answer}\n{answer}", f"{answer} or {answer[::-1]}"):
+            assert task.score(f"<<<{bad}>>>", entry) == 0.0, bad
+        assert task.score(f"<<<{answer.upper()}>>>", entry) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("name", "junk"),
+    [
+        ("fraction_simplification", "{a} or 1/2"),
+        ("time_intervals", "{a} or 5 days"),
+        ("polynomial_equations", "{a}, x"),
+        ("advanced_geometry", "{a}, (1, 2)"),
+        ("quantum_lock", "??? {a}"),
+        ("game_of_life", "{a_open}, [0]]"),
+        ("kakurasu", "{a} or ???"),
+        ("survo", "??? = {a}"),
+    ],
+)
+def test_scorers_that_read_the_first_value_refuse_extra_text(name: str, junk: str) -> None:
+    task = ReasoningGymTask(name)
+    for entry in task.generate(10, seed=3):
+        answer = entry["answer"]
+        bad = junk.format(a=answer, a_open=answer[:-1])
+        assert task.score(f"<<<{answer}>>>", entry) == 1.0
+        assert task.score(f"<<<{bad}>>>", entry) == 0.0, bad
+
+
+def test_cryptarithm_refuses_a_letter_given_twice() -> None:
+    task = ReasoningGymTask("cryptarithm")
+    for entry in task.generate(5, seed=3):
+        first = entry["answer"].split(",")[0]
+        letter, digit = first.split("=")
+        other = f"{letter}={(int(digit) + 1) % 10}"
+        # upstream kept the last digit given for a letter, so a wrong assignment could precede the right one
+        assert task.score(f"<<<{other},{entry['answer']}>>>", entry) == 0.0
+        assert task.score(f"<<<{entry['answer'].replace(',', ', ')}>>>", entry) == 1.0

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -446,3 +448,67 @@ def test_isolated_verifier_kills_overrunning_calls() -> None:
 def test_dataset_tasks_load_nothing_until_generate() -> None:
     # the registry builds every task at import; data is only looked for on generate()
     assert all(t._items is None for t in (math_data.GsmHard(), math_data.MathGeometry()))
+
+
+# -- reward-hacking regressions -----------------------------------------------------------------
+
+
+def test_rounded_decimals_must_round_or_truncate_the_target() -> None:
+    from dataset_builders.symbench.number_answers import numbers_match, read_number
+
+    def matches(text: str, target: str) -> bool:
+        return numbers_match(*read_number(text), Fraction(target))
+
+    # rounded (either way at a tie) or truncated to the written places
+    for ok, target in [("1.14", "8/7"), ("1.143", "8/7"), ("-1.14", "-8/7"), ("0.13", "1/8"), ("0.12", "1/8")]:
+        assert matches(ok, target), (ok, target)
+    # one unit off in the last place is a wrong number, not a rounding: 8/7 = 1.1428...
+    for bad, target in [("1.15", "8/7"), ("-1.15", "-8/7"), ("12.51", "25/2"), ("12.49", "25/2")]:
+        assert not matches(bad, target), (bad, target)
+    # float noise is relative 1e-12, not 1e-9 (which passed 9099577.9216669 for 9099577.916666...)
+    assert matches("9099577.9166666667", "9099577.916666666")
+    assert not matches("9099577.9216669", "9099577.916666666")
+    # scientific notation counts the places of the value
+    assert matches("3.051757812e-05", "1/32768") and not matches("3.2e-05", "1/32768")
+
+    new_op = BY_NAME["symbench/new_operator"]
+    checked = 0
+    for e in new_op.generate(60, seed=4):
+        value = Fraction(e["metadata"]["solution"])
+        if value.denominator == 1 or (value * 100).denominator == 1:
+            continue
+        above = format(math.ceil(value * 100) / 100 + 0.01, ".2f")
+        assert new_op.score(wrap(above), e) == 0.0, (value, above)
+        checked += 1
+    assert checked > 3
+
+
+def test_numbers_in_latex_and_sentence_punctuation_are_read() -> None:
+    new_op = BY_NAME["symbench/new_operator"]
+    for e in new_op.generate(40, seed=5):
+        value = Fraction(e["metadata"]["solution"])
+        latex = f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
+        for ok in (latex, f"{e['answer']}.", f"**{e['answer']}**", f"`{e['answer']}`"):
+            assert new_op.score(wrap(ok), e) == 1.0, ok
+    for name in ("symbench/letters", "symbench/statistical_counting"):
+        task = BY_NAME[name]
+        for e in task.generate(5, seed=1):
+            n = int(e["answer"])
+            for ok in (f"{n}.", f"\\boxed{{{n}}}", f"**{n}**", f"{n}.0", f"[{n}]"):
+                assert task.score(wrap(ok), e) == 1.0, (name, ok)
+            for bad in (f"{n} or {n + 1}", f"{n + 1} or {n}", f"{n}.5", f"{n}, {n}", f"{n - 1}+1"):
+                assert task.score(wrap(bad), e) == 0.0, (name, bad)
+
+
+def test_gsm_hard_needs_one_number_not_an_expression(local_math_tasks: list[Task]) -> None:
+    gsm = local_math_tasks[0]
+    entry = {"answer": "21459061", "metadata": {"target": "21459061.0", "source_index": 1}}
+    for ok in ("x = 21459061", "21459061 dollars", "21459061 \\text{ apples}", "The answer is 21459061", "$21459061$"):
+        assert gsm.score(wrap(ok), entry) == 1.0, ok
+    # math-verify evaluated these: arithmetic left to the verifier, or a wrong number before the right one
+    for bad in ("21459060+1", "21459062 = 21459061", "21459062\n21459061", "\\frac{1}{7} | 21459061", "3*7153020+1"):
+        assert gsm.score(wrap(bad), entry) == 0.0, bad
+    zero = {"answer": "0", "metadata": {"target": "0.0", "source_index": 2}}
+    assert gsm.score(wrap("0"), zero) == 1.0
+    for bad in ("0x0", "0 \\cdot 17", "5-5"):
+        assert gsm.score(wrap(bad), zero) == 0.0, bad

@@ -19,9 +19,10 @@ at import time or when the task object is built.
 `generate(n, seed)` samples without replacement from a seeded shuffle of the loaded items (a new
 shuffle per pass when n exceeds the data), so entry i depends only on (seed, i).
 
-Verification: GSM-hard answers are read as plain numbers first ("$1,234", "-9867630.0"); integer
-targets need the exact integer, fractional ones accept a decimal rounded to >= 2 places
-(`number_answers.numbers_match`). Everything else goes to math-verify (`parse` + `verify`). Its
+Verification: GSM-hard answers must be one number ("$1,234", "-9867630.0", "\\frac{7}{3}", "x = 5",
+"12 dollars"); integer targets need the exact integer, fractional ones accept a decimal rounded to
+>= 2 places (`number_answers.numbers_match`). Arithmetic is never evaluated there ("41+1" scores 0:
+the question asks for the number). MATH answers go to math-verify (`parse` + `verify`). Its
 timeouts are signal-based (SIGALRM), which only the main thread may use: there they are on
 (`MATH_VERIFY_TIMEOUT_S`); from any other thread the call runs in a reusable child process (its
 own main thread, timeouts on; `_math_verify_worker.py`) that is killed if it overruns a hard deadline. Answers are bounded
@@ -352,11 +353,7 @@ class GsmHard(_DatasetTask):
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
         target = target_from_float(float(entry["metadata"]["target"]))
-        try:
-            value, decimals = read_number(answer)
-        except (AnswerParseError, ValueError, ZeroDivisionError):
-            # not a plain number (a LaTeX fraction, "x = 5"): let math-verify decide, exactly
-            return float(math_equal(entry["answer"], answer))
+        value, decimals = read_number(gsm_number_text(answer))
         return float(numbers_match(value, decimals, target))
 
     def corruptions(self, entry: dict[str, Any]) -> list[str]:
@@ -378,6 +375,30 @@ class GsmHard(_DatasetTask):
             built = self._build(record)
             if built is not None:
                 yield checked_entry(self, str(record["index"]), built, f"{path}, line {record['index'] + 1}")
+
+
+#: What may stand around GSM-hard's single number: "x = ", "Total: ", "The answer is", "$...$", a unit
+#: ("dollars", "\\text{ apples}") and a percent sign.
+_GSM_LABEL = re.compile(r"^[A-Za-z][A-Za-z ]{0,40}?(?:=|:|\bis\b)\s*")
+_GSM_UNIT = re.compile(
+    r"(?:\s*\\(?:text|mathrm|mbox)\{\s*[A-Za-z][A-Za-z .]{0,30}\}|\s+[A-Za-z]{1,20}(?: [A-Za-z]{1,20}){0,2}\.?|\s*\\?%)$"
+)
+
+
+def gsm_number_text(answer: str) -> str:
+    """The number text of a GSM-hard answer, without a leading label, '$' math delimiters or a trailing unit.
+
+    The question asks for a single number, so nothing is evaluated: "21459060+1" or "3 = 42" stays
+    as written and `read_number` refuses it (math-verify would accept either, letting a policy hand
+    its arithmetic to the verifier or hide a wrong number before the right one).
+    """
+    text = answer.strip()
+    if len(text) >= 2 and text[0] == text[-1] == "$":
+        text = text.strip("$").strip()
+    text = _GSM_LABEL.sub("", text, count=1)
+    for _ in range(2):  # "12 \\text{ dollars}%" at most
+        text = _GSM_UNIT.sub("", text).strip()
+    return text
 
 
 def _is_number(value: Any) -> bool:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from dataset_builders.answer_parsing import AnswerParseError, parse_int_sequence
+from dataset_builders.symbench.number_answers import read_number
 from dataset_builders.symbench.published_layout import field, iter_published, read_json, read_sample, sample_dirs
 from dataset_builders.task import PublishedDataError, Task
 
@@ -33,6 +34,20 @@ def _strip_quotes(text: str) -> str:
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"`":
         text = text[1:-1].strip()
     return text
+
+
+def _single_int(text: str, max_digits: int) -> int:
+    """One integer: "3", "[3]", "3.", "**3**", "\\boxed{3}" or "3.0"; AnswerParseError for anything else."""
+    try:
+        values = parse_int_sequence(text.strip(), max_chars=30, max_items=1, max_digits=max_digits)
+    except AnswerParseError:
+        value, _ = read_number(text)
+        if "/" in text or value.denominator != 1 or abs(value) >= 10**max_digits:
+            raise AnswerParseError(f"not an integer: {text[:30]!r}") from None
+        return int(value)
+    if len(values) != 1:
+        raise AnswerParseError("expected one integer")
+    return values[0]
 
 
 def _int_list(text: str, n: int) -> list[int]:
@@ -522,8 +537,7 @@ class Letters(Task):
         return self.question(letter, word), str(count), {"letter": letter, "word": word, "count": count}
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
-        values = parse_int_sequence(answer.strip(), max_chars=30, max_items=1, max_digits=4)
-        return float(values == [entry["metadata"]["count"]])
+        return float(_single_int(answer, max_digits=4) == entry["metadata"]["count"])
 
     def corruptions(self, entry: dict[str, Any]) -> list[str]:
         c = entry["metadata"]["count"]
@@ -604,8 +618,7 @@ class StatisticalCounting(Task):
         return self.question(sequence, rules), str(total), {"sequence": sequence, "rules": rules, "solution": total}
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
-        values = parse_int_sequence(answer.strip(), max_chars=30, max_items=1, max_digits=6)
-        return float(values == [entry["metadata"]["solution"]])
+        return float(_single_int(answer, max_digits=6) == entry["metadata"]["solution"])
 
     def corruptions(self, entry: dict[str, Any]) -> list[str]:
         s = entry["metadata"]["solution"]
