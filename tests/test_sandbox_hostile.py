@@ -158,6 +158,16 @@ def _assert_no_leftovers(sb: LocalSandbox) -> None:
     assert count <= limit, f"{count} processes under the sandbox worker (expected <= {limit})"
 
 
+def _run_bounded(sb: LocalSandbox, code: str, timeout: float, slack: float = 15.0):
+    """sb.run(code), failing (rather than hanging the suite) if it does not return in time."""
+    box: list = []
+    t = threading.Thread(target=lambda: box.append(sb.run(code, timeout=timeout)), daemon=True)
+    t.start()
+    t.join(timeout + slack)
+    assert box, f"run() did not return within {timeout + slack:g}s: a snippet hung its caller"
+    return box[0]
+
+
 def _assert_still_healthy(sb: LocalSandbox) -> None:
     t0 = time.monotonic()
     res = sb.run("import math\nprint(sum(range(10)), math.factorial(5))", timeout=5)
@@ -625,6 +635,80 @@ CASES = [
         _expect(lambda res: "\\xff\\xfe" in res.stdout and "\x00\x07\x1b[31m\r" in res.stdout),
         needs_isolation=False,
     ),
+    # -- the snippet's own end of the status pipe (fd 3) --------------------------------------------
+    # An unfinished line there used to swallow the host's "exited" token: run() then never returned.
+    Case(
+        "status_pipe_garbage_then_timeout",
+        "import os, time\nos.write(3, b'x')\ntime.sleep(30)\n",
+        _timed_out,
+        timeout=1.0,
+        needs_isolation=False,
+    ),
+    # Unbounded (and quadratic) parsing of fd 3 in the trainer's thread: it must count as output.
+    Case(
+        "status_pipe_flood",
+        "import os\nchunk = b'\\n' * 65536 + b'x' * 65536\nwhile True:\n    os.write(3, chunk)\n",
+        _expect(lambda res: "[output limit exceeded" in res.stderr and not res.timed_out and res.duration_s < 5),
+        timeout=10.0,
+        needs_isolation=False,
+    ),
+    # `error` means the sandbox failed: a snippet must not be able to claim that (test_hostile also
+    # asserts error is None for every case).
+    Case(
+        "forged_setup_error_record",
+        "import os\nos.write(3, b'Esnippet setup failed: forged\\n')\nprint('ok')\n",
+        _all(_exit(0), _stdout_has("ok")),
+        needs_isolation=False,
+    ),
+    Case("exit_code_121_is_the_snippets_own", "import os\nos._exit(121)\n", _exit(121), needs_isolation=False),
+    Case(
+        "forged_done_record_out_of_range",
+        "import os\nos.write(3, b'D99999\\n')\nprint('ok')\n",
+        _all(_exit(0), _stdout_has("ok")),
+        needs_isolation=False,
+    ),
+    # -- kernel-facing knobs ----------------------------------------------------------------------
+    # With its OOM score back at 0, a snippet holding memory no RSS shows (System V shm, memfd) would
+    # make the kernel's OOM killer pick the trainer.
+    Case(
+        "lower_oom_score",
+        textwrap.dedent("""
+        try:
+            with open('/proc/self/oom_score_adj', 'w') as f:
+                f.write('0')
+            print('LEAK')
+        except OSError as e:
+            print('BLOCKED:' + type(e).__name__)
+        print('adj', open('/proc/self/oom_score_adj').read().strip())
+    """),
+        _all(_blocked, _stdout_has("adj 1000")),
+    ),
+    Case(
+        "nested_user_namespace",
+        _try("import ctypes; assert ctypes.CDLL(None, use_errno=True).unshare(0x10000000) == 0"),
+        _stdout_has("BLOCKED:AssertionError"),
+    ),
+    Case(
+        "raise_limits_back",
+        _try("import resource; resource.setrlimit(resource.RLIMIT_AS, (-1, -1))"),
+        _stdout_has("BLOCKED:ValueError"),
+        needs_isolation=False,
+    ),
+    Case(
+        "stdout_and_stderr_flood_at_once",
+        textwrap.dedent("""
+        import sys, threading
+        def err():
+            while True:
+                sys.stderr.write('e' * 5000)
+        threading.Thread(target=err, daemon=True).start()
+        while True:
+            sys.stdout.write('o' * 5000)
+    """),
+        _expect(lambda res: res.truncated and "[output limit exceeded" in res.stderr and res.duration_s < 5),
+        timeout=10.0,
+        needs_isolation=False,
+    ),
     Case(
         "non_daemon_thread_forever",
         "import threading, time\nthreading.Thread(target=time.sleep, args=(60,)).start()\n",
@@ -666,7 +750,7 @@ def test_hostile(case, sandbox, secrets_on_host, tcp_listener, udp_listener, abs
     for key in ctx:  # fill in only our own placeholders; snippets keep their own braces
         code = code.replace("{{" + key + "}}", str(ctx[key]))
     code = code.replace("{{", "{").replace("}}", "}")
-    res = sandbox.run(code, timeout=case.timeout)
+    res = _run_bounded(sandbox, code, case.timeout)
     assert res.error is None, res
     assert res.isolation == sandbox.isolation
     case.check(res, ctx)
@@ -718,3 +802,100 @@ def test_concurrent_hostiles_do_not_disturb_ordinary_snippets(sandbox):
         assert res.ok and res.stdout == f"{i * i}\n", res
     _assert_still_healthy(sandbox)
     _assert_no_leftovers(sandbox)
+
+
+LISTENER = textwrap.dedent("""
+    import os, pty, socket, time
+    u = socket.socket(socket.AF_UNIX)
+    u.bind('\\0r1ci-hostile-rendezvous')
+    u.listen(4)
+    t = socket.socket()
+    t.bind(('127.0.0.1', 45678))
+    t.listen(4)
+    master, slave = pty.openpty()
+    print('listening', os.ttyname(slave), flush=True)
+    u.settimeout(0.1)
+    t.settimeout(0.1)
+    end = time.monotonic() + 1.5
+    while time.monotonic() < end:
+        for s in (u, t):
+            try:
+                s.accept()
+                print('REACHED', s.family)
+            except OSError:
+                pass
+""")
+
+PROBER = textwrap.dedent("""
+    import os, socket, time
+    time.sleep(0.5)
+    for name, connect in (
+        ('abstract', lambda: socket.socket(socket.AF_UNIX).connect('\\0r1ci-hostile-rendezvous')),
+        ('tcp', lambda: socket.create_connection(('127.0.0.1', 45678), timeout=1)),
+    ):
+        try:
+            connect()
+            print('LEAK', name)
+        except OSError as e:
+            print('BLOCKED', name, type(e).__name__)
+    ptys = [n for n in os.listdir('/dev/pts') if n.isdigit()]
+    print('LEAK ptys' if ptys else 'BLOCKED ptys', ptys)
+""")
+
+
+@pytest.mark.bwrap
+def test_concurrent_snippets_cannot_reach_one_another(sandbox):
+    """Rollouts running side by side must not talk: no shared loopback, abstract sockets or ptys."""
+    if not sandbox.isolation.startswith(("bwrap", "namespaces")):
+        pytest.skip(f"needs namespace isolation (bubblewrap); this host runs at {sandbox.isolation!r}")
+    listener, prober = sandbox.run_many([LISTENER, PROBER], timeout=5)
+    assert listener.ok and "listening /dev/pts/" in listener.stdout, listener
+    assert prober.ok, prober
+    assert "LEAK" not in prober.stdout and prober.stdout.count("BLOCKED") == 3, prober
+    assert "REACHED" not in listener.stdout, listener
+    _assert_still_healthy(sandbox)
+
+
+def _all_slots_free(sb: LocalSandbox, within: float = 5.0) -> bool:
+    """A slot comes back when the snippet's exit is reported, just after (or, for a killed snippet,
+    possibly a while after) its result."""
+    deadline = time.monotonic() + within
+    while sb._slots._value != sb.max_concurrency and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return sb._slots._value == sb.max_concurrency
+
+
+def test_code_with_lone_surrogates_is_the_snippets_error_and_leaks_nothing(sandbox):
+    """A str that is not valid UTF-8 (a lone surrogate) once cost a slot of the concurrency limit and
+    three host fds per call, and came back as a sandbox error. Now it reaches the snippet, whose
+    compile() rejects it as `python` would."""
+    assert _all_slots_free(sandbox)
+    fds = len(os.listdir("/proc/self/fd"))
+    for _ in range(10):
+        res = sandbox.run("print(ascii('\ud800'))\n", timeout=5)
+        assert res.error is None and res.exit_code == 1 and "UnicodeEncodeError" in res.stderr, res
+    assert _all_slots_free(sandbox), f"the concurrency limit changed: {sandbox._slots._value} slots free"
+    assert len(os.listdir("/proc/self/fd")) < fds + 10, "host fds leaked"  # (spares come and go)
+    _assert_still_healthy(sandbox)
+
+
+@pytest.mark.bwrap
+def test_timeouts_stay_on_time_when_the_machine_is_overloaded(secrets_on_host):
+    """Many CPU-bound process trees at once: tearing them down takes the kernel seconds. Timeouts
+    must still be answered on time, and the worker must not be declared stuck (replacing it would
+    fail every other snippet in flight). grace_s is tiny so that any such wait shows."""
+    sb = LocalSandbox(
+        spares=2, grace_s=0.2, max_processes=17, **{k: v for k, v in LIMITS.items() if k != "max_processes"}
+    )
+    try:
+        if not sb.isolation.startswith(("bwrap", "namespaces")):
+            pytest.skip(f"needs namespace isolation (bubblewrap); this host runs at {sb.isolation!r}")
+        spin = "import os\nfor _ in range(4):\n    os.fork()\nwhile True:\n    pass\n"
+        results = sb.run_many([spin] * 12 + ["print(6 * 7)"], timeout=1.0)
+        for res in results[:-1]:
+            assert res.error is None and res.timed_out, res
+            assert res.duration_s < 2.0, res
+        assert results[-1].ok and results[-1].stdout == "42\n", results[-1]
+        _assert_still_healthy(sb)
+    finally:
+        sb.close()

@@ -11,14 +11,21 @@ spawns dies with it (the kernel kills a pid namespace when its init exits).
 
 Protocol with the host over one AF_UNIX SOCK_SEQPACKET control socket (its fd is in the config):
   worker -> host  {"op": "ready", ...}
-                  {"op": "spare", "pid"} + the socket of a spare that waits for one job
-                  {"op": "exit", "pid", "id", "code", "signal", "timed_out", "killed"}  (every spare)
-  host -> worker  {"op": "start", "pid", "id", "timeout"}   (after sending the job to that spare)
+                  {"op": "spare", "pid"} + the socket of a spare that waits for one job (and its pidfd,
+                  with which the host kills it at its deadline without waiting for us)
+                  {"op": "killed", "pid", "id", "timed_out"}  (a running snippet was just sent SIGKILL)
+                  {"op": "exit", "pid", "id", "code", "signal", "timed_out", "killed", "setup_error"}
+                  (every spare; setup_error only when its sandbox could not be set up)
+  host -> worker  {"op": "start", "pid", "id", "timeout", "deadline"}   (after sending the job to that
+                  spare; deadline is on CLOCK_MONOTONIC, which host and worker share)
                   {"op": "spawn", "n"}   {"op": "kill", "pid"}   {"op": "stop"}
   host -> spare   b"J" + fds [job memfd, stdout w, stderr w, status w]
 The job memfd holds one JSON header line (limits) and then the code. The snippet's own process
 writes b"D<exit code>\n" on the status pipe once its output is flushed, so the host can answer
-before the kernel has finished tearing the process down.
+before the kernel has finished tearing the process down. Everything the snippet can reach (its
+stdout, stderr and that status pipe) is untrusted: the host bounds and validates it, and learns
+about a failed sandbox set-up only from the worker (over a pipe each spare closes before it runs
+any snippet code), never from the snippet's process.
 """
 
 import array
@@ -62,7 +69,10 @@ MS_PRIVATE = 1 << 18
 MS_RELATIME = 1 << 21
 MNT_DETACH = 2
 SNIPPET_FLAGS = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC
+SIOCSIFFLAGS = 0x8914
+IFF_UP = 0x1
 INNER_UID = 1000
+WORKER_OOM_SCORE = 500
 EXIT_SETUP_FAILED = 121
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -282,36 +292,46 @@ def _namespaces_setup(cfg, info):
 # One snippet (runs in a spare child; never returns)
 
 
-def _spare_main(sock, cfg, snippet_ns, announce):
+def _close_fds_except(keep):
+    low = 3
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 1 << 16)
+
+
+def _spare_main(sock, cfg, snippet_ns, announce, report_fd, seq):
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    keep = sock.fileno()
-    os.closerange(3, keep)
-    os.closerange(keep + 1, 1 << 16)
+    _close_fds_except({sock.fileno(), report_fd})
     setup_error = None
     private_proc = False
+    hardening = []
     try:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         os.setsid()  # else kill(0, ...) would reach the worker, which shares our process group
         if snippet_ns:
-            private_proc = _snippet_ns_setup(cfg)
+            private_proc, hardening = _snippet_ns_setup(cfg)
         else:
+            _raise_oom_score()
             tmp = os.path.join(cfg["tmp"], f"s{os.getpid()}")
             os.mkdir(tmp, 0o700)
             os.chdir(tmp)
             os.environ["HOME"] = os.environ["TMPDIR"] = tmp
-        try:
-            _write("/proc/self/oom_score_adj", "1000")  # under memory pressure, snippets die first
-        except OSError:
-            pass
         if snippet_ns:
             _drop_caps()
-    except Exception as exc:  # reported with the job, so the host sees a sandbox error
-        setup_error = f"snippet setup failed: {exc!r}"
-    if setup_error is None:
         _warm_up()
+    except Exception as exc:  # reported by the worker with this spare's exit, so the host sees a sandbox error
+        setup_error = f"snippet setup failed: {exc!r}"
+    if setup_error is not None:
+        try:  # one short write: atomic on a pipe, so reports of concurrent spares never interleave
+            os.write(report_fd, f"{seq}\t{setup_error}"[:480].replace("\n", " ").encode() + b"\n")
+        except OSError:
+            pass
+    os.close(report_fd)  # before any snippet code runs: a snippet cannot forge a set-up failure
     if announce:  # only the start-up probe is asked: unread data would reset the socket when the worker closes it
-        sock.send((b"R1" if private_proc else b"R0") if setup_error is None else b"E" + setup_error.encode())
+        probe = {"private_proc": private_proc, "hardening_failed": hardening}
+        sock.send(b"R" + json.dumps(probe).encode() if setup_error is None else b"E" + setup_error.encode())
     try:
         msg, fds = _recv_fds(sock, 64, 4)
     except OSError:
@@ -341,12 +361,22 @@ def _snippet_ns_setup(cfg):
     _write("/proc/self/setgroups", "deny")
     _write("/proc/self/uid_map", f"{INNER_UID} {INNER_UID} 1")
     _write("/proc/self/gid_map", f"{INNER_UID} {INNER_UID} 1")
+    proc_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
     try:
-        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        _mount("proc", "/proc", "proc", proc_flags)
         private_proc = True
     except OSError:
         private_proc = False
         _prctl(PR_SET_DUMPABLE, 0)  # siblings are visible in the shared /proc: keep our memory private
+    _raise_oom_score()
+    hardening = _harden_snippet_ns()
+    if private_proc:
+        # Read-only from here on: the snippet cannot lower its oom_score_adj (written above) and so
+        # make the kernel's OOM killer pick the trainer instead; no other /proc file is its to write.
+        try:
+            _mount(None, "/proc", None, MS_REMOUNT | MS_BIND | MS_RDONLY | proc_flags)
+        except OSError:
+            hardening.append("read-only /proc")
     opts = f"size={cfg['tmp_bytes']},nr_inodes={cfg['tmp_inodes']},mode=1777"
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, opts)
     if os.path.isdir("/dev/shm"):
@@ -355,7 +385,49 @@ def _snippet_ns_setup(cfg):
         except OSError:
             pass
     os.chdir("/tmp")
-    return private_proc
+    return private_proc, hardening
+
+
+def _raise_oom_score(score=1000):
+    try:
+        _write("/proc/self/oom_score_adj", str(score))  # under memory pressure, snippets die first
+    except OSError:
+        pass
+
+
+def _harden_snippet_ns():
+    """What only the owner of the snippet's namespaces can do, done before it gives that power up.
+
+    - No nested user namespaces, hence no new namespaces of any kind: unprivileged user namespaces
+      are the usual way into the kernel's less-travelled code (and a snippet has no use for them).
+    - Its own pseudo-terminals: the devpts instance bwrap mounts is shared by all snippets (and
+      lets one snippet open another's terminal).
+    Returns what could not be done (reported once, as a warning, by the start-up probe).
+    """
+    failed = []
+    try:
+        # Its own network namespace (loopback only), so that snippets running at the same time cannot
+        # reach one another through 127.0.0.1 or abstract unix sockets. Made here, in the spare, not
+        # in the worker's clone(): creating one can wait seconds for the kernel's network lock on a
+        # loaded machine, and the worker must stay free to enforce deadlines meanwhile.
+        import fcntl
+        import struct
+
+        _check(_libc.unshare(CLONE_NEWNET), "unshare(net)")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", IFF_UP))
+    except OSError:
+        failed.append("private network")
+    try:
+        _write("/proc/sys/user/max_user_namespaces", "0")
+    except OSError:
+        failed.append("user/max_user_namespaces")
+    if os.path.isdir("/dev/pts"):
+        try:
+            _mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620")
+        except OSError:
+            failed.append("devpts")
+    return failed
 
 
 def _move_fds(fds, targets):
@@ -382,9 +454,8 @@ def _run_job(fds, setup_error, cfg):
     _move_fds([out_fd, err_fd, st_fd], [1, 2, 3])
     os.closerange(4, 1 << 16)
     header, _, code = data.partition(b"\n")
-    if setup_error is not None:
+    if setup_error is not None:  # the worker reports it with our exit; no snippet code runs here
         os.write(2, setup_error.encode() + b"\n")
-        os.write(3, b"E" + setup_error.encode() + b"\n")
         os._exit(EXIT_SETUP_FAILED)
     limits = json.loads(header)
     for name, (soft, hard) in limits.get("rlimits", {}).items():
@@ -396,7 +467,7 @@ def _run_job(fds, setup_error, cfg):
             if cap != resource.RLIM_INFINITY:
                 resource.setrlimit(res, (min(soft, cap), cap))
     exit_now = os._exit
-    exit_now(_exec_snippet(code.decode("utf-8", "surrogateescape"), os.getpid()))
+    exit_now(_exec_snippet(code.decode("utf-8", "surrogatepass"), os.getpid()))
 
 
 def _exec_snippet(code, runner_pid):
@@ -504,17 +575,28 @@ class Worker:
         self.running = {}  # pid -> _Job
         self.killed = set()
         self.pending_spawn = 0
+        self.closing = False
         self.heap = []
         r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self.wake_r = r
         signal.set_wakeup_fd(w)
         signal.signal(signal.SIGCHLD, lambda *_: None)
+        # Spares report a failed set-up here (and close their end before running any snippet).
+        self.report_r, self.report_w = os.pipe2(os.O_CLOEXEC)
+        os.set_blocking(self.report_r, False)
+        self.report_buf = b""
+        self.seq = 0
+        self.seq_pid = {}  # spawn sequence number -> pid of each live spare (and back)
+        self.pid_seq = {}
+        self.setup_errors = {}  # pid -> message
         self.poll = select.poll()
         self.poll.register(ctl.fileno(), select.POLLIN)
         self.poll.register(r, select.POLLIN)
+        self.poll.register(self.report_r, select.POLLIN)
 
     def spawn(self, announce=False):
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.seq += 1
         try:
             pid = _clone(SNIPPET_FLAGS if self.snippet_ns else 0)
         except BaseException:
@@ -524,20 +606,45 @@ class Worker:
         if pid == 0:
             try:
                 parent.close()
-                _spare_main(child, self.cfg, self.snippet_ns, announce)
+                _spare_main(child, self.cfg, self.snippet_ns, announce, self.report_w, self.seq)
             finally:
                 os._exit(EXIT_SETUP_FAILED)
         child.close()
+        self.seq_pid[self.seq] = pid
+        self.pid_seq[pid] = self.seq
         return pid, parent
+
+    def read_reports(self):
+        try:
+            while True:
+                data = os.read(self.report_r, 65536)
+                if not data:
+                    break
+                self.report_buf += data
+        except BlockingIOError:
+            pass
+        *lines, self.report_buf = self.report_buf.split(b"\n")
+        for line in lines:
+            seq, _, text = line.decode(errors="replace").partition("\t")
+            pid = self.seq_pid.pop(int(seq), None) if seq.isdigit() else None
+            if pid is not None:
+                self.setup_errors[pid] = text
 
     def hand_over(self, pid, sock):
         self.idle.add(pid)
+        fds = [sock.fileno()]
+        try:  # lets the host kill the snippet at its deadline itself, whatever state we are in
+            fds.append(os.pidfd_open(pid))
+        except (AttributeError, OSError):
+            pass
         try:
-            socket.send_fds(self.ctl, [json.dumps({"op": "spare", "pid": pid}).encode()], [sock.fileno()])
+            socket.send_fds(self.ctl, [json.dumps({"op": "spare", "pid": pid}).encode()], fds)
         except OSError:
             self.shutdown()
         finally:
             sock.close()
+            for fd in fds[1:]:
+                os.close(fd)
 
     def spawn_and_hand_over(self):
         try:
@@ -560,6 +667,11 @@ class Worker:
                 os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
+        job = self.running.get(pid)
+        if job is not None and not self.closing:
+            # Tell the host at once: under heavy load the kernel may take seconds to tear the
+            # snippet's processes down, and the host need not wait for that to answer its caller.
+            self.send({"op": "killed", "pid": pid, "id": job.id, "timed_out": job.timed_out})
 
     def handle_ctl(self):
         while True:
@@ -578,7 +690,12 @@ class Worker:
             pid = msg.get("pid")
             if op == "start" and pid in self.idle:
                 self.idle.discard(pid)
-                job = _Job(msg.get("id"), time.monotonic() + float(msg.get("timeout", 60.0)))
+                now = time.monotonic()
+                timeout = float(msg.get("timeout", 60.0))
+                deadline = msg.get("deadline")  # absolute, so that reading this late costs no time
+                if not isinstance(deadline, (int, float)) or not now - 3600 < deadline <= now + timeout:
+                    deadline = now + timeout
+                job = _Job(msg.get("id"), deadline)
                 self.running[pid] = job
                 heapq.heappush(self.heap, (job.deadline, pid, job.id))
             elif op == "spawn":
@@ -595,6 +712,7 @@ class Worker:
                 pass
         except BlockingIOError:
             pass
+        self.read_reports()  # a spare's set-up report is written long before its exit
         swept = False
         while True:
             try:
@@ -606,6 +724,7 @@ class Worker:
             job = self.running.pop(pid, None)
             if job is None and pid not in self.idle:
                 continue  # an orphan that re-parented to us (no pid namespaces)
+            self.seq_pid.pop(self.pid_seq.pop(pid, None), None)
             self.idle.discard(pid)
             if not self.snippet_ns:
                 shutil.rmtree(os.path.join(self.cfg["tmp"], f"s{pid}"), ignore_errors=True)
@@ -616,18 +735,20 @@ class Worker:
                 swept = True
             killed = pid in self.killed
             self.killed.discard(pid)
-            self.send(
-                {
-                    "op": "exit",
-                    "pid": pid,
-                    "id": job.id if job else None,
-                    "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-                    "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-                    "timed_out": bool(job and job.timed_out),
-                    "killed": killed,
-                    "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
-                }
-            )
+            msg = {
+                "op": "exit",
+                "pid": pid,
+                "id": job.id if job else None,
+                "code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+                "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+                "timed_out": bool(job and job.timed_out),
+                "killed": killed,
+                "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+            }
+            setup_error = self.setup_errors.pop(pid, None)
+            if setup_error is not None:
+                msg["setup_error"] = setup_error
+            self.send(msg)
         if swept:
             self.sweep_orphans()
 
@@ -676,6 +797,8 @@ class Worker:
             for fd, _ in events:
                 if fd == self.wake_r:
                     self.reap()
+                elif fd == self.report_r:
+                    self.read_reports()
                 else:
                     self.handle_ctl()
             self.expire()
@@ -686,6 +809,7 @@ class Worker:
                 self.spawn_and_hand_over()
 
     def shutdown(self):
+        self.closing = True
         for pid in list(self.running) + list(self.idle):
             self.kill(pid)
         os._exit(0)
@@ -703,12 +827,18 @@ def _probe_snippet_ns(worker):
     except OSError as exc:
         msg = b"E" + repr(exc).encode()
     if msg.startswith(b"R"):
-        worker.info["private_proc"] = msg == b"R1"
+        probe = json.loads(msg[1:])
+        worker.info["private_proc"] = probe["private_proc"]
+        if probe["hardening_failed"]:
+            worker.info["warnings"].append(f"could not set snippet limits: {', '.join(probe['hardening_failed'])}")
         worker.probe = (pid, sock)
         return None
     sock.close()
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
+    worker.read_reports()
+    worker.setup_errors.pop(pid, None)
+    worker.seq_pid.pop(worker.pid_seq.pop(pid, None), None)
     return msg[1:].decode(errors="replace") or "spare exited during setup"
 
 
@@ -718,6 +848,9 @@ def main(argv):
     ctl = socket.socket(fileno=cfg["ctl_fd"])
     info = {"mode": cfg["mode"], "warnings": []}
     mode = cfg["mode"]
+    # Under memory pressure: snippets first (1000), then this worker, whose death takes every snippet
+    # with it, and only then any host process (the trainer).
+    _raise_oom_score(WORKER_OOM_SCORE)
     if mode == "bwrap" and cfg.get("drop_root"):
         _bwrap_root_setup(info)
     elif mode == "namespaces":

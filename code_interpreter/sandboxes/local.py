@@ -77,7 +77,6 @@ _HIDE = (
     "/var/backups",
     "/boot",
 )
-EXIT_SETUP_FAILED = 121  # _worker.EXIT_SETUP_FAILED
 _SIGNAL_NOTES = {
     signal.SIGSEGV: "Segmentation fault",
     signal.SIGXCPU: "CPU time limit exceeded",
@@ -210,6 +209,7 @@ class LocalSandbox(Sandbox):
         self.max_concurrency = max_concurrency or max(32, 8 * (os.cpu_count() or 1))
         if self.max_concurrency < 1:
             raise ValueError("max_concurrency must be >= 1")
+        _warn_if_pids_at_risk(self.max_concurrency * self.limits.max_processes)
         self.spares = spares
         self.preload = tuple(preload)
         self.python = python or sys.executable
@@ -456,17 +456,26 @@ class LocalSandbox(Sandbox):
                         live[fd] = job
                         poller.register(fd, select.POLLIN)
                 now = time.monotonic()
-                wait = min((j.backstop for j in running), default=now + 1.0) - now
-                if queue:
+                wait = min((j.next_check() for j in running), default=now + 1.0) - now
+                if queue or any(j.nudged for j in running):
                     wait = min(wait, 0.1)
+                settled: list[_Job] = []
                 for fd, _ in poller.poll(max(0, int(wait * 1000)) + 1):
                     if fd == wake_r:
                         _drain(wake_r)
                         continue
                     job = live.get(fd)
-                    if job is None:
-                        continue
-                    job.pump(fd)
+                    if job is not None:
+                        job.pump(fd)
+                        settled.append(job)
+                now = time.monotonic()
+                for job in running:
+                    if not job.finished and job.killed_at is None and job.pidfd is not None and now >= job.deadline:
+                        job.kill_now(timed_out=True)  # the host enforces its own deadline
+                    if job.exit_seen and not job.finished:  # killed, or reported by the supervisor
+                        job._finish()
+                        settled.append(job)
+                for job in settled:
                     for gone in job.closed:
                         live.pop(gone, None)
                         poller.unregister(gone)
@@ -475,19 +484,56 @@ class LocalSandbox(Sandbox):
                         running.discard(job)
                         results[job.index] = job.result()
                 now = time.monotonic()
-                for job in running:
+                worker = self._worker
+                stuck_after = max(30.0, 6 * self.grace_s)
+                if worker is not None and worker.alive and (queue or running) and worker.stuck(now, stuck_after):
+                    worker.abort(f"the worker has not answered for {stuck_after:g}s; replacing it")
+                for job in running:  # without a pidfd the worker enforces the deadline: watch it does
                     if now > job.backstop and not job.aborted:
-                        job.aborted = True
-                        job.worker.abort(f"no answer {self.grace_s:g}s past a snippet's timeout; replacing the worker")
+                        # The worker kills at the deadline and says so at once. If it has not, ask
+                        # again; replace it only when it has gone silent (stuck), or if even that
+                        # does not help: a loaded machine (slow to tear snippets down) is no reason
+                        # to fail every other snippet in flight.
+                        worker = job.worker
+                        silent = now - worker.last_heard > self.grace_s and not worker.has_news()
+                        if silent or now > job.backstop + 4 * self.grace_s:
+                            job.aborted = True
+                            worker.abort(f"no answer {self.grace_s:g}s past a snippet's timeout; replacing the worker")
+                        elif not job.nudged:
+                            job.nudged = True
+                            worker.kill(job)
         finally:
             with self._cond:
                 self._waiters.discard(wake_w)
                 os.close(wake_w)
             os.close(wake_r)
             for job in running:  # interrupted (e.g. KeyboardInterrupt): stop what we started
-                job.worker.kill(job)
+                job.kill_now(timed_out=False)
                 job.close_all()
         return results  # type: ignore[return-value]
+
+
+def _warn_if_pids_at_risk(worst: int) -> None:
+    """Snippets at full concurrency, each at its process limit, must leave the host room to fork."""
+    room = []
+    for path in ("/proc/sys/kernel/pid_max", "/proc/sys/kernel/threads-max"):
+        try:
+            room.append(int(Path(path).read_text()))
+        except (OSError, ValueError):
+            pass
+    if room and worst > min(room) // 2:
+        log.warning(
+            "local sandbox: max_concurrency x max_processes = %d could use up more than half of this "
+            "host's process ids (%d); lower one of them",
+            worst,
+            min(room),
+        )
+
+
+def _close_spare(spare: tuple[int, socket.socket, int | None]) -> None:
+    spare[1].close()
+    if spare[2] is not None:
+        os.close(spare[2])
 
 
 def _candidate_levels(isolation: str, require_full: bool) -> list[str]:
@@ -558,8 +604,9 @@ def _decode(data: bytes | bytearray) -> str:
 
 
 class _Job:
-    """One snippet in flight. Pipes are read by the calling thread; the supervisor thread reports
-    the process's exit by writing b"X" into the job's own status pipe."""
+    """One snippet in flight. Pipes are read by the calling thread; the supervisor thread only sets
+    `exit_msg` (the snippet was killed or has exited) and wakes the callers, so nothing the snippet
+    writes can delay or fake that signal."""
 
     def __init__(self, worker: _Worker, jid: int, pid: int, timeout: float) -> None:
         self.worker, self.id, self.pid, self.timeout = worker, jid, pid, timeout
@@ -567,18 +614,21 @@ class _Job:
         self.limits = limits
         self.out = _Capture(limits.max_output_bytes)
         self.err = _Capture(limits.max_output_bytes)
-        self.status = bytearray()
-        self.exit_token = b"X" + os.urandom(8).hex().encode()
+        self.status = b""  # the unfinished last line of the status pipe (bounded)
+        self.status_total = 0
         self.kinds: dict[int, str] = {}
         self.closed: list[int] = []
-        self.st_w: int | None = None  # owned by the supervisor side
         self.index = -1
         self.t0 = time.perf_counter()
-        self.backstop = time.monotonic() + timeout + worker.owner.grace_s
+        self.deadline = time.monotonic() + timeout
+        self.backstop = self.deadline + worker.owner.grace_s
+        self.pidfd: int | None = None  # the caller's to use and close
+        self.killed_at: float | None = None
         self.done_code: int | None = None
         self.exit_msg: dict | None = None
+        self.exit_seen = False  # set by the supervisor thread; acted on by the caller's thread
         self.error: str | None = None
-        self.flooded = self.finished = self.aborted = False
+        self.flooded = self.finished = self.aborted = self.nudged = False
 
     # -- caller side --------------------------------------------------------------------------------
 
@@ -597,35 +647,51 @@ class _Job:
                 self._close(fd)
                 return
             if kind == "status":
-                self.status += data
-                self._parse_status()
+                self.status_total += len(data)
+                self._parse_status(data)
                 if self.finished:
                     return
-                continue
-            (self.out if kind == "out" else self.err).feed(data)
-            if self.out.total + self.err.total > self.limits.output_kill_bytes and not self.flooded:
-                self.flooded = True
-                self.worker.kill(self)
-                for other, k in list(self.kinds.items()):
-                    if k != "status":
+            else:
+                (self.out if kind == "out" else self.err).feed(data)
+            if self.out.total + self.err.total + self.status_total > self.limits.output_kill_bytes:
+                if not self.flooded:
+                    self.flooded = True
+                    self.kill_now(timed_out=False)
+                    for other in list(self.kinds):  # stop reading: the snippet's result is its exit
                         self._close(other)
                 return
 
-    def _parse_status(self) -> None:
-        while b"\n" in self.status:
-            line, _, rest = bytes(self.status).partition(b"\n")
-            self.status = bytearray(rest)
-            if line.startswith(b"D") and self.done_code is None:
-                try:
-                    self.done_code = int(line[1:])
-                except ValueError:
-                    continue
+    def kill_now(self, timed_out: bool) -> None:
+        """SIGKILL the snippet (its pid namespace goes with it) and answer without waiting for its
+        exit report; without a pidfd, ask the worker and wait for its word."""
+        if self.pidfd is None or not self.worker.info.get("snippet_ns"):
+            self.worker.kill(self)  # without namespaces, the worker also ends the process group
+        if self.pidfd is None:
+            return
+        try:
+            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+        except OSError:  # already gone
+            pass
+        self.killed_at = time.monotonic()
+        if self.exit_msg is None:
+            self.exit_msg = {"signal": signal.SIGKILL, "killed": True, "timed_out": timed_out}
+        self.exit_seen = True
+
+    def next_check(self) -> float:
+        """When the caller must look at this job again if nothing happens."""
+        if self.pidfd is not None:
+            return self.deadline if self.killed_at is None else self.deadline + 3600
+        return self.backstop if not self.nudged else self.backstop + 4 * self.worker.owner.grace_s
+
+    def _parse_status(self, data: bytes) -> None:
+        # The status pipe is the snippet's to write to: only a well-formed b"D<code>" line counts,
+        # and at most one short unfinished line is kept, so garbage costs the host nothing.
+        *lines, rest = (self.status + data).split(b"\n")
+        self.status = rest if len(rest) <= 8 else b"?"  # a longer unfinished line is garbage already
+        for line in lines:
+            if self.done_code is None and 2 <= len(line) <= 4 and line[:1] == b"D" and line[1:].isdigit():
+                self.done_code = min(int(line[1:]), 255)
                 self._finish()
-            elif line.startswith(b"E"):
-                self.error = line[1:].decode(errors="replace")
-            elif line == self.exit_token:  # written by us, never by the snippet (it cannot know the token)
-                self._finish()
-            if self.finished:
                 return
 
     def _finish(self) -> None:
@@ -652,6 +718,9 @@ class _Job:
     def close_all(self) -> None:
         for fd in list(self.kinds):
             self._close(fd)
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
 
     def result(self) -> ExecutionResult:
         duration = time.perf_counter() - self.t0
@@ -665,11 +734,10 @@ class _Job:
         elif self.exit_msg is not None:
             msg = self.exit_msg
             timed_out = bool(msg.get("timed_out"))
-            error = error or msg.get("error")
+            # Only the worker can say the sandbox failed: nothing the snippet writes or exits with can.
+            error = error or msg.get("setup_error") or msg.get("error")
             if timed_out or error:
                 exit_code = None
-            elif msg.get("code") == EXIT_SETUP_FAILED and not self.out.total and not self.err.total:
-                error = "the snippet process failed before running the code"
             elif msg.get("code") is not None:
                 exit_code = msg["code"]
             elif msg.get("signal") is not None:
@@ -701,21 +769,19 @@ class _Job:
     # -- supervisor side ----------------------------------------------------------------------------
 
     def exited(self, msg: dict | None, error: str | None = None) -> None:
-        self.exit_msg = msg
+        """The process has exited (msg from the worker), or the worker died (msg None, error)."""
+        if self.exit_msg is None:
+            self.exit_msg = msg
         if error and self.done_code is None:
             self.error = self.error or error
-        st_w = self.take_status_writer()
-        if st_w is not None:
-            try:
-                os.write(st_w, self.exit_token + b"\n")
-            except OSError:  # the caller already finished and closed its end
-                pass
-            os.close(st_w)
+        self.exit_seen = True
 
-    def take_status_writer(self) -> int | None:
-        with self.worker.lock:
-            st_w, self.st_w = self.st_w, None
-        return st_w
+    def killed(self, msg: dict) -> None:
+        """The worker has just sent the snippet SIGKILL (timeout or output flood): answer now, without
+        waiting for the kernel to tear its processes down (seconds under heavy load)."""
+        if self.exit_msg is None:
+            self.exit_msg = {"signal": signal.SIGKILL, "killed": True, "timed_out": bool(msg.get("timed_out"))}
+        self.exit_seen = True
 
 
 class _Worker:
@@ -727,8 +793,11 @@ class _Worker:
         self.lock = threading.Lock()
         self.proc: subprocess.Popen | None = None
         self.ctl: socket.socket | None = None
-        self.spares: collections.deque[tuple[int, socket.socket]] = collections.deque()
+        # (pid, socket, pidfd or None): the host kills a snippet itself through its pidfd, on time
+        # however busy the worker (or the kernel, tearing other snippets down) may be.
+        self.spares: collections.deque[tuple[int, socket.socket, int | None]] = collections.deque()
         self.requested = 0
+        self.asked_at = 0.0  # when the oldest spawn request still unanswered was sent
         self.spawn_failures = 0
         self.jobs: dict[int, _Job] = {}  # pid -> job
         self.info: dict = {}
@@ -739,6 +808,7 @@ class _Worker:
         self._stderr_tail = bytearray()
         self._stopping = False
         self._abort_reason: str | None = None
+        self.last_heard = time.monotonic()  # when the worker last said anything
 
     # -- start / stop (supervisor thread) -----------------------------------------------------------
 
@@ -856,6 +926,14 @@ class _Worker:
             out.append("snippets share /proc with one another")
         return out
 
+    def has_news(self) -> bool:
+        """Whether the worker has said something the supervisor thread has not read yet."""
+        ctl = self.ctl
+        try:
+            return ctl is not None and bool(select.select([ctl], [], [], 0)[0])
+        except (OSError, ValueError):
+            return False
+
     def watch_fds(self) -> list[int]:
         fds = [self.ctl.fileno()] if self.ctl is not None else []
         if self.proc is not None and not self.proc.stderr.closed:
@@ -881,14 +959,24 @@ class _Worker:
                 code = self.proc.poll() if self.proc else None
                 self.die("worker exited" + (f" with status {code}" if code is not None else ""))
                 return
+            self.last_heard = time.monotonic()
             msg = json.loads(data)
             op = msg.get("op")
             if op == "spare" and fds:
+                for extra in fds[2:]:
+                    os.close(extra)
                 with self.lock:
-                    self.spares.append((msg["pid"], socket.socket(fileno=fds[0])))
+                    self.spares.append((msg["pid"], socket.socket(fileno=fds[0]), fds[1] if len(fds) > 1 else None))
                     self.requested = max(0, self.requested - 1)
+                    self.asked_at = time.monotonic()
                     self.spawn_failures = 0
                 self.owner._wake_waiters()
+            elif op == "killed":
+                with self.lock:
+                    job = self.jobs.get(msg.get("pid"))
+                if job is not None and job.id == msg.get("id"):
+                    job.killed(msg)
+                    self.owner._wake_waiters()
             elif op == "exit":
                 for fd in fds:
                     os.close(fd)
@@ -897,7 +985,7 @@ class _Worker:
                     if job is None:  # a spare that died before getting a job
                         for spare in [s for s in self.spares if s[0] == msg["pid"]]:
                             self.spares.remove(spare)
-                            spare[1].close()
+                            _close_spare(spare)
                 if job is not None:
                     job.exited(msg)
                     self.owner._release_slot()
@@ -964,8 +1052,8 @@ class _Worker:
         if self.ctl is not None:
             self.ctl.close()
             self.ctl = None
-        for _, sock in spares:
-            sock.close()
+        for spare in spares:
+            _close_spare(spare)
         for job in jobs:
             job.exited(None, f"sandbox worker died: {why}")
             self.owner._release_slot()
@@ -1008,51 +1096,79 @@ class _Worker:
             ask = self.requested == 0
             if ask:
                 self.requested += 1
+                self.asked_at = time.monotonic()
         if ask:
             self._send_ctl({"op": "spawn", "n": 1})
         return None
 
     def dispatch(self, jid: int, code: str, timeout: float) -> _Job | None:
         """Hand `code` to a pre-started snippet process; None if none is ready yet (one was asked for)."""
+        header = {"rlimits": self.owner.limits.rlimits(timeout)}
+        # Encoded before a spare is taken, so a bad string costs nothing. "surrogatepass" (decoded the
+        # same way by the worker) carries any str, even lone surrogates, to the snippet unchanged.
+        payload = json.dumps(header).encode() + b"\n" + code.encode("utf-8", "surrogatepass")
         while True:
             spare = self._take_spare()
             if spare is None:
                 return None
-            pid, sock = spare
+            pid, sock, pidfd = spare
             job = _Job(self, jid, pid, timeout)
-            header = {"rlimits": self.owner.limits.rlimits(timeout)}
-            mem = os.memfd_create("snippet", os.MFD_CLOEXEC)
-            out_r, out_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
-            err_r, err_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
-            st_r, st_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
-            for fd in (out_w, err_w, st_w):  # the snippet's ends block, as ordinary stdout does
-                os.set_blocking(fd, True)
-            job.kinds = {out_r: "out", err_r: "err", st_r: "status"}
-            job.st_w = st_w
+            mine: list[int] = []  # the host's ends: the job's from here on
+            theirs: list[int] = []  # the snippet's ends: closed here once sent
+            try:
+                theirs.append(os.memfd_create("snippet", os.MFD_CLOEXEC))
+                for kind in ("out", "err", "status"):
+                    r, w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+                    mine.append(r)
+                    theirs.append(w)
+                    os.set_blocking(w, True)  # the snippet's ends block, as ordinary stdout does
+                    job.kinds[r] = kind
+                os.write(theirs[0], payload)
+                os.lseek(theirs[0], 0, os.SEEK_SET)
+            except BaseException:  # the host is short of something (fds, memory): keep the spare
+                for fd in mine + theirs:
+                    os.close(fd)
+                with self.lock:
+                    if self.alive:
+                        self.spares.appendleft(spare)
+                        spare = None
+                if spare is not None:
+                    _close_spare(spare)
+                raise
             with self.lock:
                 self.jobs[pid] = job
             try:
-                os.write(mem, json.dumps(header).encode() + b"\n" + code.encode("utf-8", "surrogateescape"))
-                os.lseek(mem, 0, os.SEEK_SET)
-                socket.send_fds(sock, [b"J"], [mem, out_w, err_w, st_w])
-            except OSError:  # that spare is gone; its exit is (or will be) reported: try another
+                socket.send_fds(sock, [b"J"], theirs)
+            except OSError:  # that spare is gone (its exit is, or will be, reported): try another
                 with self.lock:
-                    self.jobs.pop(pid, None)
-                job.close_all()
-                st_w = job.take_status_writer()
-                if st_w is not None:
-                    os.close(st_w)
+                    if self.jobs.get(pid) is job:
+                        del self.jobs[pid]
+                for fd in mine + ([pidfd] if pidfd is not None else []):
+                    os.close(fd)
                 continue
             finally:
-                for fd in (mem, out_w, err_w):
+                for fd in theirs:
                     os.close(fd)
                 sock.close()
+            job.pidfd = pidfd
             job.t0 = time.perf_counter()
-            self._send_ctl({"op": "start", "pid": pid, "id": jid, "timeout": timeout})
+            # The deadline is absolute (CLOCK_MONOTONIC is shared): a worker that reads this late, on
+            # a loaded machine, still kills on time.
+            self._send_ctl({"op": "start", "pid": pid, "id": jid, "timeout": timeout, "deadline": job.deadline})
             return job
 
     def kill(self, job: _Job) -> None:
         self._send_ctl({"op": "kill", "pid": job.pid})
+
+    def stuck(self, now: float, after: float) -> bool:
+        """Silent for `after` seconds while it owes the host something (a spare, or the exit of a
+        snippet the host has killed): the worker is hung, not just busy."""
+        if now - self.last_heard <= after:
+            return False
+        with self.lock:
+            if self.requested and now - self.asked_at > after:
+                return True
+            return any(j.killed_at is not None and now - j.killed_at > after for j in self.jobs.values())
 
 
 # --------------------------------------------------------------------------------------------------
