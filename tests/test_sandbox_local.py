@@ -344,3 +344,24 @@ def _ppid(pid: str) -> int:
             return int(f.read().rsplit(")", 1)[1].split()[1])
     except (OSError, IndexError, ValueError):
         return -1
+
+
+@pytest.mark.skipif(not HAVE_BWRAP, reason="bubblewrap (bwrap) is not installed")
+def test_an_environment_under_host_tmp_stays_usable(tmp_path):
+    # CI may check the project out (and create .venv) under /tmp, which every snippet gets privately.
+    assert str(tmp_path).startswith("/tmp/")
+    import subprocess
+    import sys
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)], check=True)
+    site = next(venv.glob("lib/python*/site-packages"))
+    (site / "only_in_this_venv.py").write_text("VALUE = 41 + 1\n")
+    with LocalSandbox(python=str(venv / "bin" / "python"), preload=(), spares=1) as sandbox:
+        res = sandbox.run("import sys, only_in_this_venv as m; print(sys.prefix, m.VALUE)", timeout=30)
+        assert sandbox.isolation == "bwrap" == res.isolation
+        assert res.stdout == f"{venv} 42\n", res
+        write = sandbox.run(f"open({str(site / 'evil.py')!r}, 'w')", timeout=30)
+        assert write.exit_code == 1 and "Read-only" in write.stderr
+        assert not (site / "evil.py").exists()
+        assert sandbox.run("print(sorted(__import__('os').listdir('/tmp'))[:1])", timeout=30).exit_code == 0

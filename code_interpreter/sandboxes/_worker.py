@@ -378,7 +378,18 @@ def _snippet_ns_setup(cfg):
         except OSError:
             hardening.append("read-only /proc")
     opts = f"size={cfg['tmp_bytes']},nr_inodes={cfg['tmp_inodes']},mode=1777"
+    # The interpreter's environment may live under /tmp (a venv in a CI checkout there): keep a handle
+    # on it, mount the snippet's own /tmp, then bind it back read-only so lazy imports still work.
+    under_tmp = [p for p in cfg.get("keep", ()) if p.startswith("/tmp/") and os.path.isdir(p)]
+    keep_fds = {p: os.open(p, os.O_PATH) for p in under_tmp}
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, opts)
+    for path, fd in keep_fds.items():
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        _libc.mount(
+            None, path.encode(), None, ctypes.c_ulong(MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV), None
+        )
+        os.close(fd)
     if os.path.isdir("/dev/shm"):
         try:
             _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, opts)

@@ -835,6 +835,7 @@ class _Worker:
                 layout = _python_layout(owner.python)
                 cfg["env"] = owner._env("/tmp")
                 cfg["drop_root"] = as_root
+                cfg["keep"] = layout["roots"]
                 argv = _bwrap_argv(layout, cfg, userns_fd)
                 env: dict[str, str] = {}
             elif self.level == "namespaces":
@@ -1238,6 +1239,9 @@ def _bwrap_argv(layout: dict, cfg: dict, userns_fd: int | None) -> list[str]:
             argv += ["--symlink", os.readlink(d), d]
         elif os.path.isdir(d):
             argv += ["--ro-bind", d, d]
+    # /tmp is private and must exist before the interpreter's roots are bound: a venv under the
+    # host's /tmp (a CI checkout there, say) would otherwise be hidden by the tmpfs.
+    argv += ["--perms", "1777", "--tmpfs", "/tmp"]
     made: set[str] = set()
     for root in layout["roots"]:
         parents = []
@@ -1268,7 +1272,7 @@ def _bwrap_argv(layout: dict, cfg: dict, userns_fd: int | None) -> list[str]:
             thp,
             thp,
         ]
-    argv += ["--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    argv += ["--dev", "/dev", "--proc", "/proc", "--chdir", "/tmp"]
     argv += ["--", layout["executable"], *_PY_FLAGS, "-c", _BOOT, _WORKER_SOURCE, json.dumps(cfg)]
     return argv
 
