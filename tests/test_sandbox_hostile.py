@@ -348,7 +348,13 @@ CASES = [
     Case("read_project_tree", _try("print(open('{project}/pyproject.toml').read())"), _blocked),
     Case("read_etc_shadow", _try("print(open('/etc/shadow').read())"), _blocked),
     # -- writes outside the private temp dir ----------------------------------------------------
-    Case("write_project_tree", _try("open('{project}/{marker}', 'w').write('x')"), _blocked),
+    # A checkout under the host's /tmp lies inside the snippet's private /tmp, where writing is
+    # allowed and harmless; either way the host file must not appear (checked after every case).
+    Case(
+        "write_project_tree",
+        _try("open('{project}/{marker}', 'w').write('x')", ok_word="WROTE"),
+        (lambda res, ctx: None) if str(PROJECT_ROOT).startswith("/tmp/") else _blocked,
+    ),
     Case(
         "write_host_tmp",
         textwrap.dedent("""
