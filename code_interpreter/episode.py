@@ -155,9 +155,9 @@ class EpisodeRunner:
                     ep.finish_reason = "length"
                 else:
                     pending.append((ep, ep.segments[-1].code or ""))
-            elif chunk.finish == "length" or ep.tokens_used >= self.max_new_tokens:
+            elif chunk.finish == "length":
                 ep.finish_reason = "length"
-            else:
+            else:  # the model ended its turn, even if it used the last of its budget doing so
                 ep.finish_reason = "answer" if ep.answer is not None else "no_answer"
         if pending:
             results = self._execute([code for _, code in pending])

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from code_interpreter.protocol import first_closed_python, iter_blocks
+from code_interpreter.protocol import first_closed_python, iter_blocks, truncate_at_stop
 
 
 @dataclass
@@ -73,6 +73,8 @@ class TransformersGenerator:
         compute_logprobs: bool = True,
     ) -> None:
         self.model, self.tokenizer = model, tokenizer
+        # transformers rejects sampling at temperature 0; read it as greedy decoding, as servers do.
+        do_sample = do_sample and temperature > 0
         self.temperature, self.top_p, self.top_k, self.do_sample = temperature, top_p, top_k, do_sample
         self.compute_logprobs = compute_logprobs
         eos = model.generation_config.eos_token_id if model.generation_config.eos_token_id is not None else []
@@ -266,6 +268,11 @@ class OpenAIGenerator:
             resp = self.client.chat.completions.create(messages=messages, **params)
             choice, text = resp.choices[0], resp.choices[0].message.content or ""
         used = resp.usage.completion_tokens if resp.usage else self.count_tokens(text)
+        cut, stopped = truncate_at_stop(text)
+        if stopped:
+            # The fence came back in the text: the server ignores stop strings, or the model ended its
+            # turn right after the fence. Either way the block runs, as with the stop sequence.
+            return Chunk(text=cut + "\n", finish="code", num_tokens=used)
         if choice.finish_reason == "length":
             return Chunk(text=text, finish="length", num_tokens=used)
         # "stop" covers both a natural end and the stop sequence; the text tells them apart.
@@ -275,7 +282,9 @@ class OpenAIGenerator:
             return Chunk(text=closed + "\n", finish="code", num_tokens=used)
         blocks = iter_blocks(text)
         if blocks and blocks[-1].end is None and text.endswith("\n") and depth < self.MAX_FENCE_CONTINUATIONS:
-            # A non-python block was being closed (or opened bare): put the fence back and continue.
+            # A non-python block was being closed: put the fence back and continue, budget permitting.
+            if used >= req.max_new_tokens:
+                return Chunk(text=text + "```\n", finish="length", num_tokens=used)
             more = self._one(_extended(req, text + "```\n", used), depth + 1)
             return Chunk(text=text + "```\n" + more.text, finish=more.finish, num_tokens=used + (more.num_tokens or 0))
         return Chunk(text=text, finish="eos", num_tokens=used)
@@ -287,7 +296,7 @@ def _extended(req: GenerationRequest, text: str, used: int) -> GenerationRequest
         completion=req.completion + text,
         prompt_ids=None,
         completion_ids=None,
-        max_new_tokens=max(1, req.max_new_tokens - used),
+        max_new_tokens=req.max_new_tokens - used,
         rounds=req.rounds,
         partial=req.partial + text,
     )

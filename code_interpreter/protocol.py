@@ -55,9 +55,14 @@ class ProtocolConfig:
             raise ValueError("result_template must contain the placeholder {output}")
         if self.timeout_s <= 0 or self.max_output_chars <= 0 or self.max_output_tokens <= 0:
             raise ValueError("timeout_s, max_output_chars and max_output_tokens must be positive")
+        if self.max_code_calls is not None and self.max_code_calls < 0:
+            raise ValueError(
+                f"max_code_calls must be at least 0 (or None for the version's cap), got {self.max_code_calls}"
+            )
 
     @property
     def code_call_cap(self) -> int:
+        """Code calls allowed per episode: `max_code_calls` when set, else the version's cap."""
         return self.max_code_calls if self.max_code_calls is not None else MAX_CODE_CALLS[self.version]
 
 
@@ -118,18 +123,6 @@ def truncate_at_stop(text: str) -> tuple[str, bool]:
     closing fence (a backend that ignores stop strings) is dropped, as if it had stopped."""
     stop = find_stop(text)
     return (text, False) if stop is None else (text[:stop], True)
-
-
-def pending_code(text: str) -> str | None:
-    """The code of the python block that `text` ends with, when the last block is a closed python
-    block with nothing but whitespace after it; else None. Empty code counts as code ("")."""
-    blocks = iter_blocks(text)
-    if not blocks:
-        return None
-    last = blocks[-1]
-    if last.is_python and last.end is not None and not text[last.end :].strip():
-        return last.code
-    return None
 
 
 def strip_code(text: str) -> str:

@@ -23,6 +23,9 @@ def test_tiny_model_command(tmp_path, capsys):
         ("model: [unclosed\n", "is not valid YAML"),
         ("- just\n- a list\n", "must be a mapping"),
         ("model: m\ntasks: symbench/game24\n", "tasks must be list[str]"),
+        ("model: m\nbatch_size: 0\n", "batch_size must be at least 1, got 0"),
+        ("model: m\ntemperature: -1\n", "temperature must be at least 0"),
+        ("model: m\nbackend: vllm\n", "backend must be 'transformers' or 'openai'"),
     ],
 )
 def test_malformed_config_is_one_sentence(tmp_path, capsys, text, message):

@@ -125,6 +125,22 @@ def test_token_budget_ends_episode():
     assert ep.finish_reason == "length"
 
 
+def test_answer_on_the_last_token_of_the_budget_is_an_answer():
+    # The model ended its turn on its own; spending exactly the budget must not relabel it "length".
+    gen = ScriptedGenerator({"q": [code("x"), "so <<<7>>>"]})
+    (ep,) = EpisodeRunner(gen, EchoSandbox(), max_new_tokens=12).run(["q"])
+    assert ep.tokens_used == 12 and ep.finish_reason == "answer" and ep.answer == "7"
+
+
+def test_greedy_at_temperature_zero(tiny_model_dir):
+    # transformers refuses to sample at temperature 0; every episode used to end in "generator_error".
+    gen = TransformersGenerator.from_pretrained(str(tiny_model_dir), temperature=0.0)
+    episodes = EpisodeRunner(gen, EchoSandbox(), max_new_tokens=6).run(["What is 1+1?", "What is 1+1?"])
+    assert [e.finish_reason for e in episodes] != ["generator_error"] * 2 and episodes[0].error is None
+    assert episodes[0].completion_ids == episodes[1].completion_ids  # greedy is deterministic
+    assert all(p <= 0 for p in episodes[0].logprobs)
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="max_new_tokens"):
         EpisodeRunner(ScriptedGenerator({}), EchoSandbox(), max_new_tokens=0)

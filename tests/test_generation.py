@@ -129,6 +129,27 @@ def test_length_finish_and_errors(fake_server):
         OpenAIGenerator("m", base_url=server.base_url, mode="bogus")
 
 
+def test_server_that_ignores_stop_strings_still_stops_at_the_fence(fake_server):
+    # A fence at end of turn (no newline, so the stop string never matches) or with trailing spaces
+    # never triggers `stop`: the block must still run and the text past the fence be dropped.
+    server = fake_server(
+        {"q": ["Run it.\n```python\nprint(1)\n```", "Again.\n```python\nprint(2)\n```  \nPAST", "<<<2>>>"]}
+    )
+    gen = OpenAIGenerator("m", base_url=server.base_url, mode="chat")
+    (ep,) = EpisodeRunner(gen, EchoSandbox(), max_new_tokens=500).run(["q"])
+    assert ep.num_code_calls == 2 and ep.finish_reason == "answer" and ep.answer == "2"
+    assert [s.code for s in ep.segments if s.role == "model"] == ["print(1)\n", "print(2)\n", None]
+    assert "PAST" not in ep.completion
+
+
+def test_fence_continuation_respects_the_budget(fake_server):
+    # The closing fence of a non-python block arrives with the budget spent: no request past it.
+    server = fake_server({"q": ["a b c d\n```text\nx y\n```\n", "never requested"]})
+    gen = OpenAIGenerator("m", base_url=server.base_url, mode="chat")
+    (ep,) = EpisodeRunner(gen, EchoSandbox(), max_new_tokens=5).run(["q"])
+    assert ep.finish_reason == "length" and len(server.requests) == 1
+
+
 def test_unreachable_server_ends_episode_with_reason():
     gen = OpenAIGenerator("m", base_url="http://127.0.0.1:9/v1", mode="chat", max_retries=0, request_timeout=2)
     (ep,) = EpisodeRunner(gen, EchoSandbox()).run(["q"])

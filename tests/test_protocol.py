@@ -11,7 +11,6 @@ from code_interpreter.protocol import (
     first_closed_python,
     format_output,
     iter_blocks,
-    pending_code,
     render_result,
     strip_code,
     truncate_at_stop,
@@ -33,6 +32,9 @@ def test_defaults_and_versions():
         ProtocolConfig(version="v3")
     with pytest.raises(ValueError, match="output"):
         ProtocolConfig(result_template="no placeholder")
+    with pytest.raises(ValueError, match="max_code_calls"):
+        ProtocolConfig(max_code_calls=-1)
+    assert ProtocolConfig(max_code_calls=0).code_call_cap == 0
 
 
 def test_stop_at_closing_fence_of_python_block():
@@ -48,7 +50,6 @@ def test_unclosed_fence_does_not_stop():
     assert find_stop(text) is None
     assert truncate_at_stop(text) == (text, False)
     assert iter_blocks(text)[0].end is None
-    assert pending_code(text) is None
 
 
 def test_several_blocks_only_first_python_block_runs():
@@ -79,14 +80,6 @@ def test_backticks_and_answer_markers_inside_code():
 def test_empty_code_block():
     text = "```python\n```"
     assert first_closed_python(text).code == ""
-    assert pending_code(text + "\n") == ""
-
-
-def test_pending_code_requires_block_at_end():
-    assert pending_code("```python\nprint(1)\n```\n  \n") == "print(1)\n"
-    assert pending_code("```python\nprint(1)\n```\nmore") is None
-    assert pending_code("```text\nx\n```") is None
-    assert pending_code("no code") is None
 
 
 def test_answer_extraction():

@@ -35,6 +35,21 @@ class RolloutJobConfig:
     batch_size: int = field(default=8, metadata={"help": "Episodes advanced together."})
     output_dir: str = field(default="outputs/rollouts", metadata={"help": "Where transcripts.jsonl is written."})
 
+    def __post_init__(self) -> None:
+        # Checked here, before any model loads: a bad value would otherwise surface late, or (a
+        # temperature transformers rejects) as every episode ending in "generator_error".
+        if self.backend not in ("transformers", "openai"):
+            raise ValueError(f"backend must be 'transformers' or 'openai', got {self.backend!r}")
+        if self.openai_mode not in ("chat", "completions"):
+            raise ValueError(f"openai_mode must be 'chat' or 'completions', got {self.openai_mode!r}")
+        for name in ("num_questions", "max_new_tokens", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.timeout_s <= 0:
+            raise ValueError(f"timeout_s must be positive, got {self.timeout_s}")
+        if self.temperature < 0:
+            raise ValueError(f"temperature must be at least 0 (0 is greedy), got {self.temperature}")
+
 
 def load_job_config(path: str | Path, **overrides: Any) -> RolloutJobConfig:
     """Read a YAML job file; unknown keys, wrong types and missing required keys fail with one sentence."""
@@ -69,7 +84,10 @@ def config_from_dict(cls: type, data: dict[str, Any], source: str) -> Any:
     missing = [n for n, f in fields.items() if n not in data and f.default is f.default_factory is dataclasses.MISSING]
     if missing:
         raise ValueError(f"{source}: missing required key(s) {', '.join(missing)}")
-    return cls(**data)
+    try:
+        return cls(**data)
+    except ValueError as exc:
+        raise ValueError(f"{source}: {exc}") from exc
 
 
 def _matches(value: Any, hint: Any) -> bool:
@@ -92,25 +110,24 @@ def _describe(hint: Any) -> str:
     return str(hint).replace("typing.", "").replace("<class '", "").replace("'>", "")
 
 
-def make_generator(config: RolloutJobConfig):
+def make_generator(config: RolloutJobConfig) -> Any:
+    """The job's generator: local transformers, or an OpenAI-compatible endpoint."""
     from code_interpreter.generation import OpenAIGenerator, TransformersGenerator
 
     if config.backend == "transformers":
         return TransformersGenerator.from_pretrained(config.model, temperature=config.temperature)
-    if config.backend == "openai":
-        tokenizer = None
-        if config.openai_mode == "completions":
-            from transformers import AutoTokenizer
+    tokenizer = None  # backend == "openai" (checked by RolloutJobConfig)
+    if config.openai_mode == "completions":
+        from transformers import AutoTokenizer
 
-            tokenizer = AutoTokenizer.from_pretrained(config.model)
-        return OpenAIGenerator(
-            config.model,
-            base_url=config.base_url,
-            mode=config.openai_mode,
-            tokenizer=tokenizer,
-            temperature=config.temperature,
-        )
-    raise ValueError(f"backend must be 'transformers' or 'openai', got {config.backend!r}")
+        tokenizer = AutoTokenizer.from_pretrained(config.model)
+    return OpenAIGenerator(
+        config.model,
+        base_url=config.base_url,
+        mode=config.openai_mode,
+        tokenizer=tokenizer,
+        temperature=config.temperature,
+    )
 
 
 def run_rollouts(config: RolloutJobConfig, console: Any = None) -> tuple[Path, list[dict]]:
@@ -124,18 +141,18 @@ def run_rollouts(config: RolloutJobConfig, console: Any = None) -> tuple[Path, l
     from dataset_builders import get_task
 
     console = console or Console()
-    tasks = [get_task(name) for name in config.tasks]  # unknown names fail before any model loads
+    tasks = {name: get_task(name) for name in config.tasks}  # unknown names fail before any model loads
     protocol = ProtocolConfig(version=config.protocol_version, timeout_s=config.timeout_s)
     generator = make_generator(config)
     torch.manual_seed(config.seed)
-    entries = [e for t in tasks for e in t.generate(config.num_questions, seed=config.seed)]
+    entries = [e for t in tasks.values() for e in t.generate(config.num_questions, seed=config.seed)]
     records: list[dict] = []
     with get_sandbox(config.sandbox) as sandbox:
         runner = EpisodeRunner(generator, sandbox, protocol, max_new_tokens=config.max_new_tokens)
         for start in tqdm(range(0, len(entries), config.batch_size), desc="episodes", unit="batch"):
             batch = entries[start : start + config.batch_size]
             for ep, entry in zip(runner.run([e["question"] for e in batch]), batch, strict=True):
-                score = get_task(entry["task"]).score(ep.completion, entry)
+                score = tasks[entry["task"]].score(ep.completion, entry)
                 records.append(ep.to_dict() | {"entry": entry, "score": score})
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any, TypeVar
 
 from code_interpreter.protocol import DEFAULT_TIMEOUT_S
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ class ExecutionResult:
     def ok(self) -> bool:
         return self.exit_code == 0 and not self.timed_out and self.error is None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -54,14 +57,14 @@ class Sandbox(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold resources
         """Release workers, pools and connections. Idempotent."""
 
-    def __enter__(self):
+    def __enter__(self) -> Sandbox:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def _run_sync(coro):
+def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
