@@ -119,7 +119,12 @@ class EpisodeRunner:
 
     def new_episode(self, question: str | list[dict[str, str]], metadata: dict[str, Any] | None = None) -> Episode:
         messages = build_messages(question, self.config) if isinstance(question, str) else list(question)
-        prompt_ids = self.generator.encode_prompt(messages)
+        try:
+            prompt_ids = self.generator.encode_prompt(messages)
+        except Exception as exc:  # e.g. a malformed message list: this episode ends, the batch goes on
+            episode = Episode(messages=messages, metadata=dict(metadata or {}), finish_reason="generator_error")
+            episode.error = f"cannot encode the prompt: {type(exc).__name__}: {exc}"
+            return episode
         token_level = prompt_ids is not None
         return Episode(
             messages=messages,
@@ -167,7 +172,10 @@ class EpisodeRunner:
     def _generate(self, episodes: list[Episode]) -> list[Chunk | Exception]:
         requests = [self._request(e) for e in episodes]
         try:
-            return list(self.generator.generate(requests))
+            chunks = list(self.generator.generate(requests))
+            if len(chunks) != len(requests):
+                raise RuntimeError(f"the generator returned {len(chunks)} results for {len(requests)} requests")
+            return chunks
         except Exception as exc:  # one bad request must not end the whole batch: retry one by one
             log.warning("batch generation failed (%s); retrying episodes one by one", exc)
         out: list[Chunk | Exception] = []
@@ -202,7 +210,10 @@ class EpisodeRunner:
     def _execute(self, codes: list[str]) -> list[ExecutionResult]:
         timeout = self.config.timeout_s
         try:
-            return list(self.sandbox.run_many(codes, timeout=timeout))
+            results = list(self.sandbox.run_many(codes, timeout=timeout))
+            if len(results) != len(codes):
+                raise RuntimeError(f"the sandbox returned {len(results)} results for {len(codes)} snippets")
+            return results
         except Exception as exc:  # a crashed batch: run one by one so one bad snippet costs one episode
             log.warning("sandbox batch failed (%s); running snippets one by one", exc)
         results = []

@@ -207,3 +207,31 @@ def test_real_tiny_model_runs_episodes(tiny_model_dir):
 def test_missing_model_path_is_one_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         TransformersGenerator.from_pretrained(str(tmp_path / "nope"))
+
+
+def test_malformed_backends_cost_only_their_episodes():
+    class PickyPrompts(ScriptedGenerator):
+        def encode_prompt(self, messages):
+            if messages[-1]["content"] == "unencodable":
+                raise ValueError("prompt too long")
+            return None
+
+    class LosesBatches(ScriptedGenerator):
+        def generate(self, requests):
+            return [] if len(requests) > 1 else super().generate(requests)  # a wrong count, not an error
+
+    class ShortSandbox(EchoSandbox):
+        def run_many(self, codes, timeout=60.0):
+            return super().run_many(codes, timeout=timeout)[:1]
+
+    gen = PickyPrompts({"ok": ["<<<1>>>"]})
+    bad, good = EpisodeRunner(gen, EchoSandbox()).run(["unencodable", "ok"])
+    assert bad.finish_reason == "generator_error" and "prompt too long" in bad.error and good.answer == "1"
+
+    gen = LosesBatches({"a": [code("x"), "<<<a>>>"], "b": [code("y"), "<<<b>>>"]})
+    episodes = EpisodeRunner(gen, ShortSandbox()).run(["a", "b"])
+    assert [e.answer for e in episodes] == ["a", "b"]
+    assert [e.segments[1].text for e in episodes] == [
+        "\nCode Execution Results: ran:x\n",
+        "\nCode Execution Results: ran:y\n",
+    ]
