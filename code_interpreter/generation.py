@@ -122,11 +122,16 @@ class TransformersGenerator:
         decode = self._decode
 
         class FenceOrBudget(StoppingCriteria):
-            # Per-row stop: a closed python block in this chunk, or the row's own token budget.
+            # Per-row stop: a closed python block in this chunk, or the row's own token budget. A block
+            # can only close on a token that carries a backtick, so the whole chunk is decoded only then
+            # (decoding it at every step would make generation quadratic in its length).
             def __call__(self, ids, scores, **kwargs):
                 new = ids[:, width:]
                 done = [
-                    new.shape[1] >= budgets[i] or first_closed_python(decode(new[i].tolist())) is not None
+                    new.shape[1] >= budgets[i]
+                    or (
+                        "`" in decode(new[i, -1:].tolist()) and first_closed_python(decode(new[i].tolist())) is not None
+                    )
                     for i in range(new.shape[0])
                 ]
                 return torch.tensor(done, device=ids.device)

@@ -6,59 +6,9 @@ import pytest
 import torch
 
 from code_interpreter.episode import EpisodeRunner
-from code_interpreter.generation import Chunk, GenerationRequest, TransformersGenerator
-from code_interpreter.protocol import ProtocolConfig, first_closed_python
-from code_interpreter.sandboxes.base import ExecutionResult, Sandbox
-
-
-class ScriptedGenerator:
-    """Plays back a script per question: a list of model chunks, one per generation round."""
-
-    def __init__(self, scripts: dict[str, list[str | Exception]]):
-        self.scripts = {q: list(chunks) for q, chunks in scripts.items()}
-        self.batches: list[int] = []
-
-    def encode_prompt(self, messages):
-        return None
-
-    def encode_inserted(self, text):
-        return None
-
-    def count_tokens(self, text):
-        return len(text.split())
-
-    def generate(self, requests: list[GenerationRequest]) -> list[Chunk]:
-        self.batches.append(len(requests))
-        queues = [self.scripts[req.messages[-1]["content"]] for req in requests]
-        for queue in queues:
-            if isinstance(queue[0], Exception):  # a failed request fails the whole call, like a server
-                raise queue[0]
-        out = []
-        for queue in queues:
-            nxt = queue.pop(0)
-            finish = "code" if first_closed_python(nxt) else "eos"
-            out.append(Chunk(text=nxt, finish=finish, num_tokens=self.count_tokens(nxt)))
-        return out
-
-
-class EchoSandbox(Sandbox):
-    """Runs nothing: 'executes' by echoing the code; code containing CRASH or SLOW misbehaves."""
-
-    name = "echo"
-
-    def __init__(self):
-        self.batches: list[list[str]] = []
-
-    async def arun(self, code, timeout=60.0):
-        if "CRASH" in code:
-            return ExecutionResult("", "", None, False, 0.0, False, isolation="test", error="worker died")
-        if "SLOW" in code:
-            return ExecutionResult("partial\n", "", None, True, timeout, False, isolation="test")
-        return ExecutionResult(f"ran:{code.strip()}\n", "", 0, False, 0.001, False, isolation="test")
-
-    def run_many(self, codes, timeout=60.0):
-        self.batches.append(list(codes))
-        return super().run_many(codes, timeout=timeout)
+from code_interpreter.generation import GenerationRequest, TransformersGenerator
+from code_interpreter.protocol import ProtocolConfig
+from tests.doubles import EchoSandbox, ScriptedGenerator
 
 
 def code(src: str) -> str:
@@ -161,11 +111,21 @@ class ScriptedLM(torch.nn.Module):
         return torch.device("cpu")
 
     def generate(self, input_ids, attention_mask, max_new_tokens, stopping_criteria, pad_token_id, **kwargs):
-        rows = []
-        for _ in range(input_ids.shape[0]):
-            ids = self.tokenizer.encode(self.queue.pop(0), add_special_tokens=False)[:max_new_tokens]
-            rows.append(ids + [pad_token_id] * (max_new_tokens - len(ids)))
-        return torch.cat([input_ids, torch.tensor(rows, dtype=input_ids.dtype)], dim=1)
+        # Token by token, consulting the stopping criteria and padding finished rows, as transformers does.
+        scripts = [self.tokenizer.encode(self.queue.pop(0), add_special_tokens=False) for _ in range(len(input_ids))]
+        self.steps_run = 0
+        done = torch.zeros(len(input_ids), dtype=torch.bool)
+        for step in range(max_new_tokens):
+            nxt = [
+                s[step] if step < len(s) and not d else pad_token_id
+                for s, d in zip(scripts, done.tolist(), strict=True)
+            ]
+            input_ids = torch.cat([input_ids, torch.tensor(nxt, dtype=input_ids.dtype)[:, None]], dim=1)
+            self.steps_run = step + 1
+            done |= stopping_criteria(input_ids, None)
+            if done.all():
+                break
+        return input_ids
 
     def forward(self, input_ids, logits_to_keep=0):
         return type("Out", (), {"logits": torch.zeros(1, logits_to_keep, self.vocab)})()
@@ -177,7 +137,8 @@ def test_token_mask_matches_inserted_text(qwen_tokenizer):
         "I'll compute it.\n```python\nprint(6 * 7)\n```\nTRAILING TEXT PAST THE FENCE",
         "The result is 42, so <<<42>>>" + tok.eos_token + "ignored",
     ]
-    gen = TransformersGenerator(ScriptedLM(tok, script), tok)
+    lm = ScriptedLM(tok, script)
+    gen = TransformersGenerator(lm, tok)
     (ep,) = EpisodeRunner(gen, EchoSandbox(), max_new_tokens=200).run(["What is 6*7?"])
     assert ep.finish_reason == "answer" and ep.answer == "42"
     assert "TRAILING" not in ep.completion and "ignored" not in ep.completion
@@ -235,3 +196,14 @@ def test_malformed_backends_cost_only_their_episodes():
         "\nCode Execution Results: ran:x\n",
         "\nCode Execution Results: ran:y\n",
     ]
+
+
+def test_generation_stops_at_the_closing_fence(qwen_tokenizer):
+    tok = qwen_tokenizer
+    head = "Check:\n```python\nx = '`'\nprint(x)\n```"
+    lm = ScriptedLM(tok, [head + "\nand a long tail that should never be generated " * 5])
+    gen = TransformersGenerator(lm, tok)
+    request = GenerationRequest(messages=[], completion="", prompt_ids=[1, 2], completion_ids=[], max_new_tokens=300)
+    (chunk,) = gen.generate([request])
+    assert chunk.finish == "code" and chunk.text.startswith(head) and "tail" not in chunk.text
+    assert lm.steps_run <= len(tok.encode(head + "\n", add_special_tokens=False))  # stopped, not cut afterwards

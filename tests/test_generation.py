@@ -10,7 +10,7 @@ import pytest
 
 from code_interpreter.episode import EpisodeRunner
 from code_interpreter.generation import OpenAIGenerator
-from tests.test_episode import EchoSandbox
+from tests.doubles import EchoSandbox
 
 
 class FakeOpenAI:
