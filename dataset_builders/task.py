@@ -47,6 +47,11 @@ class Task(ABC):
     #: PublishedDataError. Every entry of such a task, generated or published, carries both keys
     #: (False and "" unless flagged), so a dataset of its entries has one metadata schema.
     keeps_flawed_references: bool = False
+    #: How many difficulty levels the generator spans (levels are 1..complexity_levels, 1 easiest).
+    #: `generate` draws each entry's level uniformly unless one is asked for, and records it as
+    #: metadata["complexity"]; generators map the level to their structural knobs (grid size,
+    #: constraint kinds, number of objects ...) so that 200 entries cover the published range.
+    complexity_levels: int = 1
 
     @property
     def source(self) -> str:
@@ -63,17 +68,28 @@ class Task(ABC):
         return split_of(self.name)
 
     # -- generation ---------------------------------------------------------------------------
-    def generate(self, n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
-        """Yield `n` entries; the same (n, seed) gives identical entries, and entry i does not depend on n."""
+    def generate(self, n: int, seed: int = 0, *, complexity: int | None = None) -> Iterator[dict[str, Any]]:
+        """Yield `n` entries; the same (n, seed) gives identical entries, and entry i does not depend on n.
+
+        `complexity` fixes every entry's level (1..complexity_levels); by default each entry draws its own.
+        """
+        if complexity is not None and not 1 <= complexity <= self.complexity_levels:
+            raise ValueError(f"{self.name}: complexity must be in 1..{self.complexity_levels}, got {complexity}")
         for i in range(n):
-            rng = random.Random(f"{self.name}:{seed}:{i}")
-            question, answer, metadata = self.make_entry(rng)
-            yield self.entry(f"{seed}-{i}", question, answer, metadata)
+            key = f"{self.name}:{seed}:{i}"
+            level = complexity or 1 + random.Random(f"{key}:level").randrange(self.complexity_levels)
+            question, answer, metadata = self.make_entry(random.Random(key), level)
+            yield self.entry(f"{seed}-{i}", question, answer, {**metadata, "complexity": level})
+
+    def level_description(self, level: int) -> str:
+        """What the generator's knobs are at `level` (shown by `r1ci tasks stats`); "" when it has one level."""
+        return ""
 
     def entry(self, id_: str, question: str, answer: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
-        metadata = metadata or {}
+        # Every entry carries its level so a dataset has one metadata schema; 0 = not generated here
+        # (a published or dataset-backed instance whose level is unknown).
+        metadata = {"complexity": 0, **(metadata or {})}
         if self.keeps_flawed_references:
-            metadata = {**metadata}
             metadata.setdefault(FLAWED_REFERENCE, False)
             metadata.setdefault(FLAWED_REFERENCE_REASON, "")
         return {
@@ -85,8 +101,8 @@ class Task(ABC):
         }
 
     @abstractmethod
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
-        """One (question, reference answer as written inside <<<>>>, metadata) drawn from `rng`."""
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
+        """One (question, reference answer as written inside <<<>>>, metadata) drawn from `rng` at difficulty `level`."""
 
     # -- verdict ------------------------------------------------------------------------------
     def score(self, completion: str, entry: dict[str, Any]) -> float:

@@ -54,7 +54,7 @@ def test_entries_survive_json_and_score(samples: dict[str, list[dict]]) -> None:
     for name, entries in samples.items():
         task = rg_tasks.ReasoningGymTask(name.split("/", 1)[1])
         for entry in entries:
-            assert set(entry["metadata"]) == {"dataset", "index", "rg_entry"}
+            assert set(entry["metadata"]) == {"complexity", "dataset", "index", "rg_entry"}
             again = json.loads(json.dumps(entry))
             assert task.score(f"<<<{again['answer']}>>>", again) == 1.0, (name, entry["answer"])
 

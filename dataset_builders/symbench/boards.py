@@ -83,7 +83,7 @@ class EightQueens(Task):
             f"(1,0), and (2,4). List all {n} queens of the final board; the pre-placed ones may be included."
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         n = self.n
         solution = list(enumerate(rng.choice(_queen_solutions(n))))
         placed = sorted(rng.sample(solution, rng.randint(*self.placed)))
@@ -195,7 +195,7 @@ class StandardSudoku(Task):
         """`box`: sub-grid side (3 for the usual 9*9); `holes`: inclusive range of empty cells."""
         self.box, self.holes = box, holes
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         box, size = self.box, self.box * self.box
         digits = list(range(1, size + 1))
         rng.shuffle(digits)
@@ -308,7 +308,7 @@ class Game2048(Task):
             "for example <<<\n2, 0\n4, 8\n>>>."
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         n = rng.randint(*self.size)
         values = [0, 0] + [2**p for p in range(1, self.max_power + 1)]
         grid = [[rng.choice(values) for _ in range(n)] for _ in range(n)]
@@ -392,7 +392,7 @@ class LetterLogicDiagram(Task):
             f"where each row has {n} letters separated by commas."
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         n = self.n
         letters = [chr(ord("a") + i) for i in range(n)]
         rng.shuffle(letters)
@@ -501,7 +501,7 @@ class LightPuzzles(Task):
             f"written row by row.\nFor example, <<<{example}>>> represents a fully unlit light network."
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         n = rng.randint(*self.n)
         state = [[rng.randint(0, 1) for _ in range(n)] for _ in range(n)]
         cells = [[r, c] for r in range(1, n + 1) for c in range(1, n + 1)]

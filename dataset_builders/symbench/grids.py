@@ -103,7 +103,7 @@ class MatrixTransformation(Task):
             "2D array (the values of the resulting matrix row by row, separated by commas)."
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         op = rng.choice(self.operations)
         rows, cols = rng.randint(self.min_size, self.max_size), rng.randint(self.min_size, self.max_size)
         m = [[rng.choice(self.alphabet) for _ in range(cols)] for _ in range(rows)]
@@ -196,7 +196,7 @@ class PatternRecognition(Task):
             "Your answer should be in the format <<<[row, column]>>>."
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         while True:  # a random fill almost never forms a second square; the check makes sure
             rows, cols = rng.randint(self.min_rows, self.max_rows), rng.randint(self.min_cols, self.max_cols)
             side = rng.randint(self.min_side, min(self.max_side, rows, cols))
@@ -314,7 +314,7 @@ class Reversi(Task):
         n = len(board)
         return [(r, c) for r in range(n) for c in range(n) if flips(board, r, c, me)]
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         while True:  # redraw the rare game where someone has no legal move
             n = rng.choice(self.sizes)
             board, turn = initial_board(n), "0"
@@ -422,7 +422,7 @@ class Pooling(Task):
             f"For example, <<<{example}>>> represents a 2D array (write the values row by row, separated by commas)."
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         n = rng.randint(self.min_size, self.max_size)
         k = rng.choice([w for w in self.windows if w < n] or [n - 1])
         kind = rng.choice(self.kinds)

@@ -268,7 +268,7 @@ class _DatasetTask(Task):
             question, answer, metadata = built
             yield self.entry(f"{seed}-{i}", question, answer, metadata)
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         built = self._build(rng.choice(self.items()))
         assert built is not None
         return built

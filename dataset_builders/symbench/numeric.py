@@ -99,7 +99,7 @@ class NewOperator(Task):
             "fraction), for example <<<12.5>>>."
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         while True:  # redraw on division by zero or runaway values
             n_symbols = rng.randint(1, self.max_distinct_operators)
             symbols = rng.sample(OPERATOR_SYMBOLS, n_symbols)
@@ -162,7 +162,7 @@ class NumberMultiply(Task):
     def __init__(self, digit_patterns: tuple[tuple[int, ...], ...] = ((1, 2, 2, 4),), negative_rate: float = 0.5):
         self.digit_patterns, self.negative_rate = digit_patterns, negative_rate
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         digits = rng.choice(self.digit_patterns)
         factors = []
         for d in digits:
@@ -264,7 +264,7 @@ class PermutationsAndCombinations(Task):
             'enough.for example:\n<<<["A", "B", "C"]>>>\nYour answer:\n'
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         n = rng.randint(self.min_books, self.max_books)
         items = [chr(ord("A") + i) for i in range(n)]
         order = items[:]
@@ -395,7 +395,7 @@ class SynthesisDecomposition(Task):
         final = run_cycles({"A": a, "B": b, "X": 0}, methods)
         return [final["A"], final["B"], final["X"]]
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         a, b = rng.randint(self.min_a, self.max_a), rng.randint(self.min_b, self.max_b)
         if self.vary_methods:
             m1 = [rng.randint(1, 2), rng.randint(1, 2), rng.randint(1, 2)]

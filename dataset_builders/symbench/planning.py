@@ -141,7 +141,7 @@ class Blocksworld(Task):
             "<destination stack>', using the stack numbers, for example:\n<<<Move B from 2 to 1\nMove A from 3 to 2>>>"
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         n_blocks, n_stacks = rng.randint(*self.blocks), rng.randint(*self.stacks)
         names = [chr(ord("A") + i) for i in range(n_blocks)]
         shown_goal = rng.randint(2, n_stacks)
@@ -277,7 +277,7 @@ class BoxLift(Task):
             "for example:\n<<<Step 1: [(50, [0, 2]), (30, [1])]\nStep 2: [(20, [0])]>>>"
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         n_boxes, n_lifters = rng.choice(self.sizes)
         lifters = [rng.randint(35, 40 + 25 * n_lifters) for _ in range(n_lifters)]
         top = max(max(lifters), int(0.9 * sum(lifters)))
@@ -514,7 +514,7 @@ class BoxNet(Task):
             '{"Agent[0.5, 1.5]": "move(box_blue, target_blue)"}]>>>. Leave out agents that do nothing in a step.'
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         rows, cols = rng.choice(self.grids)
         cells = [f"{r + 0.5}_{c + 0.5}" for r in range(rows) for c in range(cols)]
         layout: dict[str, list[str]] = {key: [] for key in cells}
@@ -633,7 +633,7 @@ class PathPlan(Task):
             "cells from S to G in the format <<<(0, 0), (0, 1), (1, 1)>>>."
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         for _ in range(MAX_DRAWS):
             rows, cols = rng.randint(*self.size), rng.randint(*self.size)
             density = rng.uniform(*self.obstacles)

@@ -159,7 +159,7 @@ class Game24(Task):
             "<<<(1+2+3)*4>>> for the numbers 1 2 3 4 and the target 24."
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         for _ in range(MAX_DRAWS):
             numbers = sorted(rng.randint(self.low, self.high) for _ in range(self.count))
             solution = solve_any_order(numbers, self.target)
@@ -250,7 +250,7 @@ class CombinatorialCalculation(Task):
             " Your answer:"
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         count, target = rng.choice(self.targets)
         for _ in range(MAX_DRAWS):
             numbers = [rng.randint(self.low, self.high) for _ in range(count)]
@@ -428,7 +428,7 @@ class LogicalEquation(Task):
             "<<<[1, 2, 3]>>> means that A represents 1, B represents 2, and C represents 3."
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         n = rng.randint(*self.letters)
         letters = list(string.ascii_uppercase[:n])
         numbers = sorted(rng.sample(range(1, self.max_value + 1), n))
@@ -603,7 +603,7 @@ class Cryptanalysis(Task):
             "Z and W are the letters of the password."
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         digits = "".join(rng.sample(string.digits, 2))
         letters = "".join(rng.sample(string.ascii_uppercase, 2))
         secret = digits + letters
@@ -769,7 +769,7 @@ class ConstrainedLinearArrangement(Task):
             "Use a list of letters to show your answer. For example, <<<A,B,C>>>."
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         game = rng.choice(self.games)
         cards = _GAMES[game][0]
         n = min(len(cards), rng.randint(*self.rounds))
@@ -862,7 +862,7 @@ class LogicPuzzle(Task):
             "positions (0,3), (1,0), and (2,4)."
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         n = rng.randint(*self.size)
         pick, limit = n + 1, max(4, n + 1)
         first = (0, n - 1)
@@ -1041,7 +1041,7 @@ class MahjongPattern(Task):
             f"Return your answer with the format <<<x>>>, where x is {legend}."
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         letters = string.ascii_uppercase[: self.alphabet]
         chi = rng.random() < self.chi_probability
         want = rng.choice([0, 1, 2] if chi else [0, 1])

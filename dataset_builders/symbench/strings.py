@@ -161,7 +161,7 @@ class StringDeletionAndModification(Task):
             'Provide your answer as a string in the following format:\n\n<<< "some_final_string" >>>\n'
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         names = list(DELETION_RULES)
         while True:  # most draws stop after a few steps; loops and trivial runs are redrawn
             rules = rng.sample(names, self.num_rules)
@@ -239,7 +239,7 @@ class StringInsertion(Task):
             "Return the answer with the format <<<a string>>>."
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         length = rng.randint(self.min_length, self.max_length)
         chars = [rng.choice("ABCDE") for _ in range(length)]
         for _ in range(rng.randint(self.min_matches, self.max_matches)):  # plant matches so T does something
@@ -359,7 +359,7 @@ class StringSplitting(Task):
     def format(counts: list[int]) -> str:
         return "[" + ", ".join(f'"{v}"' for v in counts) + "]"
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         a, b, c = (rng.randint(self.min_count, self.max_count) for _ in range(3))
         phrases = [rng.choice(options) for options in _SPLIT_PHRASES]
         final = self.solve(a, b, c)
@@ -442,7 +442,7 @@ class StringSynthesis(Task):
         final = run_cycles(start, SYNTHESIS_METHODS, greedy=True)
         return [final[k] for k in BLOCKS]
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         a, b, c = (rng.randint(self.min_count, self.max_count) for _ in range(3))
         final = self.solve(a, b, c)
         return self.question(a, b, c), " ".join(map(str, final)), {"initial": [a, b, c], "final": final}
@@ -518,7 +518,7 @@ class Letters(Task):
             "Return your answer with the format <<<number>>>, for example <<<2>>>."
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         word = rng.choice(self._by_length) if self._by_length and rng.random() >= self.random_word_rate else None
         if word is not None:
             counts = {c: word.count(c) for c in set(word) if word.count(c) <= self.max_count}
@@ -602,7 +602,7 @@ class StatisticalCounting(Task):
             "Return your answer with the format <<<number>>>, like <<<5>>> means the total score is 5."
         )
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         k = rng.randint(self.min_letters, self.max_letters)
         letters = "ABCDE"[:k] if k <= 5 else string.ascii_uppercase[:k]
         rules = [
