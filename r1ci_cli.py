@@ -13,6 +13,8 @@ def _tasks(args: argparse.Namespace) -> int:
         return catalog.print_table(source=args.source, split=args.split)
     if args.tasks_command == "show":
         return catalog.show(args.name, n=args.n, seed=args.seed)
+    if args.tasks_command == "stats":
+        return catalog.stats(args.name, n=args.n, seed=args.seed)
     return catalog.validate(args.path)
 
 
@@ -58,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     ts.add_argument("name")
     ts.add_argument("-n", type=int, default=3)
     ts.add_argument("--seed", type=int, default=0)
+    tst = tsub.add_parser("stats", help="the difficulty range a task's generator produces, per level")
+    tst.add_argument("name")
+    tst.add_argument("-n", type=int, default=200)
+    tst.add_argument("--seed", type=int, default=0)
     tv = tsub.add_parser("validate", help="check the paper's published data against our verifiers")
     tv.add_argument("path")
     tasks.set_defaults(func=_tasks)

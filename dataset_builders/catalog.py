@@ -1,4 +1,5 @@
-"""What `r1ci tasks list|show|validate` print: the task table, sample questions, published-data checks.
+"""What `r1ci tasks list|show|stats|validate` print: the task table, sample questions, difficulty ranges,
+published-data checks.
 
 Each function prints with rich and returns an exit code: 0 for success, 1 when the work found a
 problem (data unavailable, published samples rejected), 2 for bad input (unknown task, missing
@@ -10,6 +11,8 @@ by the verifier) are listed by `validate` as warnings with the reason; they do n
 from __future__ import annotations
 
 import os
+import statistics
+import time
 from collections import Counter, defaultdict
 
 from rich.console import Console
@@ -52,9 +55,10 @@ def print_table(source: str | None = None, split: str | None = None) -> int:
     table.add_column("name", style="bold", no_wrap=True)
     table.add_column("source")
     table.add_column("split")
+    table.add_column("levels", justify="right")
     table.add_column("description")
     for task in tasks:
-        table.add_row(task.name, task.source, task.split, Text(task.description))
+        table.add_row(task.name, task.source, task.split, str(task.complexity_levels), Text(task.description))
     console.print(table)
 
     counts = Counter((t.source, t.split) for t in tasks)
@@ -101,6 +105,45 @@ def show(name: str, n: int = 3, seed: int = 0) -> int:
                 subtitle_align="left",
             )
         )
+    return 0
+
+
+def stats(name: str, n: int = 200, seed: int = 0) -> int:
+    """Print the difficulty range of `n` generated entries of task `name`: per level, what the
+    generator's knobs are, how many entries, question and answer sizes, and generation time."""
+    if n < 1:
+        return _fail(f"n must be at least 1, got {n}", 2)
+    try:
+        task = get_task(name)
+    except KeyError as exc:
+        return _fail(str(exc.args[0]), 2)
+    start = time.perf_counter()
+    try:
+        entries = list(task.generate(n, seed=seed))
+    except TaskDataUnavailable as exc:
+        return _fail(str(exc), 1)
+    seconds = time.perf_counter() - start
+    by_level: dict[int, list[dict]] = defaultdict(list)
+    for entry in entries:
+        by_level[int(entry["metadata"].get("complexity", 0))].append(entry)
+
+    table = Table(title=f"{task.name}: {n} entries (seed {seed}), {task.complexity_levels} level(s)")
+    table.add_column("level", justify="right")
+    table.add_column("what the generator does", overflow="fold")
+    for column in ("entries", "question chars (min/median/max)", "answer chars (median)"):
+        table.add_column(column, justify="right")
+    for level, group in sorted(by_level.items()):
+        q = [len(e["question"]) for e in group]
+        a = [len(e["answer"]) for e in group]
+        described = task.level_description(level) if level else "level not recorded (dataset rows or library defaults)"
+        spread = f"{min(q)} / {int(statistics.median(q))} / {max(q)}"
+        table.add_row(str(level), Text(described), str(len(group)), spread, str(int(statistics.median(a))))
+    console = _out()
+    console.print(table)
+    console.print(f"generated in {seconds:.2f} s ({1000 * seconds / n:.1f} ms per entry)")
+    missing = sorted(set(range(1, task.complexity_levels + 1)) - set(by_level))
+    if missing and task.complexity_levels > 1:
+        console.print(Text(f"levels not drawn in {n} entries: {missing}", style="yellow"))
     return 0
 
 

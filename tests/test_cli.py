@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from dataset_builders.task import Task
 from r1ci_cli import main
 from trainers.rollouts import RolloutJobConfig, config_from_dict, load_job_config
 
@@ -75,3 +76,41 @@ def test_rollouts_end_to_end_with_local_sandbox(tiny_model_dir, tmp_path, capsys
         assert r["finish_reason"] in ("length", "no_answer", "answer", "max_code_calls")
         assert len(r["completion_ids"]) == len(r["completion_mask"]) <= 16
     assert "mean score" in capsys.readouterr().out
+
+
+class _Levelled(Task):
+    name = "symbench/levelled_for_test"
+    complexity_levels = 3
+
+    def make_entry(self, rng, level=1):
+        return "x" * (10 * level), str(level), {}
+
+    def verify(self, answer, entry):
+        return float(answer == entry["answer"])
+
+    def level_description(self, level):
+        return f"{level} knob(s)"
+
+
+def test_tasks_stats_shows_every_level(monkeypatch, capsys):
+    from dataset_builders import catalog
+
+    monkeypatch.setattr(catalog, "get_task", lambda name: _Levelled())
+    assert main(["tasks", "stats", "symbench/levelled_for_test", "-n", "60"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"{level} knob(s)" in out for level in (1, 2, 3)) and "3 level(s)" in out
+    assert "10 / 10 / 10" in out and "30 / 30 / 30" in out  # question sizes per level
+
+
+def test_tasks_stats_bad_input(capsys):
+    assert main(["tasks", "stats", "symbench/game42"]) == 2
+    assert "did you mean symbench/game24" in capsys.readouterr().err
+    assert main(["tasks", "stats", "symbench/game24", "-n", "0"]) == 2
+
+
+def test_generate_fixed_complexity_and_range_check():
+    task = _Levelled()
+    assert {e["metadata"]["complexity"] for e in task.generate(30, seed=1)} == {1, 2, 3}
+    assert {e["metadata"]["complexity"] for e in task.generate(5, seed=1, complexity=2)} == {2}
+    with pytest.raises(ValueError, match="complexity must be in 1..3"):
+        next(task.generate(1, complexity=4))
