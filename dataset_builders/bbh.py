@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 from collections.abc import Iterator
 from fractions import Fraction
@@ -280,11 +279,6 @@ class BBHTask(Task):
     def _walk(self, examples: list[dict[str, Any]], n: int, seed: int) -> Iterator[dict[str, Any]]:
         for i, index in enumerate(shuffled_passes(f"{self.name}:{seed}", len(examples), n)):
             yield self._entry(f"{seed}-{i}", examples[index])
-
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
-        examples = self.examples()
-        entry = self._entry("x", rng.choice(examples))
-        return entry["question"], entry["answer"], entry["metadata"]
 
     def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
         """Entries of `<stem>.json` (or that file inside `folder`); bad examples come out as errors."""

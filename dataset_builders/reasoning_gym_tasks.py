@@ -559,10 +559,6 @@ class ReasoningGymTask(Task):
         rg = {"dataset": self.dataset, "index": index, "rg_entry": dump_rg_entry(answer, metadata)}
         return self.entry(id_, question, reference, rg)
 
-    def make_entry(self, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
-        entry = next(self.generate(1, seed=rng.randrange(2**31)))
-        return entry["question"], entry["answer"], entry["metadata"]
-
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
         rg_entry = load_rg_entry(entry["metadata"]["rg_entry"])
         rg_entry["question"] = entry["question"]

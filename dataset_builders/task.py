@@ -6,7 +6,7 @@ import random
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from code_interpreter.protocol import extract_answer
 
@@ -27,12 +27,25 @@ class TaskDataUnavailable(RuntimeError):
     """A task whose questions come from a dataset (Hub or local files) could not find them."""
 
 
-class Task(ABC):
-    """A reasoning task with a rule-based verifier.
+class Entry(TypedDict):
+    """One question of a task, as datasets store it and `Task.score` reads it."""
 
-    Subclasses set `name` ("<source>/<short name>"), `description` (one line: what it tests) and
-    implement `make_entry` (one seeded question) and `verify` (an extracted answer against an entry).
-    `generate` and `score` are the public contract and are not overridden.
+    task: str
+    id: str
+    question: str
+    #: One correct answer, as the model should write it inside <<<>>>.
+    answer: str
+    #: What the verifier needs beyond the answer (a dict; a dataset row holds it as a JSON string).
+    metadata: dict[str, Any]
+
+
+class Task(ABC):
+    """A reasoning task with a rule-based verifier: it owns its questions, its prompt and its verdict.
+
+    Subclasses set `name` ("<source>/<short name>") and `description` (one line: what it tests), and
+    implement `generate` (seeded entries) and `verify` (an extracted answer against an entry).
+    `score` is the public verdict and is not overridden. Two kinds cover most tasks:
+    `GeneratedTask` (a seeded `make_entry` per level) and `DatasetTask` (rows of a dataset).
     """
 
     name: str
@@ -68,24 +81,15 @@ class Task(ABC):
         return split_of(self.name)
 
     # -- generation ---------------------------------------------------------------------------
-    def generate(self, n: int, seed: int = 0, *, complexity: int | None = None) -> Iterator[dict[str, Any]]:
-        """Yield `n` entries; the same (n, seed) gives identical entries, and entry i does not depend on n.
-
-        `complexity` fixes every entry's level (1..complexity_levels); by default each entry draws its own.
-        """
-        if complexity is not None and not 1 <= complexity <= self.complexity_levels:
-            raise ValueError(f"{self.name}: complexity must be in 1..{self.complexity_levels}, got {complexity}")
-        for i in range(n):
-            key = f"{self.name}:{seed}:{i}"
-            level = complexity or 1 + random.Random(f"{key}:level").randrange(self.complexity_levels)
-            question, answer, metadata = self.make_entry(random.Random(key), level)
-            yield self.entry(f"{seed}-{i}", question, answer, {**metadata, "complexity": level})
+    @abstractmethod
+    def generate(self, n: int, seed: int = 0) -> Iterator[Entry]:
+        """Yield `n` entries; the same (n, seed) gives identical entries, and entry i does not depend on n."""
 
     def level_description(self, level: int) -> str:
         """What the generator's knobs are at `level` (shown by `r1ci tasks stats`); "" when it has one level."""
         return ""
 
-    def entry(self, id_: str, question: str, answer: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    def entry(self, id_: str, question: str, answer: str, metadata: dict[str, Any] | None = None) -> Entry:
         # Every entry carries its level so a dataset has one metadata schema; 0 = not generated here
         # (a published or dataset-backed instance whose level is unknown).
         metadata = {"complexity": 0, **(metadata or {})}
@@ -100,12 +104,8 @@ class Task(ABC):
             "metadata": metadata,
         }
 
-    @abstractmethod
-    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        """One (question, reference answer as written inside <<<>>>, metadata) drawn from `rng` at difficulty `level`."""
-
     # -- verdict ------------------------------------------------------------------------------
-    def score(self, completion: str, entry: dict[str, Any]) -> float:
+    def score(self, completion: str, entry: Entry) -> float:
         """1.0 when the last <<<...>>> of `completion` verifies, else 0.0 (never raises)."""
         answer = extract_answer(completion) if isinstance(completion, str) else None
         if answer is None or len(answer) > self.max_answer_chars:
@@ -117,24 +117,24 @@ class Task(ABC):
         return min(1.0, max(0.0, value)) if value == value else 0.0
 
     @abstractmethod
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         """Score an extracted answer in [0, 1]; may raise on malformed input (scored 0)."""
 
-    def reference_flaw(self, entry: dict[str, Any]) -> str:
+    def reference_flaw(self, entry: Entry) -> str:
         """Which of the question's rules the stored reference of `entry` breaks, in one sentence ("" if none).
 
         Only asked of tasks that set `keeps_flawed_references`, for a published reference that failed `verify`.
         """
         return ""
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         """Wrong answers for `entry` (each must score 0); tasks override when one edit can stay valid."""
         answer = entry["answer"]
         flipped = "".join(_flip(c) if i == _first_flippable(answer) else c for i, c in enumerate(answer))
         return [a for a in ("", "???", flipped) if a != answer]
 
     # -- published data -----------------------------------------------------------------------
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         """Entries from one of `published_folders` in the paper's layout.
 
         Yields an entry for every good sample and a PublishedDataError instance for every bad one;
@@ -144,6 +144,32 @@ class Task(ABC):
 
     def __repr__(self) -> str:
         return f"<Task {self.name} ({self.split})>"
+
+
+
+class GeneratedTask(Task):
+    """A task whose questions a seeded generator makes: implement `make_entry(rng, level)`.
+
+    Entry i of (n, seed) depends only on (name, seed, i); its level is drawn uniformly from
+    1..`complexity_levels` unless `generate` is asked for one.
+    """
+
+    def generate(self, n: int, seed: int = 0, *, complexity: int | None = None) -> Iterator[Entry]:
+        """Yield `n` entries; the same (n, seed) gives identical entries, and entry i does not depend on n.
+
+        `complexity` fixes every entry's level (1..complexity_levels); by default each entry draws its own.
+        """
+        if complexity is not None and not 1 <= complexity <= self.complexity_levels:
+            raise ValueError(f"{self.name}: complexity must be in 1..{self.complexity_levels}, got {complexity}")
+        for i in range(n):
+            key = f"{self.name}:{seed}:{i}"
+            level = complexity or 1 + random.Random(f"{key}:level").randrange(self.complexity_levels)
+            question, answer, metadata = self.make_entry(random.Random(key), level)
+            yield self.entry(f"{seed}-{i}", question, answer, {**metadata, "complexity": level})
+
+    @abstractmethod
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
+        """One (question, reference answer as written inside <<<>>>, metadata) drawn from `rng` at difficulty `level`."""
 
 
 def shuffled_passes(key: str, size: int, n: int) -> Iterator[int]:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from dataset_builders.task import Task
+from dataset_builders.task import GeneratedTask
 from r1ci_cli import main
 from trainers.rollouts import RolloutJobConfig, config_from_dict, load_job_config
 
@@ -78,7 +78,7 @@ def test_rollouts_end_to_end_with_local_sandbox(tiny_model_dir, tmp_path, capsys
     assert "mean score" in capsys.readouterr().out
 
 
-class _Levelled(Task):
+class _Levelled(GeneratedTask):
     name = "symbench/levelled_for_test"
     complexity_levels = 3
 

@@ -13,7 +13,7 @@ import pytest
 
 from dataset_builders import catalog
 from dataset_builders.published import Collected, load_published
-from dataset_builders.task import FLAWED_REFERENCE, PublishedDataError, Task
+from dataset_builders.task import FLAWED_REFERENCE, GeneratedTask, PublishedDataError
 
 EXTERNAL = Path(__file__).parents[1] / ".." / "shared" / "external"
 needs_external = pytest.mark.skipif(
@@ -21,7 +21,7 @@ needs_external = pytest.mark.skipif(
 )
 
 
-class FolderTask(Task):
+class FolderTask(GeneratedTask):
     """A stand-in task: every sample folder with an `ok` file is an entry, any other one an error."""
 
     description = "test double"

@@ -20,7 +20,7 @@ from typing import Any
 
 from dataset_builders.answer_parsing import AnswerParseError, parse_grid, parse_int_sequence, parse_pairs
 from dataset_builders.symbench.published_layout import field, iter_published, read_json, read_text
-from dataset_builders.task import PublishedDataError, Task
+from dataset_builders.task import GeneratedTask, PublishedDataError
 
 # -- eight queens ------------------------------------------------------------------------------
 
@@ -58,7 +58,7 @@ def _format_positions(cells: list[list[int]] | list[tuple[int, int]]) -> str:
     return ", ".join(f"{r} {c}" for r, c in cells)
 
 
-class EightQueens(Task):
+class EightQueens(GeneratedTask):
     name = "symbench/eight_queens"
     description = "Complete an n-queens placement around pre-placed queens and forbidden cells."
     published_folders = ("eight_queens_dataset", "eight_queens_dataset_2", "eight_queens_dataset_hard")
@@ -186,7 +186,7 @@ def _format_rows(grid: list[list[Any]], sep: str = ",") -> str:
     return "\n".join(sep.join(str(v) for v in row) for row in grid)
 
 
-class StandardSudoku(Task):
+class StandardSudoku(GeneratedTask):
     name = "symbench/standard_sudoku"
     description = "Fill a partially filled sudoku so every row, column and box holds each digit once."
     published_folders = ("standard_sudoku",)
@@ -283,7 +283,7 @@ def _format_matrix(grid: list[list[int]]) -> str:
     return "\n".join(", ".join(str(v) for v in row) for row in grid)
 
 
-class Game2048(Task):
+class Game2048(GeneratedTask):
     name = "symbench/2048"
     description = "Simulate one tile of a 2048-style grid sliding and merging along a move sequence."
     published_folders = ("2048_dataset",)
@@ -366,7 +366,7 @@ def _letter_cell(text: str) -> str:
     return text
 
 
-class LetterLogicDiagram(Task):
+class LetterLogicDiagram(GeneratedTask):
     name = "symbench/letter_logic_diagram"
     description = "Complete a Latin square of letters whose minor diagonal holds a single letter."
     published_folders = ("letter_logic_diagram",)
@@ -469,7 +469,7 @@ def _light_metadata(
     }
 
 
-class LightPuzzles(Task):
+class LightPuzzles(GeneratedTask):
     name = "symbench/light_puzzles"
     description = "Track an n*n grid of lights through a sequence of button presses that toggle cells."
     published_folders = ("light_puzzles_dataset",)

@@ -30,7 +30,7 @@ from typing import Any
 from dataset_builders.answer_parsing import AnswerParseError, parse_int_sequence
 from dataset_builders.symbench.number_answers import format_number, numbers_match, read_number
 from dataset_builders.symbench.published_layout import field, iter_published, read_sample
-from dataset_builders.task import PublishedDataError, Task
+from dataset_builders.task import GeneratedTask, PublishedDataError
 
 _SEPARATORS = re.compile(r"[\s,;\[\]()'\"]+")
 
@@ -76,7 +76,7 @@ def transform(m: Matrix, op: str) -> Matrix:
     raise ValueError(f"unknown transformation {op!r}")
 
 
-class MatrixTransformation(Task):
+class MatrixTransformation(GeneratedTask):
     name = "symbench/matrix_transformation"
     description = "Rotate, transpose or mirror a letter matrix and write the result row by row."
     published_folders = ("matrix_transformation_dataset",)
@@ -166,7 +166,7 @@ def unique_square(grid: list[str], min_side: int = 3) -> tuple[int, int, int] | 
     return r, c, side
 
 
-class PatternRecognition(Task):
+class PatternRecognition(GeneratedTask):
     name = "symbench/pattern_recognition"
     description = "Find the bottom-right corner of the one-letter square (side >= 3) hidden in a letter grid."
     published_folders = ("pattern_recognition",)
@@ -271,7 +271,7 @@ def play(board: list[list[str]], r: int, c: int, me: str) -> list[list[str]]:
     return new
 
 
-class Reversi(Task):
+class Reversi(GeneratedTask):
     name = "symbench/reversi"
     description = "Play given moves on a Reversi board (flipping enclosed pieces) and write the resulting board."
     published_folders = ("reversi_dataset",)
@@ -390,7 +390,7 @@ def pool(matrix: list[list[int]], k: int, kind: str) -> list[list[Fraction]]:
     ]
 
 
-class Pooling(Task):
+class Pooling(GeneratedTask):
     name = "symbench/pooling"
     description = "Apply stride-1 max (or min/average) pooling with an n*n window to a number grid."
     published_folders = ("pooling_dataset",)

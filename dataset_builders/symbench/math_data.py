@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import select
 import subprocess
@@ -267,11 +266,6 @@ class _DatasetTask(Task):
             assert built is not None  # items() kept only buildable records
             question, answer, metadata = built
             yield self.entry(f"{seed}-{i}", question, answer, metadata)
-
-    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        built = self._build(rng.choice(self.items()))
-        assert built is not None
-        return built
 
 
 # -- GSM-hard -----------------------------------------------------------------------------------

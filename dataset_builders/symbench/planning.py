@@ -31,7 +31,7 @@ from dataset_builders.symbench.published_layout import (
     read_text,
     sample_dirs,
 )
-from dataset_builders.task import PublishedDataError, Task
+from dataset_builders.task import GeneratedTask, PublishedDataError
 
 #: Rejection-sampling guard: knobs that admit (almost) no valid instance fail loudly instead of looping.
 MAX_DRAWS = 10_000
@@ -118,7 +118,7 @@ def parse_blocks_state(text: str) -> tuple[list[list[str]], list[list[str]], int
     return initial, goal + [[] for _ in range(len(initial) - len(goal))], len(goal)
 
 
-class Blocksworld(Task):
+class Blocksworld(GeneratedTask):
     name = "symbench/blocksworld"
     description = "Plan block moves between stacks, one top block at a time, to reach a goal arrangement."
     published_folders = ("Blocksworld_dataset",)
@@ -252,7 +252,7 @@ def _format_lift_plan(steps: list[list[tuple[int, list[int]]]]) -> str:
     )
 
 
-class BoxLift(Task):
+class BoxLift(GeneratedTask):
     name = "symbench/boxlift"
     description = "Schedule lifters (alone or in teams) to lift all boxes within a step budget."
     published_folders = ("BoxLift_dataset",)
@@ -475,7 +475,7 @@ def simulate_boxnet(layout: dict[str, list[str]], plan: Any, budget: int) -> boo
 _COLORS = ("red", "blue", "green", "purple", "orange")
 
 
-class BoxNet(Task):
+class BoxNet(GeneratedTask):
     name = "symbench/boxnet"
     description = "Coordinate one agent per grid square to push coloured boxes onto matching targets."
     published_folders = ("BoxNet1_dataset",)
@@ -599,7 +599,7 @@ def _bfs_path(grid: list[str], start: Cell, goal: Cell) -> list[Cell] | None:
     return None
 
 
-class PathPlan(Task):
+class PathPlan(GeneratedTask):
     """A grid stand-in for SymBench's region-based path planning (no published sample exists here):
     walk from S through numbered checkpoints in order to G around obstacles within a move budget."""
 

@@ -49,7 +49,7 @@ from dataset_builders.symbench.published_layout import (
     read_text,
     require_folder,
 )
-from dataset_builders.task import FLAWED_REFERENCE, PublishedDataError, Task
+from dataset_builders.task import FLAWED_REFERENCE, GeneratedTask, PublishedDataError
 
 #: Rejection-sampling guard: knobs that admit (almost) no valid instance fail loudly instead of looping.
 MAX_DRAWS = 10_000
@@ -138,7 +138,7 @@ def _expression_tokens(expr: str) -> list[str]:
 # -- game 24 -----------------------------------------------------------------------------------
 
 
-class Game24(Task):
+class Game24(GeneratedTask):
     name = "symbench/game24"
     description = "Combine the given numbers with + - * / and brackets, each exactly once, to reach 24."
     published_folders = ("game24_dataset",)
@@ -226,7 +226,7 @@ def _format_tokens(tokens: list[str]) -> str:
     return "[" + ", ".join(tokens) + "]"
 
 
-class CombinatorialCalculation(Task):
+class CombinatorialCalculation(GeneratedTask):
     name = "symbench/combinatorial_calculation"
     description = "Insert + - * / and brackets between numbers kept in their given order to reach a target."
     published_folders = ("combinatorial_calculation",)
@@ -406,7 +406,7 @@ def _format_equation(kind: str, x: str, y: str, a: int, b: int) -> str:
     return f"{x} > {y}" if a > b else f"{y} > {x}"
 
 
-class LogicalEquation(Task):
+class LogicalEquation(GeneratedTask):
     name = "symbench/logical_equation"
     description = "Assign distinct given numbers to letters so that a system of equations and inequalities holds."
     published_folders = ("logical_equation",)
@@ -576,7 +576,7 @@ _DIGIT_PAIRS = ["".join(p) for p in itertools.permutations(string.digits, 2)]
 _LETTER_PAIRS = ["".join(p) for p in itertools.permutations(string.ascii_uppercase, 2)]
 
 
-class Cryptanalysis(Task):
+class Cryptanalysis(GeneratedTask):
     name = "symbench/cryptanalysis"
     description = "Deduce a two-digit, two-letter lock code from guesses and their feedback."
     published_folders = ("cryptanalysis",)
@@ -745,7 +745,7 @@ def duel_result(game: str, mine: str, theirs: str) -> str:
     return "loss" if _STICK_BEATS[theirs] == mine else "draw"
 
 
-class ConstrainedLinearArrangement(Task):
+class ConstrainedLinearArrangement(GeneratedTask):
     name = "symbench/constrained_linear_arrangement"
     description = "Deduce the opponent's card sequence in a card duel from your cards and the round results."
     published_folders = ("constrained_linear_arrangement",)
@@ -830,7 +830,7 @@ class ConstrainedLinearArrangement(Task):
 # -- logic puzzle (number selection) -----------------------------------------------------------
 
 
-class LogicPuzzle(Task):
+class LogicPuzzle(GeneratedTask):
     name = "symbench/logic_puzzle"
     description = "Select cells with distinct numbers from a grid so that row and column sums stay under a limit."
     published_folders = ("logic_puzzle_dataset",)
@@ -1012,7 +1012,7 @@ def mahjong_final(initial: str, adds: list[str], removes: list[str], chi: bool) 
     return result
 
 
-class MahjongPattern(Task):
+class MahjongPattern(GeneratedTask):
     name = "symbench/mahjong_pattern"
     description = "Track a hand of letter cards through add/remove rounds and judge Peng, Chi or Pass."
     published_folders = ("mahjong_pattern_dataset",)

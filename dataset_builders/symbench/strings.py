@@ -26,7 +26,7 @@ from typing import Any
 from dataset_builders.answer_parsing import AnswerParseError, parse_int_sequence
 from dataset_builders.symbench.number_answers import read_number
 from dataset_builders.symbench.published_layout import field, iter_published, read_json, read_sample, sample_dirs
-from dataset_builders.task import PublishedDataError, Task
+from dataset_builders.task import GeneratedTask, PublishedDataError
 
 
 def _strip_quotes(text: str) -> str:
@@ -139,7 +139,7 @@ def run_rewrites(initial: str, rules: list[str], max_steps: int = 100) -> list[s
     return None
 
 
-class StringDeletionAndModification(Task):
+class StringDeletionAndModification(GeneratedTask):
     name = "symbench/string_deletion_and_modification"
     description = "Apply an ordered list of string rewriting rules until none applies and give the final string."
     published_folders = ("string_deletion_and_modification",)
@@ -217,7 +217,7 @@ def apply_insertions(s: str) -> str:
     return "".join(out)
 
 
-class StringInsertion(Task):
+class StringInsertion(GeneratedTask):
     name = "symbench/string_insertion"
     description = "Insert characters after every occurrence of given substrings, scanning left to right."
     published_folders = ("string_insertion",)
@@ -324,7 +324,7 @@ def run_cycles(
     raise RuntimeError("resource cycle did not stop")  # unreachable: every method uses up stock
 
 
-class StringSplitting(Task):
+class StringSplitting(GeneratedTask):
     name = "symbench/string_splitting"
     description = (
         "Cycle through dismantling/combining methods on machines and parts until none applies; report the stock."
@@ -408,7 +408,7 @@ SYNTHESIS_METHODS: tuple[tuple[dict[str, int], dict[str, int]], ...] = (
 )
 
 
-class StringSynthesis(Task):
+class StringSynthesis(GeneratedTask):
     name = "symbench/string_synthesis"
     description = (
         "Combine blocks by six synthesis rules, each applied as often as possible in turn, and count the result."
@@ -500,7 +500,7 @@ WORDS = tuple(
 )
 
 
-class Letters(Task):
+class Letters(GeneratedTask):
     name = "symbench/letters"
     description = "Count how many times a letter occurs in a word (the 'how many r in strawberry' test)."
     published_folders = ("Letters",)
@@ -575,7 +575,7 @@ def run_score(sequence: str, rules: list[dict[str, Any]]) -> int:
     return total
 
 
-class StatisticalCounting(Task):
+class StatisticalCounting(GeneratedTask):
     name = "symbench/statistical_counting"
     description = "Score a letter sequence by runs of repeated letters under given per-letter rules."
     published_folders = ("statistical_counting_dataset",)
