@@ -221,11 +221,7 @@ class EpisodeRunner:
             try:
                 results.append(self.sandbox.run(code, timeout=timeout))
             except Exception as exc:
-                results.append(
-                    ExecutionResult(
-                        "", "", None, False, 0.0, False, isolation="none", error=f"{type(exc).__name__}: {exc}"
-                    )
-                )
+                results.append(ExecutionResult.failed(f"{type(exc).__name__}: {exc}", isolation="none"))
         return results
 
     def _append_result(self, ep: Episode, result: ExecutionResult) -> None:

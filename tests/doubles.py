@@ -47,10 +47,10 @@ class EchoSandbox(Sandbox):
 
     async def arun(self, code, timeout=60.0):
         if "CRASH" in code:
-            return ExecutionResult("", "", None, False, 0.0, False, isolation="test", error="worker died")
+            return ExecutionResult.failed("worker died", isolation="test")
         if "SLOW" in code:
-            return ExecutionResult("partial\n", "", None, True, timeout, False, isolation="test")
-        return ExecutionResult(f"ran:{code.strip()}\n", "", 0, False, 0.001, False, isolation="test")
+            return ExecutionResult(stdout="partial\n", timed_out=True, duration_s=timeout, isolation="test")
+        return ExecutionResult(stdout=f"ran:{code.strip()}\n", exit_code=0, duration_s=0.001, isolation="test")
 
     def run_many(self, codes, timeout=60.0):
         self.batches.append(list(codes))

@@ -866,9 +866,9 @@ def _all_slots_free(sb: LocalSandbox, within: float = 5.0) -> bool:
     """A slot comes back when the snippet's exit is reported, just after (or, for a killed snippet,
     possibly a while after) its result."""
     deadline = time.monotonic() + within
-    while sb._slots._value != sb.max_concurrency and time.monotonic() < deadline:
+    while sb.slots._value != sb.max_concurrency and time.monotonic() < deadline:
         time.sleep(0.02)
-    return sb._slots._value == sb.max_concurrency
+    return sb.slots._value == sb.max_concurrency
 
 
 def test_code_with_lone_surrogates_is_the_snippets_error_and_leaks_nothing(sandbox):
@@ -880,7 +880,7 @@ def test_code_with_lone_surrogates_is_the_snippets_error_and_leaks_nothing(sandb
     for _ in range(10):
         res = sandbox.run("print(ascii('\ud800'))\n", timeout=5)
         assert res.error is None and res.exit_code == 1 and "UnicodeEncodeError" in res.stderr, res
-    assert _all_slots_free(sandbox), f"the concurrency limit changed: {sandbox._slots._value} slots free"
+    assert _all_slots_free(sandbox), f"the concurrency limit changed: {sandbox.slots._value} slots free"
     assert len(os.listdir("/proc/self/fd")) < fds + 10, "host fds leaked"  # (spares come and go)
     _assert_still_healthy(sandbox)
 

@@ -187,7 +187,7 @@ def test_output_is_capped_with_head_and_tail():
         small = sandbox.run("print('x' * 999, end='')", timeout=10)
     assert res.truncated and res.ok
     assert res.stdout.startswith("0\n1\n2\n") and res.stdout.endswith("4999\nEND\n")
-    assert re.search(r"\[\d+ bytes truncated\]", res.stdout)
+    assert re.search(r"\[\d+ characters truncated\]", res.stdout)  # protocol.truncate_middle's marker
     assert len(res.stdout) < 1100
     assert not small.truncated and small.stdout == "x" * 999
 

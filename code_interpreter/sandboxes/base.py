@@ -13,19 +13,30 @@ from code_interpreter.protocol import DEFAULT_TIMEOUT_S
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ExecutionResult:
-    """What one snippet did. `isolation` names the containment in effect (e.g. "bwrap", "e2b")."""
+    """What one snippet did. `isolation` names the containment in effect (e.g. "bwrap", "e2b").
 
-    stdout: str
-    stderr: str
-    exit_code: int | None
-    timed_out: bool
-    duration_s: float
-    truncated: bool
+    Keyword-only: a positional literal such as `ExecutionResult("", "", None, False, 0.0, False)`
+    says nothing to its reader. Use `ExecutionResult.failed(...)` when the sandbox itself failed.
+    """
+
+    stdout: str = ""
+    stderr: str = ""
+    exit_code: int | None = None
+    timed_out: bool = False
+    duration_s: float = 0.0
+    truncated: bool = False
     isolation: str = "unknown"
     error: str | None = None
     """Set when the sandbox itself failed (not the snippet): the result is still well-formed."""
+
+    @classmethod
+    def failed(
+        cls, error: str, *, isolation: str, duration_s: float = 0.0, stdout: str = "", stderr: str = ""
+    ) -> ExecutionResult:
+        """The sandbox (not the snippet) failed: no exit code, `error` says what went wrong."""
+        return cls(stdout=stdout, stderr=stderr, duration_s=duration_s, isolation=isolation, error=error)
 
     @property
     def ok(self) -> bool:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from code_interpreter.protocol import DEFAULT_TIMEOUT_S
+from code_interpreter.protocol import DEFAULT_TIMEOUT_S, truncate_middle
 from code_interpreter.sandboxes.base import ExecutionResult, Sandbox
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ class E2BSandbox(Sandbox):
                 except Exception as exc:
                     kind = classify_error(exc)
                     if kind == "timeout":  # the sandbox is fine; removing the context stopped the snippet
-                        return ExecutionResult("", "", None, True, time.monotonic() - start, False, ISOLATION)
+                        return ExecutionResult(timed_out=True, duration_s=time.monotonic() - start, isolation=ISOLATION)
                     broken = kind == "expired"
                     if kind in ("expired", "transient") and attempt < self.retries:
                         attempt += 1
@@ -179,7 +179,7 @@ class E2BSandbox(Sandbox):
             self._loop.create_task(_quietly(sbx.remove_code_context(context)))
 
     def _failed(self, start: float, error: str) -> ExecutionResult:
-        return ExecutionResult("", "", None, False, time.monotonic() - start, False, ISOLATION, error=error)
+        return ExecutionResult.failed(error, isolation=ISOLATION, duration_s=time.monotonic() - start)
 
 
 class _Pool:
@@ -267,9 +267,16 @@ def to_result(execution: Any, duration_s: float, max_output_chars: int = 1 << 20
     error = getattr(execution, "error", None)
     if error is not None:
         stderr += format_error(error)
-    stdout, t_out = _truncate(stdout, max_output_chars)
-    stderr, t_err = _truncate(stderr, max_output_chars)
-    return ExecutionResult(stdout, stderr, 1 if error is not None else 0, False, duration_s, t_out or t_err, ISOLATION)
+    stdout, t_out = truncate_middle(stdout, max_output_chars)
+    stderr, t_err = truncate_middle(stderr, max_output_chars)
+    return ExecutionResult(
+        stdout=stdout,
+        stderr=stderr,
+        exit_code=1 if error is not None else 0,
+        duration_s=duration_s,
+        truncated=t_out or t_err,
+        isolation=ISOLATION,
+    )
 
 
 def format_error(error: Any) -> str:
@@ -344,11 +351,3 @@ def _describe(exc: BaseException) -> str:
 
 def _as_text(chunk: Any) -> str:
     return chunk if isinstance(chunk, str) else str(getattr(chunk, "line", chunk))
-
-
-def _truncate(text: str, limit: int) -> tuple[str, bool]:
-    if len(text) <= limit:
-        return text, False
-    head = limit // 2
-    tail = limit - head
-    return f"{text[:head]}\n... [{len(text) - limit} characters truncated] ...\n{text[-tail:] if tail else ''}", True
