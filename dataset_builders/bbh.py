@@ -39,7 +39,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from dataset_builders.task import PublishedDataError, Task, TaskDataUnavailable, shuffled_passes
+from dataset_builders.task import DatasetTask, PublishedDataError, Task, TaskDataUnavailable
 
 DEFAULT_HUB_ID = "lukaemon/bbh"
 PATH_ENV = "R1CI_BBH_PATH"
@@ -177,10 +177,14 @@ def answers_match(kind: str, answer: str, target: str, question: str) -> bool:
     raise ValueError(f"unknown BBH answer kind {kind!r}")
 
 
-class BBHTask(Task):
+class BBHTask(DatasetTask):
     """One Big-Bench-Hard task; its questions are the BBH examples of `stem`."""
 
     max_answer_chars = 2000  # the longest BBH target (word sorting) has under 200 characters
+    path_env = PATH_ENV
+    hub_env = HUB_ENV
+    default_hub_id = DEFAULT_HUB_ID
+    hub_split = "test"
 
     def __init__(
         self,
@@ -191,57 +195,39 @@ class BBHTask(Task):
     ) -> None:
         if stem not in ANSWER_KINDS:
             raise KeyError(f"unknown BBH task {stem!r}; known: {', '.join(sorted(ANSWER_KINDS))}")
+        super().__init__(path, hub_id, hub_split)
         self.stem = stem
         self.name = f"bbh/{stem}"
         self.kind, what = ANSWER_KINDS[stem]
         self.description = f"BBH: {what}"
         self.published_folders = (stem,)
-        self.path = Path(path) if path is not None else None
-        self.hub_id = hub_id
-        self.hub_split = hub_split
-        # keyed by where the data came from, so pointing the env var elsewhere later takes effect
-        self._cache: dict[str, list[dict[str, Any]]] = {}
+        self.hub_config = stem
 
     # -- data -----------------------------------------------------------------------------------
-    def examples(self) -> list[dict[str, Any]]:
-        """The task's {"input", "target"} examples; TaskDataUnavailable when no source works."""
-        local = self.path or (Path(os.environ[PATH_ENV]) if os.environ.get(PATH_ENV) else None)
-        hub_id = self.hub_id or os.environ.get(HUB_ENV) or DEFAULT_HUB_ID
-        key = f"path:{local}" if local is not None else f"hub:{hub_id}:{self.hub_split}"
-        if key not in self._cache:
-            self._cache[key] = self._read_local(local) if local is not None else self._read_hub(hub_id)
-        return self._cache[key]
+    def data_hint(self) -> str:
+        return f"set {PATH_ENV} to a folder of BBH JSON files or {HUB_ENV} to another dataset"
 
     def _file(self, path: Path) -> Path:
         return path / f"{self.stem}.json" if path.is_dir() else path
 
-    def _read_local(self, path: Path) -> list[dict[str, Any]]:
+    def read_local(self, path: Path) -> list[dict[str, Any]]:
         file = self._file(path)
         examples, problems = [], []
         try:
             for item in self._read_file(file):
                 (problems if isinstance(item, PublishedDataError) else examples).append(item)
         except PublishedDataError as exc:
-            raise TaskDataUnavailable(f"{self.name}: {exc} (set {PATH_ENV} to a folder of BBH JSON files)") from None
+            raise TaskDataUnavailable(f"{self.name}: {exc} ({self.data_hint()})") from None
         if not examples:
             detail = f"; first problem: {problems[0]}" if problems else ""
             raise TaskDataUnavailable(f"{self.name}: {file} holds no usable BBH examples{detail}")
         return examples
 
-    def _read_hub(self, hub_id: str) -> list[dict[str, Any]]:
-        try:
-            from datasets import load_dataset
+    def read_hub(self, hub_id: str) -> list[dict[str, Any]]:
+        from datasets import load_dataset
 
-            rows = load_dataset(hub_id, self.stem, split=self.hub_split)
-            examples = [{"input": str(r["input"]), "target": str(r["target"]), "index": i} for i, r in enumerate(rows)]
-        except Exception as exc:  # offline, unknown id, missing config: all mean "not available here"
-            raise TaskDataUnavailable(
-                f"{self.name}: the Hub dataset {hub_id!r} (config {self.stem!r}) could not be loaded "
-                f"({exc.__class__.__name__}); set {PATH_ENV} to a folder of BBH JSON files or {HUB_ENV} to another dataset"
-            ) from None
-        if not examples:
-            raise TaskDataUnavailable(f"{self.name}: the Hub dataset {hub_id!r} has no examples for {self.stem!r}")
-        return examples
+        rows = load_dataset(hub_id, self.stem, split=self.hub_split)
+        return [{"input": str(r["input"]), "target": str(r["target"]), "index": i} for i, r in enumerate(rows)]
 
     def _read_file(self, file: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
         """Examples of a BBH JSON file; a bad example is yielded as an error, a bad file is raised."""
@@ -264,26 +250,14 @@ class BBHTask(Task):
                 yield {"input": example["input"], "target": example["target"], "index": i}
 
     # -- entries --------------------------------------------------------------------------------
-    def _entry(self, id_: str, example: dict[str, Any]) -> dict[str, Any]:
-        question = f"{example['input'].rstrip()}\n\n{_FORMAT[self.kind]}"
-        metadata = {"index": example["index"], "answer_kind": self.kind}
-        return self.entry(id_, question, example["target"].strip(), metadata)
-
-    def generate(self, n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
-        """`n` entries from a seeded shuffle of the examples (reshuffled per pass when n exceeds them).
-
-        The data is loaded on the call, so a missing source raises here rather than at first iteration.
-        """
-        return self._walk(self.examples(), n, seed)
-
-    def _walk(self, examples: list[dict[str, Any]], n: int, seed: int) -> Iterator[dict[str, Any]]:
-        for i, index in enumerate(shuffled_passes(f"{self.name}:{seed}", len(examples), n)):
-            yield self._entry(f"{seed}-{i}", examples[index])
+    def build(self, row: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+        question = f"{row['input'].rstrip()}\n\n{_FORMAT[self.kind]}"
+        return question, row["target"].strip(), {"index": row["index"], "answer_kind": self.kind}
 
     def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
         """Entries of `<stem>.json` (or that file inside `folder`); bad examples come out as errors."""
         for item in self._read_file(self._file(Path(folder))):
-            yield item if isinstance(item, PublishedDataError) else self._entry(f"pub-{item['index']}", item)
+            yield item if isinstance(item, PublishedDataError) else self.entry(f"pub-{item['index']}", *self.build(item))
 
     # -- verdict --------------------------------------------------------------------------------
     def verify(self, answer: str, entry: dict[str, Any]) -> float:

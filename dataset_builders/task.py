@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypedDict
 
 from code_interpreter.protocol import extract_answer
+from dataset_builders.answer_parsing import has_invisible, model_written
 
 SOURCES = ("symbench", "bbh", "reasoning_gym")
 
@@ -105,13 +107,21 @@ class Task(ABC):
         }
 
     # -- verdict ------------------------------------------------------------------------------
-    def score(self, completion: str, entry: Entry) -> float:
-        """1.0 when the last <<<...>>> of `completion` verifies, else 0.0 (never raises)."""
-        answer = extract_answer(completion) if isinstance(completion, str) else None
-        if answer is None or len(answer) > self.max_answer_chars:
+    def score(self, completion: str, entry: Entry, *, inserted_spans: Sequence[tuple[int, int]] = ()) -> float:
+        """1.0 when the last <<<...>>> that the model wrote in `completion` verifies, else 0.0 (never raises).
+
+        Interpreter output never supplies the answer: the character `inserted_spans` (an episode's
+        `inserted_spans`) are blanked first, and without them the first line of every result that
+        follows a python block is. An answer holding invisible characters scores 0. `entry` may
+        hold its metadata as the JSON string a datasets column stores.
+        """
+        if not isinstance(completion, str):
+            return 0.0
+        answer = extract_answer(model_written(completion, inserted_spans))
+        if answer is None or len(answer) > self.max_answer_chars or has_invisible(answer):
             return 0.0
         try:
-            value = float(self.verify(answer, entry))
+            value = float(self.verify(answer, decoded_entry(entry)))
         except Exception:  # a malformed answer is a wrong answer, whatever the parser raised
             return 0.0
         return min(1.0, max(0.0, value)) if value == value else 0.0
@@ -170,6 +180,104 @@ class GeneratedTask(Task):
     @abstractmethod
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         """One (question, reference answer as written inside <<<>>>, metadata) drawn from `rng` at difficulty `level`."""
+
+
+def decoded_entry(entry: Entry) -> Entry:
+    """`entry` with its metadata as a dict: a datasets row of mixed tasks stores it as JSON text."""
+    metadata = entry.get("metadata")
+    if isinstance(metadata, str):
+        import json
+
+        return {**entry, "metadata": json.loads(metadata) if metadata.strip() else {}}
+    return entry
+
+
+
+class DatasetTask(Task):
+    """A task whose questions are rows of a dataset, found at the first source that applies:
+
+    1. the `path` constructor argument (a file or folder in the dataset's own layout);
+    2. the environment variable `path_env`, with the same meaning;
+    3. the Hub dataset `hub_id` (constructor argument, else the environment variable `hub_env`,
+       else `default_hub_id`), config `hub_config`, split `hub_split`.
+
+    Rows are loaded when first needed (never at import), cached per source so that pointing the
+    environment elsewhere later takes effect, and sampled with `shuffled_passes`. Subclasses
+    implement `read_local`, `read_hub`, `build` (one row to question, answer, metadata; None for a
+    row the task cannot use) and `data_hint` (one clause saying what to set).
+    """
+
+    path_env: str = ""
+    hub_env: str = ""
+    default_hub_id: str = ""
+    hub_config: str | None = None
+    hub_split: str = "train"
+
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, hub_id: str | None = None, hub_split: str | None = None
+    ) -> None:
+        self.path = Path(path) if path is not None else None
+        self.hub_id = hub_id
+        if hub_split is not None:
+            self.hub_split = hub_split
+        self._rows: dict[str, list[dict[str, Any]]] = {}
+
+    @abstractmethod
+    def read_local(self, path: Path) -> list[dict[str, Any]]:
+        """Rows from a local file or folder; raise TaskDataUnavailable naming the file when it is unusable."""
+
+    @abstractmethod
+    def read_hub(self, hub_id: str) -> list[dict[str, Any]]:
+        """Rows of the Hub dataset `hub_id` (any exception means "not available here")."""
+
+    @abstractmethod
+    def build(self, row: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
+        """(question, reference answer, metadata) of one row, or None when the task cannot use it."""
+
+    @abstractmethod
+    def data_hint(self) -> str:
+        """What to set to make the data available, as one clause for error messages."""
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The usable rows of the first source that applies (cached); TaskDataUnavailable when none works."""
+        local = self.path or (Path(os.environ[self.path_env]) if self.path_env and os.environ.get(self.path_env) else None)
+        hub_id = self.hub_id or (os.environ.get(self.hub_env) if self.hub_env else None) or self.default_hub_id
+        key = f"path:{local}" if local is not None else f"hub:{hub_id}:{self.hub_config}:{self.hub_split}"
+        if key in self._rows:
+            return self._rows[key]
+        if local is not None:
+            rows = self.read_local(local)
+            where = str(local)
+        elif hub_id:
+            try:
+                rows = self.read_hub(hub_id)
+            except Exception as exc:  # offline, unknown id, missing config: all mean "not available here"
+                config = f" (config {self.hub_config!r})" if self.hub_config else ""
+                raise TaskDataUnavailable(
+                    f"{self.name}: the Hub dataset {hub_id!r}{config} could not be loaded "
+                    f"({exc.__class__.__name__}); {self.data_hint()}"
+                ) from None
+            where = f"the Hub dataset {hub_id!r}"
+        else:
+            raise TaskDataUnavailable(f"{self.name}: no data source is configured; {self.data_hint()}")
+        usable = [row for row in rows if self.build(row) is not None]
+        if not usable:
+            raise TaskDataUnavailable(f"{self.name}: {where} holds no usable rows; {self.data_hint()}")
+        self._rows[key] = usable
+        return usable
+
+    def generate(self, n: int, seed: int = 0) -> Iterator[Entry]:
+        """`n` entries from a seeded shuffle of the rows (reshuffled per pass when n exceeds them).
+
+        The rows are loaded on the call, so a missing source raises here rather than at first iteration.
+        """
+        return self._walk(self.rows(), n, seed)
+
+    def _walk(self, rows: list[dict[str, Any]], n: int, seed: int) -> Iterator[Entry]:
+        for i, index in enumerate(shuffled_passes(f"{self.name}:{seed}", len(rows), n)):
+            built = self.build(rows[index])
+            assert built is not None  # rows() keeps only buildable rows
+            yield self.entry(f"{seed}-{i}", *built)
 
 
 def shuffled_passes(key: str, size: int, n: int) -> Iterator[int]:

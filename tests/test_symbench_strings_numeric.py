@@ -447,7 +447,7 @@ def test_isolated_verifier_kills_overrunning_calls() -> None:
 
 def test_dataset_tasks_load_nothing_until_generate() -> None:
     # the registry builds every task at import; data is only looked for on generate()
-    assert all(t._items is None for t in (math_data.GsmHard(), math_data.MathGeometry()))
+    assert all(t._rows == {} for t in (math_data.GsmHard(), math_data.MathGeometry()))
 
 
 # -- reward-hacking regressions -----------------------------------------------------------------

@@ -53,7 +53,7 @@ from dataset_builders.answer_parsing import AnswerParseError, check_nesting
 from dataset_builders.symbench._math_verify_worker import TIMEOUT_S, compare
 from dataset_builders.symbench.number_answers import format_number, numbers_match, read_number, target_from_float
 from dataset_builders.symbench.published_layout import checked_entry, require_file, require_folder
-from dataset_builders.task import PublishedDataError, Task, TaskDataUnavailable, shuffled_passes
+from dataset_builders.task import DatasetTask, PublishedDataError, TaskDataUnavailable
 
 #: Signal-based timeout (seconds) for each math-verify parse and comparison.
 MATH_VERIFY_TIMEOUT_S = TIMEOUT_S
@@ -209,102 +209,43 @@ def math_equal(gold: str, answer: str) -> bool:
     return _ISOLATED(gold, answer)
 
 
-class _DatasetTask(Task):
-    """A task whose questions are items of a dataset; subclasses say how to find and read them."""
-
-    env_var: str = ""
-    default_hub_id: str = ""
-
-    def __init__(self, path: str | os.PathLike[str] | None = None, hub_id: str | None = None, hub_split: str = "train"):
-        self.path = Path(path) if path is not None else None
-        self.hub_id = hub_id if hub_id is not None else self.default_hub_id
-        self.hub_split = hub_split
-        self._items: list[dict[str, Any]] | None = None
-
-    # subclasses: read local data, read the Hub, turn one record into (question, answer, metadata)
-    def _read_local(self, path: Path) -> list[dict[str, Any]]:
-        raise NotImplementedError
-
-    def _read_hub(self) -> list[dict[str, Any]]:
-        raise NotImplementedError
-
-    def _build(self, item: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
-        raise NotImplementedError
-
-    def _hint(self) -> str:
-        raise NotImplementedError
-
-    def items(self) -> list[dict[str, Any]]:
-        """The loaded records (cached); TaskDataUnavailable when no source works."""
-        if self._items is not None:
-            return self._items
-        local = self.path or (Path(os.environ[self.env_var]) if os.environ.get(self.env_var) else None)
-        if local is not None:
-            items = self._read_local(local)
-            if not items:
-                raise TaskDataUnavailable(f"{self.name}: no usable records under {local}; {self._hint()}")
-        elif self.hub_id:
-            try:
-                items = self._read_hub()
-            except Exception as exc:  # offline, unknown id, missing config: all mean "not available here"
-                raise TaskDataUnavailable(
-                    f"{self.name}: the Hub dataset {self.hub_id!r} could not be loaded ({exc.__class__.__name__}); {self._hint()}"
-                ) from exc
-        else:
-            raise TaskDataUnavailable(f"{self.name}: no data source is configured; {self._hint()}")
-        built = [item for item in items if self._build(item) is not None]
-        if not built:
-            raise TaskDataUnavailable(f"{self.name}: the loaded data has no usable records; {self._hint()}")
-        self._items = built
-        return built
-
-    def generate(self, n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
-        """`n` entries sampled without replacement from a seeded shuffle of the data (reshuffled per pass)."""
-        items = self.items()
-        for i, index in enumerate(shuffled_passes(f"{self.name}:{seed}", len(items), n)):
-            built = self._build(items[index])
-            assert built is not None  # items() kept only buildable records
-            question, answer, metadata = built
-            yield self.entry(f"{seed}-{i}", question, answer, metadata)
-
-
 # -- GSM-hard -----------------------------------------------------------------------------------
 
 _GSM_FORMAT = "Return your final answer as a single number in the format <<<number>>>, for example <<<42>>>."
 
 
-class GsmHard(_DatasetTask):
+class GsmHard(DatasetTask):
     name = "symbench/gsm_hard"
     description = "Grade-school math word problems with large, unusual numbers (GSM-hard)."
     published_folders = ("gsmhardv2.jsonl",)
-    env_var = "R1CI_GSM_HARD_PATH"
+    path_env = "R1CI_GSM_HARD_PATH"
     default_hub_id = "reasoning-machines/gsm-hard"
     max_answer_chars = _MAX_MATH_ANSWER
 
-    def _hint(self) -> str:
+    def data_hint(self) -> str:
         return (
-            f"set {self.env_var} to a GSM-hard .jsonl file (records with 'input' and 'target', e.g. gsmhardv2.jsonl) "
+            f"set {self.path_env} to a GSM-hard .jsonl file (records with 'input' and 'target', e.g. gsmhardv2.jsonl) "
             f"or pass path=..., or make the Hub dataset {self.hub_id or self.default_hub_id!r} reachable"
         )
 
-    def _read_local(self, path: Path) -> list[dict[str, Any]]:
+    def read_local(self, path: Path) -> list[dict[str, Any]]:
         if path.is_dir():
             files = sorted(path.glob("*.jsonl"))
             if not files:
-                raise TaskDataUnavailable(f"{self.name}: {path} holds no .jsonl file; {self._hint()}")
+                raise TaskDataUnavailable(f"{self.name}: {path} holds no .jsonl file; {self.data_hint()}")
             path = files[0]
         if not path.is_file():
-            raise TaskDataUnavailable(f"{self.name}: {path} does not exist; {self._hint()}")
+            raise TaskDataUnavailable(f"{self.name}: {path} does not exist; {self.data_hint()}")
         items = []
         for record in self._records(path):
             if isinstance(record, dict):
                 items.append(record)
         return items
 
-    def _read_hub(self) -> list[dict[str, Any]]:
+    def read_hub(self, hub_id: str) -> list[dict[str, Any]]:
         from datasets import load_dataset
 
-        ds = load_dataset(self.hub_id, split=self.hub_split)
+        ds = load_dataset(hub_id, split=self.hub_split)
         return [{**row, "index": i} for i, row in enumerate(ds)]
 
     @staticmethod
@@ -337,7 +278,7 @@ class GsmHard(_DatasetTask):
                 continue
             yield {**record, "index": i}
 
-    def _build(self, item: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
+    def build(self, item: dict[str, Any]) -> tuple[str, str, dict[str, Any]] | None:
         if not isinstance(item.get("input"), str) or not _is_number(item.get("target")):
             return None
         target = float(item["target"])
@@ -366,7 +307,7 @@ class GsmHard(_DatasetTask):
             if isinstance(record, PublishedDataError):
                 yield record
                 continue
-            built = self._build(record)
+            built = self.build(record)
             if built is not None:
                 yield checked_entry(self, str(record["index"]), built, f"{path}, line {record['index'] + 1}")
 
@@ -412,12 +353,13 @@ _MATH_FORMAT = (
 )
 
 
-class _MathSubset(_DatasetTask):
+class _MathSubset(DatasetTask):
     subset: str = ""
-    env_var = "R1CI_MATH_PATH"
+    path_env = "R1CI_MATH_PATH"
     default_hub_id = "EleutherAI/hendrycks_math"
     published_folders = ("MATH",)
     max_answer_chars = _MAX_MATH_ANSWER
+    complexity_levels = 5  # MATH's own "Level 1".."Level 5", recorded per entry
 
     def __init__(
         self,
@@ -430,11 +372,14 @@ class _MathSubset(_DatasetTask):
         #: Difficulty knob: keep only these MATH levels (1-5); None keeps all.
         self.levels = levels
 
-    def _hint(self) -> str:
+    def data_hint(self) -> str:
         return (
-            f"set {self.env_var} to a MATH folder holding {self.hub_split}/{self.subset}/<n>.json (or pass path=...), "
+            f"set {self.path_env} to a MATH folder holding {self.hub_split}/{self.subset}/<n>.json (or pass path=...), "
             f"or make the Hub dataset {self.hub_id or self.default_hub_id!r} (config {self.subset!r}) reachable"
         )
+
+    def level_description(self, level: int) -> str:
+        return f"MATH {self.subset} problems of Level {level}"
 
     def _subset_dir(self, root: Path, split: str) -> Path:
         for candidate in (root / split / self.subset, root / "MATH" / split / self.subset):
@@ -442,16 +387,16 @@ class _MathSubset(_DatasetTask):
                 return candidate
         return root / split / self.subset
 
-    def _read_local(self, path: Path) -> list[dict[str, Any]]:
+    def read_local(self, path: Path) -> list[dict[str, Any]]:
         folder = self._subset_dir(path, self.hub_split)
         if not folder.is_dir():
-            raise TaskDataUnavailable(f"{self.name}: {folder} does not exist; {self._hint()}")
+            raise TaskDataUnavailable(f"{self.name}: {folder} does not exist; {self.data_hint()}")
         return [r for r in self._records(folder, self.hub_split) if isinstance(r, dict)]
 
-    def _read_hub(self) -> list[dict[str, Any]]:
+    def read_hub(self, hub_id: str) -> list[dict[str, Any]]:
         from datasets import load_dataset
 
-        ds = load_dataset(self.hub_id, self.subset, split=self.hub_split)
+        ds = load_dataset(hub_id, self.subset, split=self.hub_split)
         return [{**row, "index": str(i)} for i, row in enumerate(ds)]
 
     @staticmethod
@@ -483,14 +428,19 @@ class _MathSubset(_DatasetTask):
         m = re.search(r"\d", str(item.get("level", "")))
         return int(m.group(0)) if m else None
 
-    def _build(self, item: dict[str, Any], any_level: bool = False) -> tuple[str, str, dict[str, Any]] | None:
+    def build(self, item: dict[str, Any], any_level: bool = False) -> tuple[str, str, dict[str, Any]] | None:
         problem, solution = item.get("problem"), item.get("solution")
         if not isinstance(problem, str) or not isinstance(solution, str):
             return None
         answer = last_boxed(solution)
         if not answer or (not any_level and self.levels is not None and self._level(item) not in self.levels):
             return None
-        meta = {"solution": answer, "level": str(item.get("level", "")), "source_index": str(item.get("index", ""))}
+        meta = {
+            "solution": answer,
+            "level": str(item.get("level", "")),
+            "source_index": str(item.get("index", "")),
+            "complexity": self._level(item) or 0,
+        }
         return f"{problem.strip()}\n\n{_MATH_FORMAT}", answer, meta
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
@@ -512,7 +462,7 @@ class _MathSubset(_DatasetTask):
                 if isinstance(record, PublishedDataError):
                     yield record
                     continue
-                built = self._build(record, any_level=True)
+                built = self.build(record, any_level=True)
                 if built is not None:
                     where = folder_ / f"{record['index'].removeprefix(folder_.parent.name + '-')}.json"
                     yield checked_entry(self, record["index"], built, where)
