@@ -871,6 +871,21 @@ def _all_slots_free(sb: LocalSandbox, within: float = 5.0) -> bool:
     return sb.slots._value == sb.max_concurrency
 
 
+def test_a_forged_done_record_ends_the_snippet_at_once(sandbox):
+    """fd 3 (the status pipe) is writable by snippet code. A forged "done" once made run() return in
+    milliseconds while the snippet kept burning CPU in its slot until the deadline; now the record
+    means "end me now": the snippet is killed at once and its slot comes back."""
+    assert _all_slots_free(sandbox)
+    code = "import os\nprint('before', flush=True)\nos.write(3, b'D0\\n')\nprint('after', flush=True)\nwhile True:\n    pass\n"
+    t0 = time.monotonic()
+    res = _run_bounded(sandbox, code, timeout=30.0)
+    assert time.monotonic() - t0 < 5.0
+    assert res.error is None and not res.timed_out and res.stdout.startswith("before\n"), res
+    assert _all_slots_free(sandbox, within=3.0), "the forged snippet still holds its slot"
+    _assert_no_leftovers(sandbox)
+    _assert_still_healthy(sandbox)
+
+
 def test_code_with_lone_surrogates_is_the_snippets_error_and_leaks_nothing(sandbox):
     """A str that is not valid UTF-8 (a lone surrogate) once cost a slot of the concurrency limit and
     three host fds per call, and came back as a sandbox error. Now it reaches the snippet, whose

@@ -124,6 +124,24 @@ def test_invalid_utf8_and_control_characters_survive(sb):
     assert res.ok and res.stdout == "\\xff\\xfeA\x00\x1b[1m\r\n"
 
 
+def test_stdout_and_stderr_are_ordinary_pipes(sb):
+    """As under `python script.py | cat`: not seekable, and reconfigure() works (it failed with
+    "Illegal seek" when the worker's /dev/null stdout object was inherited)."""
+    code = (
+        "import os, stat, sys\n"
+        "print(sys.stdout.seekable(), sys.stderr.seekable(), sys.stdout.isatty())\n"
+        "print(stat.S_ISFIFO(os.fstat(1).st_mode), stat.S_ISFIFO(os.fstat(sys.stdout.fileno()).st_mode))\n"
+        "sys.stdout.reconfigure(encoding='utf-8', errors='replace')\n"
+        "sys.stderr.reconfigure(encoding='latin-1')\n"
+        "print('caf\u00e9')\n"
+        "print('err', file=sys.stderr)\n"
+    )
+    res = sb.run(code, timeout=5)
+    assert res.ok, res
+    assert res.stdout == "False False False\nTrue True\ncaf\u00e9\n"
+    assert res.stderr == "err\n"
+
+
 def test_the_host_environment_is_not_passed_on(sb, monkeypatch):
     res = sb.run("import os\nprint(sorted(os.environ))", timeout=10)
     assert "HF_TOKEN" not in res.stdout and "E2B_API_KEY" not in res.stdout and "'HOME'" in res.stdout

@@ -464,6 +464,7 @@ def _run_job(fds, setup_error, cfg):
     os.close(job_fd)
     _move_fds([out_fd, err_fd, st_fd], [1, 2, 3])
     os.closerange(4, 1 << 16)
+    _fresh_stdio()
     header, _, code = data.partition(b"\n")
     if setup_error is not None:  # the worker reports it with our exit; no snippet code runs here
         os.write(2, setup_error.encode() + b"\n")
@@ -479,6 +480,23 @@ def _run_job(fds, setup_error, cfg):
                 resource.setrlimit(res, (min(soft, cap), cap))
     exit_now = os._exit
     exit_now(_exec_snippet(code.decode("utf-8", "surrogatepass"), os.getpid()))
+
+
+def _fresh_stdio():
+    """New sys.stdout/stderr over the job's pipes, as the interpreter makes them at start-up.
+
+    The worker's own objects sit on /dev/null and have cached that it is seekable: a snippet would
+    see `sys.stdout.seekable()` True and fail to `reconfigure()` it ("Illegal seek").
+    """
+    import io
+
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        old = getattr(sys, name)
+        new = io.TextIOWrapper(
+            io.open(fd, "wb", closefd=False), encoding=old.encoding, errors=old.errors, line_buffering=fd == 2
+        )
+        setattr(sys, name, new)
+        setattr(sys, f"__{name}__", new)
 
 
 def _exec_snippet(code, runner_pid):

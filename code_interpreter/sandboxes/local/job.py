@@ -148,6 +148,10 @@ class Job:
         for line in lines:
             if self.done_code is None and 2 <= len(line) <= 4 and line[:1] == b"D" and line[1:].isdigit():
                 self.done_code = min(int(line[1:]), 255)
+                # fd 3 is writable by the snippet's own code, so this record only ever means "end me
+                # now": kill at once, so that a forged one cannot keep burning CPU in a freed-looking
+                # slot. An honest runner writes it last, just before it exits anyway.
+                self.kill_now(timed_out=False)
                 self.finish()
                 return
 
