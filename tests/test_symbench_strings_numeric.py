@@ -142,7 +142,7 @@ def test_other_valid_answers_score_one() -> None:
     """Where more than one answer (or spelling of it) is right, each scores 1."""
     perm = BY_NAME["symbench/permutations_and_combinations"]
     found_other = 0
-    for e in perm.generate(30, seed=1):
+    for e in perm.generate(30, seed=1, complexity=1):  # 6 books: every arrangement can be enumerated
         items, ref = e["metadata"]["items"], e["metadata"]["solution"]
         for order in itertools.permutations(items):
             if list(order) == ref:
@@ -250,7 +250,7 @@ def test_published_instances_agree_with_the_simulators() -> None:
         assert strings.run_score(e["metadata"]["sequence"], e["metadata"]["rules"]) == e["metadata"]["solution"]
     for e in published("symbench/synthesis_decomposition"):
         m = e["metadata"]
-        assert numeric.SynthesisDecomposition.solve(*m["initial"], m["method1"], m["method2"]) == m["final"]
+        assert numeric.SynthesisDecomposition.solve(m["resources"], m["initial"], m["methods"]) == m["final"]
     for e in published("symbench/pattern_recognition"):
         m = e["metadata"]
         assert grids.unique_square(m["grid"])[:2] == (m["row"], m["column"])
@@ -490,7 +490,7 @@ def test_numbers_in_latex_and_sentence_punctuation_are_read() -> None:
         latex = f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
         for ok in (latex, f"{e['answer']}.", f"**{e['answer']}**", f"`{e['answer']}`"):
             assert new_op.score(wrap(ok), e) == 1.0, ok
-    for name in ("symbench/letters", "symbench/statistical_counting"):
+    for name in ("symbench/statistical_counting",):  # letters answers "Count: X, Positions: [...]"
         task = BY_NAME[name]
         for e in task.generate(5, seed=1):
             n = int(e["answer"])

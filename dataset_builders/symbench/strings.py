@@ -7,6 +7,11 @@ symbench/statistical_counting.
 Each has one correct answer (the rules are deterministic), so the verifier recomputes or compares
 the final state; answers are parsed with bounded parsers, never evaluated.
 
+Difficulty (`complexity_levels`, see each task's `level_description`) follows the published
+generators (CodeSteer's `create_dataset_*.py`): their count ranges, string lengths, trigger counts,
+word-length bands and sequence configurations, with an easier first level where they filtered
+easy instances out and, for some tasks, a level beyond their largest setting.
+
 Published data (`load_published`): the `sample_<i>/question.txt` + `solution.json` folders of
 SymBench, and `Letters/<dataset>/<letter>_<count>_<i>/test_words.json` for letters. A sample that
 cannot be read (missing file, malformed JSON, missing key) or whose stored reference does not score
@@ -139,36 +144,60 @@ def run_rewrites(initial: str, rules: list[str], max_steps: int = 100) -> list[s
     return None
 
 
+#: Rewrites per level (inclusive bands). The published generator keeps runs of at least 4 rewrites
+#: (its complexity 4-5; published runs reach 11); level 1 is an easier warm-up below that filter.
+DELETION_STEPS = {1: (2, 3), 2: (4, 4), 3: (5, 6), 4: (7, 9), 5: (10, 14)}
+_MIDDLE_RULE = "If the string length is greater than 15, remove the middle character."
+_CB_RULE = "If the string prefix is 'cb', replace it with 'aa' and delete the last character."
+
+
 class StringDeletionAndModification(GeneratedTask):
     name = "symbench/string_deletion_and_modification"
     description = "Apply an ordered list of string rewriting rules until none applies and give the final string."
     published_folders = ("string_deletion_and_modification",)
+    complexity_levels = len(DELETION_STEPS)
 
-    def __init__(
-        self, min_length: int = 10, max_length: int = 20, num_rules: int = 6, min_steps: int = 3, max_steps: int = 60
-    ):
+    def __init__(self, min_length: int = 10, max_length: int = 20, num_rules: int = 6, max_steps: int = 60):
         self.min_length, self.max_length = min_length, max_length
-        self.num_rules, self.min_steps, self.max_steps = num_rules, min_steps, max_steps
+        self.num_rules, self.max_steps = num_rules, max_steps
+
+    def level_description(self, level: int) -> str:
+        lo, hi = DELETION_STEPS[level]
+        steps = f"{lo}" if lo == hi else f"{lo}-{hi}"
+        return (
+            f"{self.num_rules} of {len(DELETION_RULES)} rewrite rules on a {self.min_length}-{self.max_length} letter "
+            f"string, {steps} rewrites until none applies"
+        )
 
     def question(self, initial: str, rules: list[str]) -> str:
         listed = "\n".join(f"{i}. {r}" for i, r in enumerate(rules, 1))
+        # "the middle character" of an even-length string is ambiguous in the published wording; say which
+        middle = (
+            " For a string of even length, the middle character is the first character of its second half."
+            if _MIDDLE_RULE in rules
+            else ""
+        )
         return (
             "Cycle through the following operations one at a time until no further operations can be performed:\n\n"
             f"{listed}\n\n"
             f'For the string "{initial}", what is the final string after performing all operations?\n\n'
             "(At each step, apply the first operation in the list that can be performed, then start again from "
-            "operation 1.)\n\n"
+            f"operation 1.{middle})\n\n"
             'Provide your answer as a string in the following format:\n\n<<< "some_final_string" >>>\n'
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         names = list(DELETION_RULES)
-        while True:  # most draws stop after a few steps; loops and trivial runs are redrawn
+        lo, hi = DELETION_STEPS[level]
+        while True:  # about 1 draw in 70 reaches level 5's band; a draw costs ~10 us
             rules = rng.sample(names, self.num_rules)
             initial = "".join(rng.choice("abc") for _ in range(rng.randint(self.min_length, self.max_length)))
             states = run_rewrites(initial, rules, self.max_steps)
-            if states is not None and len(states) - 1 >= self.min_steps:
-                break
+            if states is None or not lo <= len(states) - 1 <= hi or not states[-1]:
+                continue  # loops, runs outside the level's band, and an empty final string (an empty answer)
+            if _CB_RULE in rules and "cb" in states[:-1]:
+                continue  # on exactly "cb" the published simulator keeps "aa" where the wording gives "a"
+            break
         meta = {"initial_string": initial, "rules": rules, "final_string": states[-1], "states": states}
         return self.question(initial, rules), f'"{states[-1]}"', meta
 
@@ -217,14 +246,26 @@ def apply_insertions(s: str) -> str:
     return "".join(out)
 
 
+def count_triggers(s: str) -> int:
+    """How many positions of `s` start a substring that one of the insertion rules matches."""
+    return sum(s.startswith(pat, i) for i in range(len(s) - 3) for pat, _ in INSERTION_RULES)
+
+
 class StringInsertion(GeneratedTask):
     name = "symbench/string_insertion"
     description = "Insert characters after every occurrence of given substrings, scanning left to right."
     published_folders = ("string_insertion",)
+    #: Level k has k trigger substrings; the published generator always plants 3 (level 3), each
+    #: followed by one random letter, with 0-2 random letters before and after. Levels 1-4 keep the
+    #: triggers apart; level 5 chains two or three of them so that they overlap (in "ABCDEA" every
+    #: window of four letters is a trigger), where inserting into the string as it is scanned would
+    #: hide the later matches.
+    complexity_levels = 5
 
-    def __init__(self, min_length: int = 14, max_length: int = 18, min_matches: int = 1, max_matches: int = 3):
-        self.min_length, self.max_length = min_length, max_length
-        self.min_matches, self.max_matches = min_matches, max_matches
+    def level_description(self, level: int) -> str:
+        if level == 5:
+            return "5 trigger substrings, two or three of them overlapping in a chain; 16-24 letters"
+        return f"{level} separate trigger substring{'s' if level > 1 else ''}; {5 * level - 1}-{5 * level + 3} letters"
 
     def question(self, s: str) -> str:
         rules = "\n".join(
@@ -240,13 +281,23 @@ class StringInsertion(GeneratedTask):
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        length = rng.randint(self.min_length, self.max_length)
-        chars = [rng.choice("ABCDE") for _ in range(length)]
-        for _ in range(rng.randint(self.min_matches, self.max_matches)):  # plant matches so T does something
-            pat = rng.choice(INSERTION_RULES)[0]
-            at = rng.randint(0, length - 4)
-            chars[at : at + 4] = pat
-        s = "".join(chars)
+        letters = "ABCDE"
+        while True:  # a random separator can complete an extra trigger: redraw until the count is exact
+            pieces: list[str] = []
+            if level == 5:
+                chained = rng.randint(2, 3)  # a cyclic run of 3 + m letters holds m overlapping triggers
+                start = rng.randrange(5)
+                pieces.append("".join(letters[(start + j) % 5] for j in range(3 + chained)))
+                pieces += [rng.choice(INSERTION_RULES)[0] for _ in range(level - chained)]
+                rng.shuffle(pieces)
+            else:
+                pieces = [rng.choice(INSERTION_RULES)[0] for _ in range(level)]
+            body = pieces[0] + "".join(rng.choice(letters) + piece for piece in pieces[1:])
+            prefix = "".join(rng.choice(letters) for _ in range(rng.randint(0, 2)))
+            suffix = "".join(rng.choice(letters) for _ in range(rng.randint(0, 2)))
+            s = prefix + body + suffix
+            if count_triggers(s) == level:
+                break
         result = apply_insertions(s)
         return self.question(s), result, {"original_string": s, "modified_string": result}
 
@@ -330,9 +381,13 @@ class StringSplitting(GeneratedTask):
         "Cycle through dismantling/combining methods on machines and parts until none applies; report the stock."
     )
     published_folders = ("string_splitting",)
+    #: The published generator's five levels: each machine count drawn from this range.
+    LEVEL_COUNTS = {1: (1, 3), 2: (2, 4), 3: (3, 6), 4: (4, 7), 5: (5, 10)}
+    complexity_levels = len(LEVEL_COUNTS)
 
-    def __init__(self, min_count: int = 1, max_count: int = 3):
-        self.min_count, self.max_count = min_count, max_count
+    def level_description(self, level: int) -> str:
+        lo, hi = self.LEVEL_COUNTS[level]
+        return f"{lo}-{hi} each of machines A, B, C; five methods, each phrased one of three ways"
 
     def question(self, a: int, b: int, c: int, phrases: list[str]) -> str:
         methods = "\n".join(f"Method {i}: {p}" for i, p in enumerate(phrases, 1))
@@ -360,7 +415,7 @@ class StringSplitting(GeneratedTask):
         return "[" + ", ".join(f'"{v}"' for v in counts) + "]"
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        a, b, c = (rng.randint(self.min_count, self.max_count) for _ in range(3))
+        a, b, c = (rng.randint(*self.LEVEL_COUNTS[level]) for _ in range(3))
         phrases = [rng.choice(options) for options in _SPLIT_PHRASES]
         final = self.solve(a, b, c)
         return self.question(a, b, c, phrases), self.format(final), {"initial": [a, b, c], "final": final}
@@ -414,9 +469,14 @@ class StringSynthesis(GeneratedTask):
         "Combine blocks by six synthesis rules, each applied as often as possible in turn, and count the result."
     )
     published_folders = ("string_synthesis",)
+    #: Largest starting count of [A], [B], [C] per level (the smallest is 1). The published generator
+    #: draws [A] from 1-5, [B] from 1-8 and [C] from 1-7 (level 4); level 5 goes past it.
+    LEVEL_MAX = {1: (2, 3, 3), 2: (3, 5, 4), 3: (4, 6, 6), 4: (5, 8, 7), 5: (8, 12, 12)}
+    complexity_levels = len(LEVEL_MAX)
 
-    def __init__(self, min_count: int = 1, max_count: int = 8):
-        self.min_count, self.max_count = min_count, max_count
+    def level_description(self, level: int) -> str:
+        a, b, c = self.LEVEL_MAX[level]
+        return f"1-{a} [A], 1-{b} [B], 1-{c} [C]; six methods cycled until none applies"
 
     def question(self, a: int, b: int, c: int) -> str:
         return (
@@ -443,7 +503,7 @@ class StringSynthesis(GeneratedTask):
         return [final[k] for k in BLOCKS]
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        a, b, c = (rng.randint(self.min_count, self.max_count) for _ in range(3))
+        a, b, c = (rng.randint(1, most) for most in self.LEVEL_MAX[level])
         final = self.solve(a, b, c)
         return self.question(a, b, c), " ".join(map(str, final)), {"initial": [a, b, c], "final": final}
 
@@ -472,13 +532,24 @@ class StringSynthesis(GeneratedTask):
 
 # -- letters ------------------------------------------------------------------------------------
 
-#: Real words (10-15 letters) with repeated letters, so counts above one are common.
+#: Real words of 5 to 30 letters, many with repeated letters (the counts models get wrong). Where no
+#: word of a level's length has the drawn letter the drawn number of times, a random string is used,
+#: as in the published generator.
 WORDS = tuple(
-    """
+    sorted(
+        set(
+            """
+    abacus address alfalfa arrow assassin assess avocado balloon bamboo banana barrage bazaar bubble butter
+    carrot cassette cheese cocoa coffee committee cucumber cuckoo daddy dazzle eggshell error essence fizzle
+    freeze giraffe goggles grammar guarantee haggard hollow horror hubbub illegal jiggle kayak kitten letter
+    level llama lollipop mammoth mirror mummy muzzle needle nonsense noodle nuzzle papaya parallel pepper
+    pinnacle pizza potato puppet puzzle quizzes raccoon radar razzle referee rhythm shampoo sleeve strength
+    summer tattoo teepee terror toddler tomato trekking umbrella vacuum voodoo waffle woodwork xylophone yellow
+    zigzag zucchini
     abracadabra accommodation accessories acknowledgement administration alphabetically anniversary appreciation
     architecture assassination barbershop bewilderment bookkeeper brotherhood bubblegum butterflies
     candlestick catastrophe celebration characteristic chrysanthemum circumference classification coincidence
-    collaboration commemorate commissioner committee communication concentration congratulations connoisseur
+    collaboration commemorate commissioner communication concentration congratulations connoisseur
     conscientious consequence constellation contemporary controversial correspondence counterbalance
     disappointment discrimination dissatisfaction distinguished effervescence electricity embarrassment
     encyclopedia engineering entertainment enthusiastic environmental establishment exaggeration excellence
@@ -496,55 +567,134 @@ WORDS = tuple(
     superintendent tallahassee teleconference temperamental tennessee thermometer
     thunderstorm transcontinental transformation troubleshooting unbelievable uncomfortable understanding
     unnecessary unsuccessful vulnerability watermelon whatsoever whippersnapper wholeheartedly woodpecker
+    acknowledgements antiestablishment autobiographical characterization chlorofluorocarbons commercialization
+    conscientiousness contradistinction counterintelligence counterproductive disenfranchisement
+    disproportionately electrocardiogram electroluminescence electromagnetically environmentalists
+    extraterrestrial gastroenterologist hyperparathyroidism hypersensitivity immunocompromised
+    incomprehensibility indestructibility indistinguishable individualistically industrialization
+    interchangeability intercontinental interdisciplinary irresponsibilities mischaracterization
+    misinterpretation multidimensionality neuropsychological neurotransmitters nonrepresentational
+    oversimplification overrepresentation pharmacologically phenomenologically photographically
+    psychopharmacology psychotherapeutic responsibilities sesquicentennial sesquipedalianism
+    spectroscopically straightforwardness superconductivity telecommunications thermodynamically
+    transubstantiation triskaidekaphobia unconstitutionality uncontrollability underrepresentation
+    unenthusiastically unselfconsciously
+    anthropomorphization compartmentalization counterrevolutionary deindustrialization
+    electrocardiographic electroencephalogram electrophysiological hypercholesterolemia
+    immunohistochemistry incomprehensibleness institutionalization internationalization magnetohydrodynamics
+    microminiaturization overenthusiastically tetrahydrocannabinol uncharacteristically ultramicroscopically
+    counterrevolutionaries deinstitutionalization dichlorodifluoromethane hydrochlorofluorocarbon
+    immunoelectrophoretically incomprehensibilities otorhinolaryngological overcommercialization
+    overintellectualization paraskavedekatriaphobia polytetrafluoroethylene psychophysicotherapeutics
+    spectrophotometrically thyroparathyroidectomized
+    antidisestablishmentarianism electroencephalographically ethylenediaminetetraacetate
+    floccinaucinihilipilification hepaticocholangiogastrostomy honorificabilitudinitatibus
+    methylenedioxymethamphetamine pseudopseudohypoparathyroidism psychoneuroendocrinological
+    radioimmunoelectrophoresis spectrophotofluorometrically
     """.split()
+        )
+    )
 )
+
+#: Word length per level: the published generator's five bands (its benchmark reads 10-15, 15-20 and 20-25).
+LETTER_LENGTHS = {1: (5, 10), 2: (10, 15), 3: (15, 20), 4: (20, 25), 5: (25, 30)}
+_LETTER_ANSWER = re.compile(
+    r"count ?[:=] ?(\d{1,4}) ?[,;]? ?positions ?[:=] ?(?:\[([\d, ]*)\]|([\d, ]*))", re.IGNORECASE
+)
+
+
+def letter_positions(word: str, letter: str) -> list[int]:
+    """1-based positions of `letter` in `word`."""
+    return [i for i, c in enumerate(word, 1) if c == letter]
+
+
+def format_letter_answer(positions: list[int]) -> str:
+    return f"Count: {len(positions)}, Positions: [{', '.join(map(str, positions))}]"
+
+
+def parse_letter_answer(text: str) -> tuple[int, list[int]]:
+    """(count, positions) from "Count: 3, Positions: [2, 5, 9]" (any case, quotes or a final period allowed)."""
+    text = " ".join(_strip_quotes(text).split()).rstrip(".").strip()
+    m = _LETTER_ANSWER.fullmatch(text)
+    if m is None:
+        raise AnswerParseError("expected 'Count: X, Positions: [Y, Z, ...]'")
+    listed = m.group(2) if m.group(2) is not None else m.group(3)
+    positions = parse_int_sequence(listed, allowed=r"\s,", max_chars=400, max_items=100, max_digits=3)
+    return int(m.group(1)), positions
 
 
 class Letters(GeneratedTask):
     name = "symbench/letters"
-    description = "Count how many times a letter occurs in a word (the 'how many r in strawberry' test)."
+    description = "Count a letter in a word and list its positions (the 'how many r in strawberry' test)."
     published_folders = ("Letters",)
+    complexity_levels = len(LETTER_LENGTHS)
 
-    def __init__(self, min_length: int = 10, max_length: int = 15, max_count: int = 5, random_word_rate: float = 0.15):
-        self.min_length, self.max_length, self.max_count = min_length, max_length, max_count
-        self.random_word_rate = random_word_rate
-        self._by_length = [w for w in WORDS if min_length <= len(w) <= max_length]
+    def __init__(self, max_count: int = 5, real_word_rate: float = 0.9):
+        self.max_count, self.real_word_rate = max_count, real_word_rate
+        # (level, letter, count) -> the real words of that level's length with that letter that many times
+        self._words: dict[tuple[int, str, int], list[str]] = {}
+        for level, (lo, hi) in LETTER_LENGTHS.items():
+            for word in WORDS:
+                if lo <= len(word) <= hi:
+                    for letter in sorted(set(word)):
+                        self._words.setdefault((level, letter, word.count(letter)), []).append(word)
+
+    def level_description(self, level: int) -> str:
+        lo, hi = LETTER_LENGTHS[level]
+        return f"a {lo}-{hi} letter word (real or random), the letter 1-{self.max_count} times; count and positions"
 
     @staticmethod
     def question(letter: str, word: str) -> str:
         return (
-            f'How many times does the letter "{letter}" appear in the word "{word}"? '
-            "Count every occurrence.\n"
-            "Return your answer with the format <<<number>>>, for example <<<2>>>."
+            f"How many times does the letter '{letter}' appear in the word '{word}', and at which positions? "
+            "Positions count from 1 (the first letter of the word is position 1).\n"
+            "Give your answer in the format <<<Count: X, Positions: [Y, Z, ...]>>>, "
+            "for example <<<Count: 2, Positions: [1, 3]>>>."
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        word = rng.choice(self._by_length) if self._by_length and rng.random() >= self.random_word_rate else None
-        if word is not None:
-            counts = {c: word.count(c) for c in set(word) if word.count(c) <= self.max_count}
-            # favour letters that repeat: those are the ones models miscount
-            letter = rng.choice(sorted(counts, key=lambda c: (-counts[c], c))[:3])
-        else:  # a random string with a letter planted 1..max_count times, as in the published data
-            letter = rng.choice(string.ascii_lowercase)
-            length = rng.randint(self.min_length, self.max_length)
-            count = rng.randint(1, min(self.max_count, length))
+        # as the published generator: a letter and a count first, then a real word that fits or a random one
+        letter = rng.choice(string.ascii_lowercase)
+        count = rng.randint(1, self.max_count)
+        real = self._words.get((level, letter, count), [])
+        if real and rng.random() < self.real_word_rate:
+            word = rng.choice(real)
+        else:
+            lo, hi = LETTER_LENGTHS[level]
             others = [c for c in string.ascii_lowercase if c != letter]
-            chars = [rng.choice(others) for _ in range(length - count)]
-            for _ in range(count):
-                chars.insert(rng.randint(0, len(chars)), letter)
+            chars = [letter] * count + [rng.choice(others) for _ in range(rng.randint(lo, hi) - count)]
+            rng.shuffle(chars)
             word = "".join(chars)
-        count = word.count(letter)
-        return self.question(letter, word), str(count), {"letter": letter, "word": word, "count": count}
+        return self._built(letter, word)
+
+    def _built(self, letter: str, word: str) -> tuple[str, str, dict[str, Any]]:
+        positions = letter_positions(word, letter)
+        meta = {"letter": letter, "word": word, "count": len(positions), "positions": positions}
+        return self.question(letter, word), format_letter_answer(positions), meta
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
-        return float(_single_int(answer, max_digits=4) == entry["metadata"]["count"])
+        count, positions = parse_letter_answer(answer)
+        expected = entry["metadata"]["positions"]
+        # positions in any order, but each once: a repeated or missing one is a wrong list
+        return float(count == len(expected) and sorted(positions) == expected)
 
     def corruptions(self, entry: dict[str, Any]) -> list[str]:
-        c = entry["metadata"]["count"]
-        return [str(v) for v in (c + 1, c - 1, c + 2) if v >= 0] + ["two"]
+        positions = entry["metadata"]["positions"]
+        n = len(positions)
+        shifted = positions[:-1] + [positions[-1] + 1 if positions[-1] + 1 not in positions else positions[-1] - 1]
+        wrong = [
+            f"Count: {n + 1}, Positions: [{', '.join(map(str, positions))}]",  # right list, wrong count
+            format_letter_answer(shifted),
+            format_letter_answer([p - 1 for p in positions]),  # counted from 0
+            format_letter_answer(positions[:-1]),
+            str(n),  # the count alone, without the positions the question asks for
+            f"{format_letter_answer(positions)} or {format_letter_answer(shifted)}",
+        ]
+        return [w for w in dict.fromkeys(wrong) if w != entry["answer"]]
 
     def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        # Letters/<dataset>/<letter>_<count>_<i>/test_words.json: two levels of folders
+        # Letters/<dataset>/<letter>_<count>_<i>/test_words.json: two levels of folders; the question is the
+        # published benchmark's (count and positions), which the data set does not store
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             path = sample / "test_words.json"
             m = re.fullmatch(r"([a-z])_(\d+)_(\d+)", sample.name)
@@ -554,9 +704,13 @@ class Letters(GeneratedTask):
             letter, count = m.group(1), word.count(m.group(1))
             if count != int(m.group(2)):
                 raise PublishedDataError(f"{path}: folder says {m.group(2)} {letter!r} but {word!r} has {count}")
-            return self.question(letter, word), str(count), {"letter": letter, "word": word, "count": count}
+            return self._built(letter, word)
 
-        yield from iter_published(self, folder, build, sample_dirs(folder, depth=2))
+        samples = sample_dirs(folder, depth=2)
+        # sample names (a_1_0, ...) repeat across the length-band folders: the id names the band too
+        yield from iter_published(
+            self, folder, build, samples, name=lambda sample: f"{sample.parent.name}-{sample.name}"
+        )
 
 
 # -- statistical_counting -----------------------------------------------------------------------
@@ -575,36 +729,62 @@ def run_score(sequence: str, rules: list[dict[str, Any]]) -> int:
     return total
 
 
+#: (sequence lengths, numbers of letters) per level: the published generator's configurations, from
+#: 5 letters over A-B up to 65 letters over A-G (its samples 0-19 stop at 20 over A-E, level 4).
+STAT_LEVELS: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] = {
+    1: ((5,), (2,)),
+    2: ((10,), (3,)),
+    3: ((15,), (4,)),
+    4: ((20,), (5,)),
+    5: ((25,), (6,)),
+    6: ((35, 45, 55), (3,)),
+    7: ((65,), (3, 4, 5, 6, 7)),
+}
+
+
+def _span(values: tuple[int, ...]) -> str:
+    return str(values[0]) if len(values) == 1 else f"{values[0]}-{values[-1]}"
+
+
 class StatisticalCounting(GeneratedTask):
     name = "symbench/statistical_counting"
     description = "Score a letter sequence by runs of repeated letters under given per-letter rules."
     published_folders = ("statistical_counting_dataset",)
+    complexity_levels = len(STAT_LEVELS)
 
-    def __init__(
-        self, min_letters: int = 2, max_letters: int = 5, length_per_letter: int = 5, vary_rules: bool = False
-    ):
-        self.min_letters, self.max_letters = min_letters, max_letters
-        self.length_per_letter, self.vary_rules = length_per_letter, vary_rules
+    def __init__(self, vary_rules: bool = False):
+        # vary_rules (random scores, "three or more" runs) goes beyond the published rules, which always
+        # score letter i with i + 1 for runs of two or more
+        self.vary_rules = vary_rules
+
+    def level_description(self, level: int) -> str:
+        lengths, letters = STAT_LEVELS[level]
+        return (
+            f"a {_span(lengths)}-letter sequence over {_span(letters)} letters "
+            f"(A-{string.ascii_uppercase[letters[-1] - 1]}), runs of two or more score"
+        )
 
     @staticmethod
     def question(sequence: str, rules: list[dict[str, Any]]) -> str:
         letters = [r["letter"] for r in rules]
-        names = ", ".join(letters[:-1]) + f" and {letters[-1]}"
+        names = f"the letter {letters[0]}" if len(letters) == 1 else "letters " + ", ".join(letters[:-1])
+        names += f" and {letters[-1]}" if len(letters) > 1 else ""
         lines = "\n".join(
             f"{i}. If there are {_COUNT_WORDS[r['min_consecutive']]} or more consecutive {r['letter']}'s, "
             f"add {r['score']} to the total score."
             for i, r in enumerate(rules, 1)
         )
         return (
-            f"The initial total score is 0. Given a string consisting of letters {names}, scan from front to back:\n\n"
+            f"The initial total score is 0. Given a string consisting of {names}, scan from front to back:\n\n"
             f"{lines}\n\n"
             f"What is the total score of the string {sequence}?\n"
             "Return your answer with the format <<<number>>>, like <<<5>>> means the total score is 5."
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        k = rng.randint(self.min_letters, self.max_letters)
-        letters = "ABCDE"[:k] if k <= 5 else string.ascii_uppercase[:k]
+        lengths, counts = STAT_LEVELS[level]
+        length, k = rng.choice(lengths), rng.choice(counts)
+        letters = string.ascii_uppercase[:k]
         rules = [
             {
                 "letter": c,
@@ -613,7 +793,7 @@ class StatisticalCounting(GeneratedTask):
             }
             for i, c in enumerate(letters)
         ]
-        sequence = "".join(rng.choice(letters) for _ in range(self.length_per_letter * max(1, k - 1)))
+        sequence = "".join(rng.choice(letters) for _ in range(length))
         total = run_score(sequence, rules)
         return self.question(sequence, rules), str(total), {"sequence": sequence, "rules": rules, "solution": total}
 
