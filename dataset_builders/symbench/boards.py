@@ -1,8 +1,10 @@
-"""SymBench grid tasks: eight queens, standard sudoku, 2048, letter logic diagram, light puzzles.
+"""SymBench board tasks: eight queens, standard sudoku, 2048, letter logic diagram, light puzzles.
 
-Each task draws a seeded instance with difficulty knobs (constructor arguments) and verifies by
-rule: the queens, sudoku and letter-diagram verifiers check the board's constraints (so any valid
-completion scores 1), while 2048 and light puzzles simulate the stated moves and compare the result.
+Each task draws a seeded instance at one of the published generator's complexity levels (the
+level tables below follow the CodeSteer generators: their piece counts, grid sizes, empty-cell
+counts and move counts) and verifies by rule: the queens, sudoku and letter-diagram verifiers
+check the board's constraints (so any valid completion scores 1; sudoku puzzles are also made to
+have exactly one), while 2048 and light puzzles simulate the stated moves and compare the result.
 
 Published data (`load_published`): every reader yields one entry per good sample and, for a bad
 sample (missing file, malformed JSON, a reference that breaks the question's rules), a
@@ -58,24 +60,53 @@ def _format_positions(cells: list[list[int]] | list[tuple[int, int]]) -> str:
     return ", ".join(f"{r} {c}" for r, c in cells)
 
 
+#: The published generator's difficulty scale: 1 + pre-placed queens + blocked cells // 2, capped at
+#: 5, with up to 3 queens and 4 blocked cells. Its three published folders are runs of that one
+#: generator: eight_queens_dataset and eight_queens_dataset_2 hold levels 1-3, eight_queens_dataset_hard 4-5.
+QUEENS_MAX_PLACED, QUEENS_MAX_BLOCKED = 3, 4
+
+
+def queens_level(placed: int, blocked: int) -> int:
+    """The published complexity (1..5) of a queens puzzle with `placed` queens and `blocked` X cells."""
+    return min(5, 1 + placed + blocked // 2)
+
+
+#: (pre-placed queens, blocked cells) combinations per level, in a fixed order for seeded draws.
+_QUEEN_SHAPES: dict[int, tuple[tuple[int, int], ...]] = {
+    level: tuple(
+        (q, b)
+        for q in range(QUEENS_MAX_PLACED + 1)
+        for b in range(QUEENS_MAX_BLOCKED + 1)
+        if queens_level(q, b) == level
+    )
+    for level in range(1, 6)
+}
+
+
 class EightQueens(GeneratedTask):
     name = "symbench/eight_queens"
     description = "Complete an n-queens placement around pre-placed queens and forbidden cells."
     published_folders = ("eight_queens_dataset", "eight_queens_dataset_2", "eight_queens_dataset_hard")
+    complexity_levels = 5
 
-    def __init__(self, n: int = 8, placed: tuple[int, int] = (0, 3), blocked: tuple[int, int] = (0, 4)) -> None:
-        """`n`: board size; `placed`, `blocked`: inclusive ranges of pre-placed queens and X cells."""
+    def __init__(self, n: int = 8) -> None:
+        """`n`: board side (the published puzzles are all 8*8)."""
         if n < 4:
             raise ValueError("n-queens has solutions only for n >= 4")
-        self.n, self.placed, self.blocked = n, placed, blocked
+        self.n = n
+
+    def level_description(self, level: int) -> str:
+        shapes = ", ".join(f"{q}+{b}" for q, b in _QUEEN_SHAPES[level])
+        return f"{self.n}x{self.n} board, pre-placed queens + blocked cells in {{{shapes}}} (1 + queens + blocked//2 = {level})"
 
     def question(self, board: list[str]) -> str:
         n = len(board)
         grid = "\n".join(board)
+        count = "eight" if n == 8 else str(n)
         return (
             f"Given an {n}*{n} grid, cells marked with 1 have a queen placed, and cells marked with 0 are empty. "
-            f"A total of {n} queens need to be placed such that no two queens can attack each other, meaning no two "
-            "queens can be in the same row, column, or diagonal. Additionally, positions marked with X are not "
+            f"A total of {count} queens need to be placed such that no two queens can attack each other, meaning no "
+            "two queens can be in the same row, column, or diagonal. Additionally, positions marked with X are not "
             "allowed for placing queens. Please help me complete the placement of the remaining queens on the "
             f"partially filled board.\n\n{grid}\n\n"
             "Return your answer with the format <<<list of queen positions>>>, where each position is given as row "
@@ -85,11 +116,13 @@ class EightQueens(GeneratedTask):
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         n = self.n
+        n_placed, n_blocked = rng.choice(_QUEEN_SHAPES[level])
+        # pre-placed queens come from one full solution and X cells avoid it, so a completion always exists
         solution = list(enumerate(rng.choice(_queen_solutions(n))))
-        placed = sorted(rng.sample(solution, rng.randint(*self.placed)))
+        placed = sorted(rng.sample(solution, n_placed))
         taken = set(solution)
         free = [(r, c) for r in range(n) for c in range(n) if (r, c) not in taken]
-        blocked = sorted(rng.sample(free, rng.randint(*self.blocked)))
+        blocked = sorted(rng.sample(free, n_blocked))
         board = [["0"] * n for _ in range(n)]
         for r, c in placed:
             board[r][c] = "1"
@@ -170,51 +203,163 @@ def sudoku_valid(grid: list[list[int]], box: int) -> bool:
     return True
 
 
-def _shuffled_groups(rng: random.Random, box: int) -> list[int]:
-    """A row (or column) order that keeps sudoku validity: shuffle bands, then rows inside each band."""
-    bands = list(range(box))
-    rng.shuffle(bands)
-    order = []
-    for b in bands:
-        inner = list(range(box))
-        rng.shuffle(inner)
-        order.extend(b * box + i for i in inner)
-    return order
+_CELL_ROW = [i // 9 for i in range(81)]
+_CELL_COL = [i % 9 for i in range(81)]
+_CELL_BOX = [(i // 27) * 3 + (i % 9) // 3 for i in range(81)]
+_ALL_DIGITS = 0x1FF
+
+
+def sudoku_fill(cells: list[int], rng: random.Random | None = None, forbid: tuple[int, int] = (-1, 0)) -> bool:
+    """Complete the flat 9*9 grid `cells` (0 = empty) in place; False (cells unchanged) when no completion exists.
+
+    Depth-first with the most constrained cell first and digit sets as bitmasks. With `rng` the digits
+    are tried in random order (a random full grid from an empty one); `forbid` = (cell, digit) keeps
+    that digit out of that cell, which is how a removal is checked to keep the solution unique.
+    """
+    rows, cols, boxes = [0] * 9, [0] * 9, [0] * 9
+    empty = []
+    for i, v in enumerate(cells):
+        if not v:
+            empty.append(i)
+            continue
+        bit = 1 << (v - 1)
+        if (rows[_CELL_ROW[i]] | cols[_CELL_COL[i]] | boxes[_CELL_BOX[i]]) & bit:
+            return False
+        rows[_CELL_ROW[i]] |= bit
+        cols[_CELL_COL[i]] |= bit
+        boxes[_CELL_BOX[i]] |= bit
+    forbid_cell, forbid_bit = forbid[0], (1 << (forbid[1] - 1)) if forbid[1] else 0
+
+    def search(k: int) -> bool:
+        if k == len(empty):
+            return True
+        best, best_count, best_free = k, 10, 0
+        for j in range(k, len(empty)):
+            i = empty[j]
+            free = _ALL_DIGITS & ~(rows[_CELL_ROW[i]] | cols[_CELL_COL[i]] | boxes[_CELL_BOX[i]])
+            if i == forbid_cell:
+                free &= ~forbid_bit
+            count = free.bit_count()
+            if count < best_count:
+                best, best_count, best_free = j, count, free
+                if count <= 1:
+                    break
+        if not best_count:
+            return False
+        empty[k], empty[best] = empty[best], empty[k]
+        i = empty[k]
+        r, c, b = _CELL_ROW[i], _CELL_COL[i], _CELL_BOX[i]
+        bits = [1 << d for d in range(9) if best_free >> d & 1]
+        if rng is not None:
+            rng.shuffle(bits)
+        for bit in bits:
+            rows[r] |= bit
+            cols[c] |= bit
+            boxes[b] |= bit
+            cells[i] = bit.bit_length()
+            if search(k + 1):
+                return True
+            rows[r] ^= bit
+            cols[c] ^= bit
+            boxes[b] ^= bit
+        cells[i] = 0
+        empty[k], empty[best] = empty[best], empty[k]
+        return False
+
+    return search(0)
+
+
+_UNITS = [
+    [[i for i in range(81) if _CELL_ROW[i] == k] for k in range(9)],
+    [[i for i in range(81) if _CELL_COL[i] == k] for k in range(9)],
+    [[i for i in range(81) if _CELL_BOX[i] == k] for k in range(9)],
+]
+
+
+def _forced(puzzle: list[int], i: int, bit: int, rows: list[int], cols: list[int], boxes: list[int]) -> bool:
+    """Whether the givens alone force digit `bit` into the empty cell `i`: a naked or a hidden single.
+
+    `rows`, `cols`, `boxes` hold the given digits of each unit. Either way every completion puts that
+    digit there, so emptying the cell cannot add a solution and the costlier search is skipped.
+    """
+    r, c, b = _CELL_ROW[i], _CELL_COL[i], _CELL_BOX[i]
+    if (rows[r] | cols[c] | boxes[b]) | bit == _ALL_DIGITS:
+        return True
+    for unit in (_UNITS[0][r], _UNITS[1][c], _UNITS[2][b]):
+        if all(
+            j == i or puzzle[j] or (rows[_CELL_ROW[j]] | cols[_CELL_COL[j]] | boxes[_CELL_BOX[j]]) & bit for j in unit
+        ):
+            return True
+    return False
+
+
+def unique_sudoku(rng: random.Random, holes: int) -> tuple[list[list[int]], list[list[int]]]:
+    """(puzzle, solution): a random full 9*9 grid with up to `holes` cells emptied so that its solution stays unique.
+
+    Cells are tried in random order and one is emptied only when no completion puts another digit
+    there; a pass that runs out of cells first returns fewer holes (rare below 56 holes).
+    """
+    solution = [0] * 81
+    sudoku_fill(solution, rng)
+    puzzle = solution[:]
+    # digits still given per row, column and box: a cell whose peers leave it one digit needs no search
+    rows, cols, boxes = [_ALL_DIGITS] * 9, [_ALL_DIGITS] * 9, [_ALL_DIGITS] * 9
+    order = list(range(81))
+    rng.shuffle(order)
+    removed = 0
+    for i in order:
+        if removed == holes:
+            break
+        r, c, b, bit = _CELL_ROW[i], _CELL_COL[i], _CELL_BOX[i], 1 << (solution[i] - 1)
+        puzzle[i] = 0
+        rows[r] ^= bit
+        cols[c] ^= bit
+        boxes[b] ^= bit
+        if not _forced(puzzle, i, bit, rows, cols, boxes) and sudoku_fill(puzzle[:], forbid=(i, solution[i])):
+            puzzle[i] = solution[i]  # another digit fits there too: the cell must stay a clue
+            rows[r] ^= bit
+            cols[c] ^= bit
+            boxes[b] ^= bit
+        else:
+            removed += 1
+    return [puzzle[r * 9 : r * 9 + 9] for r in range(9)], [solution[r * 9 : r * 9 + 9] for r in range(9)]
 
 
 def _format_rows(grid: list[list[Any]], sep: str = ",") -> str:
     return "\n".join(sep.join(str(v) for v in row) for row in grid)
 
 
+#: Empty cells per level, as in the published generator (its published samples are all level 5).
+SUDOKU_HOLES = {1: (30, 35), 2: (36, 40), 3: (41, 45), 4: (46, 50), 5: (51, 55)}
+
+
 class StandardSudoku(GeneratedTask):
     name = "symbench/standard_sudoku"
-    description = "Fill a partially filled sudoku so every row, column and box holds each digit once."
+    description = (
+        "Fill a partially filled 9*9 sudoku (unique solution) so every row, column and box holds each digit once."
+    )
     published_folders = ("standard_sudoku",)
+    complexity_levels = len(SUDOKU_HOLES)
 
-    def __init__(self, box: int = 3, holes: tuple[int, int] = (45, 55)) -> None:
-        """`box`: sub-grid side (3 for the usual 9*9); `holes`: inclusive range of empty cells."""
-        self.box, self.holes = box, holes
+    def level_description(self, level: int) -> str:
+        low, high = SUDOKU_HOLES[level]
+        return f"9x9 grid, {low}-{high} empty cells, unique solution"
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        box, size = self.box, self.box * self.box
-        digits = list(range(1, size + 1))
-        rng.shuffle(digits)
-        rows, cols = _shuffled_groups(rng, box), _shuffled_groups(rng, box)
-        # the shifted pattern (box*(r%box) + r//box + c) % size is a valid sudoku; the shuffles keep it valid
-        solution = [[digits[(box * (r % box) + r // box + c) % size] for c in cols] for r in rows]
-        holes = rng.sample(range(size * size), min(size * size, rng.randint(*self.holes)))
-        puzzle = [row[:] for row in solution]
-        for h in holes:
-            puzzle[h // size][h % size] = 0
+        low, high = SUDOKU_HOLES[level]
+        while True:  # a grid that cannot lose enough cells uniquely is rare (about 1 in 30 at 55) and redrawn
+            puzzle, solution = unique_sudoku(rng, rng.randint(low, high))
+            if sum(not v for row in puzzle for v in row) >= low:
+                break
         question = (
-            f"Given a {size}*{size} Sudoku grid, each cell must be filled with a number between 1 and {size}. No number "
-            f"may appear more than once in the same row, column, or {box}*{box} subgrid. Some cells are pre-filled. "
-            "Please fill the remaining empty cells.\n"
+            "Given a 9*9 Sudoku grid, each cell must be filled with a number between 1 and 9. No number may appear "
+            "more than once in the same row, column, or 3*3 subgrid. Some cells are pre-filled. Please fill the "
+            "remaining empty cells.\n"
             + "\n".join(",".join(str(v) if v else " " for v in row) for row in puzzle)
-            + f"\n\nReturn your answer in the format: <<<a {size}*{size} matrix>>>, one row per line with the numbers "
-            "separated by commas, for example <<<\n" + ",".join(str(v) for v in range(1, size + 1)) + "\n...\n>>>."
+            + "\n\nReturn your answer in the format: <<<a 9*9 matrix>>>, one row per line with the numbers "
+            "separated by commas, for example <<<\n1,2,3,4,5,6,7,8,9\n...\n>>>."
         )
-        return question, _format_rows(solution), {"box": box, "puzzle": puzzle}
+        return question, _format_rows(solution), {"box": 3, "puzzle": puzzle}
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
         meta = entry["metadata"]
@@ -283,14 +428,21 @@ def _format_matrix(grid: list[list[int]]) -> str:
     return "\n".join(", ".join(str(v) for v in row) for row in grid)
 
 
+#: (grid side, number of moves) per level, the published generator's five configurations.
+GAME2048_LEVELS = {1: (2, 2), 2: (3, 3), 3: (4, 4), 4: (5, 5), 5: (5, 6)}
+#: Tiles are 2..32, as in the published generator.
+_TILES = [2**p for p in range(1, 6)]
+
+
 class Game2048(GeneratedTask):
     name = "symbench/2048"
     description = "Simulate one tile of a 2048-style grid sliding and merging along a move sequence."
     published_folders = ("2048_dataset",)
+    complexity_levels = len(GAME2048_LEVELS)
 
-    def __init__(self, size: tuple[int, int] = (2, 4), moves: tuple[int, int] = (2, 5), max_power: int = 5) -> None:
-        """`size`: inclusive range of the grid side; `moves`: range of the move-string length; tiles go up to 2**max_power."""
-        self.size, self.moves, self.max_power = size, moves, max_power
+    def level_description(self, level: int) -> str:
+        n, moves = GAME2048_LEVELS[level]
+        return f"{n}x{n} grid with {n}-{2 * n} tiles (2..32), {moves} moves"
 
     @staticmethod
     def question(grid: list[list[int]], start: list[int], moves: str) -> str:
@@ -309,13 +461,14 @@ class Game2048(GeneratedTask):
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        n = rng.randint(*self.size)
-        values = [0, 0] + [2**p for p in range(1, self.max_power + 1)]
-        grid = [[rng.choice(values) for _ in range(n)] for _ in range(n)]
-        start = [rng.randrange(n), rng.randrange(n)]
-        if grid[start[0]][start[1]] == 0:
-            grid[start[0]][start[1]] = rng.choice(values[2:])
-        moves = "".join(rng.choice("udlr") for _ in range(rng.randint(*self.moves)))
+        n, n_moves = GAME2048_LEVELS[level]
+        cells = [(r, c) for r in range(n) for c in range(n)]
+        tiles = rng.sample(cells, rng.randint(n, min(2 * n, n * n)))
+        grid = [[0] * n for _ in range(n)]
+        for r, c in tiles:
+            grid[r][c] = rng.choice(_TILES)
+        start = list(rng.choice(tiles))  # the moving number is always a tile, never an empty cell
+        moves = "".join(rng.choice("udlr") for _ in range(n_moves))
         # seed a merge along the first move half the time, so combining is exercised, not only sliding
         dr, dc = _STEPS[moves[0]]
         nr, nc = start[0] + dr, start[1] + dc
@@ -370,12 +523,22 @@ class LetterLogicDiagram(GeneratedTask):
     name = "symbench/letter_logic_diagram"
     description = "Complete a Latin square of letters whose minor diagonal holds a single letter."
     published_folders = ("letter_logic_diagram",)
+    #: The published generator empties 10 + 5*complexity of the 49 cells, at most 30: 15, 20, 25, 30.
+    complexity_levels = 4
 
-    def __init__(self, n: int = 7, prefilled: tuple[float, float] = (0.38, 0.7)) -> None:
-        """`n`: grid side (letters a.. ); `prefilled`: inclusive range of the fraction of cells given."""
+    def __init__(self, n: int = 7) -> None:
+        """`n`: grid side (letters a..; the published puzzles are all 7*7)."""
         if not 2 <= n <= 26:
             raise ValueError("n must be between 2 and 26")
-        self.n, self.prefilled = n, prefilled
+        self.n = n
+
+    def empty_cells(self, level: int) -> int:
+        """How many cells a level-`level` puzzle leaves blank (scaled from the 7*7 counts for other sides)."""
+        return round((10 + 5 * level) * self.n * self.n / 49)
+
+    def level_description(self, level: int) -> str:
+        n = self.n
+        return f"{n}x{n} letters, {self.empty_cells(level)} of {n * n} cells blank"
 
     @staticmethod
     def question(grid: list[list[str | None]]) -> str:
@@ -402,8 +565,7 @@ class LetterLogicDiagram(GeneratedTask):
         # letters[(i + j) % n] is Latin with a constant anti-diagonal; rows by sigma and columns by the
         # mirrored tau keep the anti-diagonal on itself, so the property survives the shuffle
         solution = [[letters[(sigma[i] + tau[j]) % n] for j in range(n)] for i in range(n)]
-        k = round(n * n * rng.uniform(*self.prefilled))
-        shown = set(rng.sample(range(n * n), k))
+        shown = set(rng.sample(range(n * n), n * n - self.empty_cells(level)))
         grid = [[solution[i][j] if i * n + j in shown else None for j in range(n)] for i in range(n)]
         return self.question(grid), _format_rows(solution), {"grid": grid}
 
@@ -469,16 +631,20 @@ def _light_metadata(
     }
 
 
+#: (grid side, buttons, presses) per level: the published generator's five configurations (its
+#: published samples are all level 5).
+LIGHT_LEVELS = {1: (2, 1, 1), 2: (3, 2, 2), 3: (4, 2, 3), 4: (4, 3, 3), 5: (5, 3, 4)}
+
+
 class LightPuzzles(GeneratedTask):
     name = "symbench/light_puzzles"
     description = "Track an n*n grid of lights through a sequence of button presses that toggle cells."
     published_folders = ("light_puzzles_dataset",)
+    complexity_levels = len(LIGHT_LEVELS)
 
-    def __init__(
-        self, n: tuple[int, int] = (3, 6), buttons: tuple[int, int] = (2, 4), rounds: tuple[int, int] = (3, 6)
-    ) -> None:
-        """Inclusive ranges of the grid side, the number of buttons and the number of presses."""
-        self.n, self.buttons, self.rounds = n, buttons, rounds
+    def level_description(self, level: int) -> str:
+        n, buttons, rounds = LIGHT_LEVELS[level]
+        return f"{n}x{n} lights, {buttons} button(s) of 2-{max(2, n * n // 2)} lights each, {rounds} press(es)"
 
     @staticmethod
     def question(state: list[list[int]], buttons: dict[str, list[list[int]]], operations: list[str]) -> str:
@@ -502,14 +668,11 @@ class LightPuzzles(GeneratedTask):
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        n = rng.randint(*self.n)
+        n, n_buttons, n_rounds = LIGHT_LEVELS[level]
         state = [[rng.randint(0, 1) for _ in range(n)] for _ in range(n)]
         cells = [[r, c] for r in range(1, n + 1) for c in range(1, n + 1)]
-        buttons = {
-            chr(ord("A") + b): rng.sample(cells, rng.randint(2, max(2, n * n // 2)))
-            for b in range(rng.randint(*self.buttons))
-        }
-        operations = [rng.choice(sorted(buttons)) for _ in range(rng.randint(*self.rounds))]
+        buttons = {chr(ord("A") + b): rng.sample(cells, rng.randint(2, max(2, n * n // 2))) for b in range(n_buttons)}
+        operations = [rng.choice(sorted(buttons)) for _ in range(n_rounds)]
         answer = ",".join(str(v) for v in press_buttons(state, buttons, operations))
         return self.question(state, buttons, operations), answer, _light_metadata(state, buttons, operations)
 

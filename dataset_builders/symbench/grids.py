@@ -3,6 +3,10 @@
 Tasks: symbench/matrix_transformation, symbench/pattern_recognition, symbench/reversi,
 symbench/pooling.
 
+Each task draws a seeded instance at one of the published generator's complexity levels (the
+level tables below follow the CodeSteer generators: matrix shapes and cell alphabets, grid and
+square sizes, board sizes and move counts, grid/window sizes and pooling kinds).
+
 Each question has exactly one correct answer (a deterministic transformation, a square that the
 generator makes unique, a forced sequence of moves), so the verifiers compare the parsed answer
 with the recomputed result; grids are read with bounded parsers, never evaluated.
@@ -76,22 +80,39 @@ def transform(m: Matrix, op: str) -> Matrix:
     raise ValueError(f"unknown transformation {op!r}")
 
 
+#: Cell alphabets of the published generator (digits without 0).
+ALPHABETS = {
+    "letters": string.ascii_uppercase,
+    "numbers": "123456789",
+    "mixed": string.ascii_uppercase + "123456789",
+    "symbols": "!@#$%^&*",
+}
+#: (rows, columns, alphabet) per level: the published generator's five configurations.
+MATRIX_LEVELS = {
+    1: (2, 2, "letters"),
+    2: (2, 3, "numbers"),
+    3: (3, 3, "letters"),
+    4: (3, 4, "mixed"),
+    5: (4, 4, "symbols"),
+}
+
+
 class MatrixTransformation(GeneratedTask):
     name = "symbench/matrix_transformation"
-    description = "Rotate, transpose or mirror a letter matrix and write the result row by row."
+    description = "Rotate, transpose or mirror a matrix of letters, digits or symbols and write the result row by row."
     published_folders = ("matrix_transformation_dataset",)
+    complexity_levels = len(MATRIX_LEVELS)
 
-    def __init__(
-        self,
-        min_size: int = 2,
-        max_size: int = 4,
-        operations: tuple[str, ...] = tuple(TRANSFORMS),
-        alphabet: str = string.ascii_uppercase,
-    ):
+    def __init__(self, operations: tuple[str, ...] = tuple(TRANSFORMS)) -> None:
+        """`operations`: the transformations to draw from (the published questions all rotate 90 degrees clockwise)."""
         unknown = set(operations) - set(TRANSFORMS)
-        if unknown:
+        if unknown or not operations:
             raise ValueError(f"unknown transformations {sorted(unknown)}; choose from {sorted(TRANSFORMS)}")
-        self.min_size, self.max_size, self.operations, self.alphabet = min_size, max_size, operations, alphabet
+        self.operations = operations
+
+    def level_description(self, level: int) -> str:
+        rows, cols, kind = MATRIX_LEVELS[level]
+        return f"{rows}x{cols} (either orientation) of {kind}, one of {len(self.operations)} transformations"
 
     @staticmethod
     def question(m: Matrix, op: str) -> str:
@@ -105,8 +126,10 @@ class MatrixTransformation(GeneratedTask):
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         op = rng.choice(self.operations)
-        rows, cols = rng.randint(self.min_size, self.max_size), rng.randint(self.min_size, self.max_size)
-        m = [[rng.choice(self.alphabet) for _ in range(cols)] for _ in range(rows)]
+        rows, cols, kind = MATRIX_LEVELS[level]
+        if rng.random() < 0.5:
+            rows, cols = cols, rows
+        m = [[rng.choice(ALPHABETS[kind]) for _ in range(cols)] for _ in range(rows)]
         result = transform(m, op)
         return (
             self.question(m, op),
@@ -166,22 +189,21 @@ def unique_square(grid: list[str], min_side: int = 3) -> tuple[int, int, int] | 
     return r, c, side
 
 
+#: The longer grid side per level.
+PATTERN_BANDS = {1: (6, 7), 2: (8, 9), 3: (10, 11), 4: (12, 13), 5: (14, 15)}
+
+
 class PatternRecognition(GeneratedTask):
     name = "symbench/pattern_recognition"
     description = "Find the bottom-right corner of the one-letter square (side >= 3) hidden in a letter grid."
     published_folders = ("pattern_recognition",)
+    #: Levels widen the grid: the longer side lies in one band of the published 6..15 range (the other
+    #: side anywhere from 6 up to it), and the square's side is 3..shorter side // 2, as published.
+    complexity_levels = len(PATTERN_BANDS)
 
-    def __init__(
-        self,
-        min_rows: int = 6,
-        max_rows: int = 15,
-        min_cols: int = 6,
-        max_cols: int = 15,
-        min_side: int = 3,
-        max_side: int = 5,
-    ):
-        self.min_rows, self.max_rows, self.min_cols, self.max_cols = min_rows, max_rows, min_cols, max_cols
-        self.min_side, self.max_side = min_side, max_side
+    def level_description(self, level: int) -> str:
+        low, high = PATTERN_BANDS[level]
+        return f"grid up to {low}-{high} cells on its longer side (the other >= 6), one square of side 3..shorter//2"
 
     @staticmethod
     def question(grid: list[str]) -> str:
@@ -198,8 +220,11 @@ class PatternRecognition(GeneratedTask):
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         while True:  # a random fill almost never forms a second square; the check makes sure
-            rows, cols = rng.randint(self.min_rows, self.max_rows), rng.randint(self.min_cols, self.max_cols)
-            side = rng.randint(self.min_side, min(self.max_side, rows, cols))
+            longer = rng.randint(*PATTERN_BANDS[level])
+            rows, cols = longer, rng.randint(6, longer)
+            if rng.random() < 0.5:
+                rows, cols = cols, rows
+            side = rng.randint(3, min(rows, cols) // 2)
             grid = [[rng.choice(string.ascii_uppercase) for _ in range(cols)] for _ in range(rows)]
             top, left, ch = rng.randint(0, rows - side), rng.randint(0, cols - side), rng.choice(string.ascii_uppercase)
             for i in range(top, top + side):
@@ -271,18 +296,23 @@ def play(board: list[list[str]], r: int, c: int, me: str) -> list[list[str]]:
     return new
 
 
+#: (board side, moves to play) per level: the published generator's configurations.
+REVERSI_LEVELS = {1: (4, 1), 2: (4, 2), 3: (6, 2), 4: (4, 3), 5: (6, 3)}
+
+
 class Reversi(GeneratedTask):
     name = "symbench/reversi"
     description = "Play given moves on a Reversi board (flipping enclosed pieces) and write the resulting board."
     published_folders = ("reversi_dataset",)
+    complexity_levels = len(REVERSI_LEVELS)
 
-    def __init__(
-        self, sizes: tuple[int, ...] = (4, 6), max_setup_moves: int = 4, min_rounds: int = 1, max_rounds: int = 2
-    ):
-        if any(n % 2 or n < 4 for n in sizes):
-            raise ValueError("board sizes must be even and at least 4")
-        self.sizes, self.max_setup_moves = sizes, max_setup_moves
-        self.min_rounds, self.max_rounds = min_rounds, max_rounds
+    def __init__(self, max_setup_moves: int = 4) -> None:
+        """`max_setup_moves`: random legal moves played before the shown position (0 = the opening position)."""
+        self.max_setup_moves = max_setup_moves
+
+    def level_description(self, level: int) -> str:
+        n, rounds = REVERSI_LEVELS[level]
+        return f"{n}x{n} board, 0-{self.max_setup_moves} earlier moves, {rounds} move(s) to play"
 
     @staticmethod
     def question(n: int, you: str, board: list[list[str]], moves: list[list[int]]) -> str:
@@ -316,12 +346,12 @@ class Reversi(GeneratedTask):
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         while True:  # redraw the rare game where someone has no legal move
-            n = rng.choice(self.sizes)
+            n, rounds = REVERSI_LEVELS[level]
             board, turn = initial_board(n), "0"
             setup = rng.randint(0, self.max_setup_moves)
             moves: list[list[int]] = []
             ok = True
-            for k in range(setup + rng.randint(self.min_rounds, self.max_rounds)):
+            for k in range(setup + rounds):
                 legal = self._legal(board, turn)
                 if not legal:
                     ok = False
@@ -390,43 +420,49 @@ def pool(matrix: list[list[int]], k: int, kind: str) -> list[list[Fraction]]:
     ]
 
 
+#: (grid side, window side, pooling) per level: the published generator's six configurations.
+POOLING_LEVELS = {
+    1: (3, 2, "max"),
+    2: (4, 2, "max"),
+    3: (4, 2, "average"),
+    4: (5, 3, "max"),
+    5: (5, 3, "average"),
+    6: (6, 3, "average"),
+}
+#: Cell values, as published.
+POOLING_VALUES = (-10, 20)
+
+
 class Pooling(GeneratedTask):
     name = "symbench/pooling"
-    description = "Apply stride-1 max (or min/average) pooling with an n*n window to a number grid."
+    description = "Apply stride-1 max or average pooling with an n*n window to a number grid."
     published_folders = ("pooling_dataset",)
+    complexity_levels = len(POOLING_LEVELS)
 
-    def __init__(
-        self,
-        min_size: int = 3,
-        max_size: int = 4,
-        windows: tuple[int, ...] = (2,),
-        kinds: tuple[str, ...] = ("max",),
-        max_abs_value: int = 20,
-    ):
-        if set(kinds) - set(_POOL):
-            raise ValueError(f"pooling kinds must be among {sorted(_POOL)}")
-        self.min_size, self.max_size, self.windows, self.kinds = min_size, max_size, windows, kinds
-        self.max_abs_value = max_abs_value
+    def level_description(self, level: int) -> str:
+        n, k, kind = POOLING_LEVELS[level]
+        return f"{n}x{n} grid of integers {POOLING_VALUES[0]}..{POOLING_VALUES[1]}, {k}x{k} window, {kind} pooling"
 
     @staticmethod
     def question(matrix: list[list[int]], k: int, kind: str) -> str:
         value = {"max": "maximum", "min": "minimum", "average": "average"}[kind]
+        verb = "calculating" if kind == "average" else "finding"
         rows = "\n".join(", ".join(map(str, r)) for r in matrix)
         example = ",".join("0" * ((len(matrix) - k + 1) ** 2))
+        precision = " Give values that are not whole numbers to at least 2 decimal places." if kind == "average" else ""
         return (
             "In an N*N grid, there are N^2 numbers, with numbers in the same row separated by commas. We define the "
             f'"{kind} pooling" operation: suppose that there is an n*n (n<N) sliding window, which slides from left to '
-            f"right or from top to bottom in the matrix, finding the {value} value in each sliding window. Then, the "
+            f"right or from top to bottom in the matrix, {verb} the {value} value in each sliding window. Then, the "
             f"{value} values are arranged according to their original positions to form a new matrix for output.\n"
             f"Now, please perform {kind} pooling on the following matrix by using a {k}*{k} sliding window:\n{rows}\n"
             f"For example, <<<{example}>>> represents a 2D array (write the values row by row, separated by commas)."
+            + precision
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        n = rng.randint(self.min_size, self.max_size)
-        k = rng.choice([w for w in self.windows if w < n] or [n - 1])
-        kind = rng.choice(self.kinds)
-        matrix = [[rng.randint(-self.max_abs_value, self.max_abs_value) for _ in range(n)] for _ in range(n)]
+        n, k, kind = POOLING_LEVELS[level]
+        matrix = [[rng.randint(*POOLING_VALUES) for _ in range(n)] for _ in range(n)]
         result = pool(matrix, k, kind)
         flat = [format_number(v) for r in result for v in r]
         meta = {
