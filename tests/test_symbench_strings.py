@@ -327,6 +327,10 @@ def test_counting_levels_reach_the_published_configurations() -> None:
     assert {(n, 3) for n in (35, 45, 55)} <= set(shapes)
     q = next(e["question"] for e in batch if len(e["metadata"]["rules"]) == 7)
     assert "letters A, B, C, D, E, F and G" in q
+    # a run of four A's is one run, not two pairs: the question says so, as the published checker counts
+    assert all("scores once, however long it is" in e["question"] for e in batch)
+    rules = [{"letter": "A", "score": 1, "min_consecutive": 2}]
+    assert strings.run_score("AAAAB", rules) == 1 and strings.run_score("AABAA", rules) == 2
 
 
 @needs_external

@@ -777,6 +777,8 @@ class StatisticalCounting(GeneratedTask):
         return (
             f"The initial total score is 0. Given a string consisting of {names}, scan from front to back:\n\n"
             f"{lines}\n\n"
+            # the published wording leaves open whether a long run scores more than once; its checker says once
+            "A run of consecutive equal letters scores once, however long it is.\n"
             f"What is the total score of the string {sequence}?\n"
             "Return your answer with the format <<<number>>>, like <<<5>>> means the total score is 5."
         )
