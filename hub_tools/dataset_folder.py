@@ -1,0 +1,133 @@
+"""A dataset repo's layout in a local folder: parquet shards per config and split plus a README card.
+
+The layout is what `Dataset.push_to_hub(config_name=...)` writes on the Hub:
+`<config>/<split>-NNNNN-of-NNNNN.parquet` and a README whose YAML `configs:` lists the data files,
+so `load_dataset(folder, config)` reads the folder exactly as it reads the Hub repo, and pushing
+the folder (`hub_tools.publish.push_folder`) gives the Hub repo the same bytes. Folders written by
+`save_to_disk` are not loadable by `load_dataset` and are not used.
+
+The folder is built in a temporary sibling and renamed into place, so a crash never leaves half a
+dataset; an existing folder is replaced only when it holds nothing but such a layout.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+
+from hub_tools.errors import HubInputError
+
+#: Upper bound on one parquet shard (Arrow bytes); the Hub's viewer and datasets prefer < 500 MB.
+MAX_SHARD_BYTES = 256 * 1024 * 1024
+_CONFIG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_SHARD = re.compile(r"^[A-Za-z0-9._-]+-\d{5}-of-\d{5}\.parquet$")
+
+
+def shard_paths(config: str, split: str, num_shards: int) -> list[str]:
+    """Repo paths of the shards of one split, as `push_to_hub` names them."""
+    return [f"{config}/{split}-{i:05d}-of-{num_shards:05d}.parquet" for i in range(num_shards)]
+
+
+def configs_metadata(layout: Mapping[str, Mapping[str, int]], default: str | None = None) -> list[dict]:
+    """The README `configs:` list for {config: {split: num_shards}}."""
+    out = []
+    for config, splits in layout.items():
+        item: dict = {"config_name": config}
+        if config == default:
+            item["default"] = True
+        item["data_files"] = [{"split": split, "path": f"{config}/{split}-*"} for split in splits]
+        out.append(item)
+    return out
+
+
+def card_with_configs(card: str, configs: list[dict]) -> str:
+    """`card` (markdown, optionally with YAML front matter) with `configs:` set in its front matter."""
+    meta, body = split_front_matter(card)
+    meta["configs"] = configs
+    return f"---\n{yaml.safe_dump(meta, sort_keys=False, allow_unicode=True)}---\n{body.lstrip()}"
+
+
+def split_front_matter(card: str) -> tuple[dict, str]:
+    """(YAML front matter as a dict, markdown body) of a card."""
+    if card.startswith("---\n"):
+        end = card.find("\n---", 4)
+        if end != -1:
+            meta = yaml.safe_load(card[4:end]) or {}
+            if not isinstance(meta, dict):
+                raise HubInputError("the card's YAML front matter must be a mapping")
+            return meta, card[end + 4 :].lstrip("\n")
+    return {}, card
+
+
+def write_dataset_folder(
+    folder: str | os.PathLike[str],
+    configs: Mapping[str, Mapping[str, object]],
+    card: str,
+    *,
+    default_config: str | None = None,
+    max_shard_bytes: int = MAX_SHARD_BYTES,
+) -> Path:
+    """Write {config: {split: datasets.Dataset}} and the card to `folder` atomically; returns the folder.
+
+    Same datasets and card, same bytes: shards are split by size deterministically and parquet is
+    written without timestamps.
+    """
+    folder = Path(folder)
+    _check_replaceable(folder)
+    layout: dict[str, dict[str, int]] = {}
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        for config, splits in configs.items():
+            if not _CONFIG.match(config):
+                raise HubInputError(f"config name {config!r} must be letters, digits, '.', '_' or '-' (no '/')")
+            layout[config] = {}
+            for split, dataset in splits.items():
+                num_shards = max(1, min(dataset.num_rows, math.ceil(dataset.data.nbytes / max_shard_bytes)))
+                for i, path in enumerate(shard_paths(config, split, num_shards)):
+                    (tmp / path).parent.mkdir(parents=True, exist_ok=True)
+                    dataset.shard(num_shards, i, contiguous=True).to_parquet(str(tmp / path))
+                layout[config][split] = num_shards
+        (tmp / "README.md").write_text(card_with_configs(card, configs_metadata(layout, default_config)), "utf-8")
+        _replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def _check_replaceable(folder: Path) -> None:
+    """Refuse to overwrite a folder that holds anything but a dataset layout of ours."""
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise HubInputError(f"output folder {folder} is a file; choose a folder path")
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder)
+        ours = (
+            rel.as_posix() in ("README.md", ".gitattributes")
+            or (path.is_dir() and len(rel.parts) == 1)
+            or (len(rel.parts) == 2 and _SHARD.match(rel.parts[1]) is not None)
+        )
+        if not ours:
+            raise HubInputError(
+                f"output folder {folder} holds {rel}, which is not part of a dataset layout; "
+                "choose an empty folder or remove it first"
+            )
+
+
+def _replace(tmp: Path, folder: Path) -> None:
+    if folder.exists():
+        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+        folder.rename(old)
+        tmp.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(folder)

@@ -1,0 +1,207 @@
+"""hub_tools: repo ids, the local dataset layout, and round trips through the real huggingface_hub and
+datasets clients against the local Hub server in tests/hub_server.py."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from datasets import Dataset, load_dataset
+
+from hub_tools.dataset_folder import split_front_matter, write_dataset_folder
+from hub_tools.errors import HubInputError
+from hub_tools.naming import check_repo_id, default_repo_id
+from hub_tools.publish import resolve_target
+from tests.hub_server import HubServer
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "hf_test_secret_token_do_not_leak_1234567890"
+
+
+def _configs() -> dict:
+    rows = [{"task": "a", "id": f"a-{i}", "question": f"q{i}", "answer": str(i), "metadata": "{}"} for i in range(5)]
+    return {
+        "alpha": {"train": Dataset.from_list(rows)},
+        "beta": {"train": Dataset.from_list(rows[:2]), "test": Dataset.from_list(rows[2:])},
+    }
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and ".cache" not in p.parts
+    }
+
+
+@pytest.mark.parametrize("good", ["org/R1-CI-tasks", "user/a", "u_1/x.y-z"])
+def test_good_repo_ids(good):
+    assert check_repo_id(good) == good
+
+
+@pytest.mark.parametrize("bad", ["noslash", "a/b/c", "org/-x", "org/a--b", "org/a..b", "org/" + "x" * 97, "", "or g/x"])
+def test_bad_repo_ids_say_what_is_expected(bad):
+    with pytest.raises(HubInputError, match="expected '<user or org>/<name>'"):
+        check_repo_id(bad)
+
+
+def test_default_repo_ids(monkeypatch):
+    monkeypatch.setenv("R1CI_HUB_ORG", "my-org")
+    assert default_repo_id("tasks") == "my-org/R1-CI-tasks"
+    assert default_repo_id("traces") == "my-org/R1-CI-SFT-traces"
+    assert default_repo_id("model", size="7B") == "my-org/R1-CI-7B"
+    monkeypatch.delenv("R1CI_HUB_ORG")
+    with pytest.raises(HubInputError, match="R1CI_HUB_ORG"):
+        default_repo_id("tasks")
+
+
+def test_target_needs_a_destination(tmp_path):
+    with pytest.raises(HubInputError, match="--output-dir"):
+        resolve_target(None, None)
+    target = resolve_target(None, "org/R1-CI-tasks")
+    assert target.folder == Path("outputs/hub/datasets/org/R1-CI-tasks") and target.repo_id == "org/R1-CI-tasks"
+    assert not target.pushes  # HF_HUB_OFFLINE=1 in tests: the build stays in the folder
+
+
+def test_local_folder_layout_loads_like_the_hub_and_is_reproducible(tmp_path):
+    folder = write_dataset_folder(
+        tmp_path / "ds", _configs(), "---\nlicense: mit\n---\n# Card\n", default_config="alpha"
+    )
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    assert files == [
+        "README.md",
+        "alpha/train-00000-of-00001.parquet",
+        "beta/test-00000-of-00001.parquet",
+        "beta/train-00000-of-00001.parquet",
+    ]
+    meta, body = split_front_matter((folder / "README.md").read_text())
+    assert meta["license"] == "mit" and body.startswith("# Card")
+    assert meta["configs"][0] == {
+        "config_name": "alpha",
+        "default": True,
+        "data_files": [{"split": "train", "path": "alpha/train-*"}],
+    }
+    beta = load_dataset(str(folder), "beta")
+    assert list(beta["test"]["id"]) == ["a-2", "a-3", "a-4"] and beta["train"].num_rows == 2
+    first = _digest(folder)
+    write_dataset_folder(tmp_path / "ds", _configs(), "---\nlicense: mit\n---\n# Card\n", default_config="alpha")
+    assert _digest(folder) == first  # same data, same bytes: a re-push makes no commit
+
+
+def test_sharding_by_size(tmp_path):
+    folder = write_dataset_folder(tmp_path / "ds", _configs(), "# c\n", max_shard_bytes=1)  # one row per shard
+    shards = sorted(p.name for p in (folder / "alpha").iterdir())
+    assert len(shards) == 5 and shards[0] == "train-00000-of-00005.parquet"
+    assert list(load_dataset(str(folder), "alpha", split="train")["id"]) == [f"a-{i}" for i in range(5)]
+
+
+def test_folder_that_holds_something_else_is_refused_and_kept(tmp_path):
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    with pytest.raises(HubInputError, match=r"holds notes.txt"):
+        write_dataset_folder(folder, _configs(), "# c\n")
+    assert (folder / "notes.txt").read_text() == "mine"
+    with pytest.raises(HubInputError, match="no '/'"):
+        write_dataset_folder(tmp_path / "other", {"a/b": _configs()["alpha"]}, "# c\n")
+    assert not (tmp_path / "other").exists() and not list(tmp_path.glob(".other.*"))  # nothing half-written
+
+
+# --- round trips against the local Hub server --------------------------------------------------------
+
+_CLIENT = r"""
+import json, sys
+from pathlib import Path
+from datasets import load_dataset
+from huggingface_hub import HfApi
+from hub_tools.publish import commit_message, push_folder, pull
+args = json.loads(sys.argv[1])
+out = {}
+api = HfApi()
+summary, description = commit_message("Build tasks", seed=0)
+r1 = push_folder(args["dataset"], "org/R1-CI-tasks", summary=summary, description=description, tag="build-1")
+out["first"] = [r1.commit, r1.new_commit]
+out["configs"] = {c: list(load_dataset("org/R1-CI-tasks", c)["train"]["id"]) for c in ("alpha", "beta")}
+out["tagged"] = list(load_dataset("org/R1-CI-tasks", "beta", revision="build-1")["test"]["id"])
+r2 = push_folder(args["dataset"], "org/R1-CI-tasks", summary="Build tasks", tag="build-1")
+out["again"] = [r2.commit, r2.new_commit]
+out["commits"] = len(api.list_repo_commits("org/R1-CI-tasks", repo_type="dataset"))
+m = push_folder(args["model"], "org/R1-CI-7B", repo_type="model", summary="Checkpoint", branch="step-100", tag="v0.1")
+out["model"] = [m.commit, m.new_commit]
+out["snapshot"] = str(pull("org/R1-CI-7B", repo_type="model", revision="v0.1", local_dir=args["download"]))
+try:
+    push_folder(args["model"], "org/R1-CI-tasks", summary="other", tag="build-1", branch="other-branch")
+except Exception as exc:
+    out["moved_tag"] = f"{type(exc).__name__}: {exc}"
+print(json.dumps(out))
+"""
+
+
+def _client_env(hub: HubServer, home: Path, token: str | None = TOKEN) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
+    env.update(HF_ENDPOINT=hub.url, HF_HUB_DISABLE_XET="1", HF_HOME=str(home), HF_HUB_OFFLINE="0")
+    env.update(HF_DATASETS_OFFLINE="0", HF_HUB_DISABLE_TELEMETRY="1", PYTHONPATH=str(PROJECT_ROOT))
+    if token:
+        env["HF_TOKEN"] = token
+    return env
+
+
+def _run_client(script: str, args: dict, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", script, json.dumps(args)], env=env, capture_output=True, text=True, timeout=240
+    )
+
+
+def test_round_trip_through_the_real_clients(tmp_path):
+    dataset = write_dataset_folder(tmp_path / "ds", _configs(), "---\nlicense: mit\n---\n# Tasks\n")
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text('{"model_type": "qwen2"}')
+    (model / "model.safetensors").write_bytes(os.urandom(4096))
+    (model / "sub").mkdir()
+    (model / "sub" / "notes.md").write_text("hello")
+    with HubServer() as hub:
+        hub.state.fail_next(2, 503)  # transient errors are retried
+        proc = _run_client(
+            _CLIENT,
+            {"dataset": str(dataset), "model": str(model), "download": str(tmp_path / "dl")},
+            _client_env(hub, tmp_path / "home"),
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        out = json.loads(proc.stdout.strip().splitlines()[-1])
+        repo = hub.state.repos[("dataset", "org/R1-CI-tasks")]
+        stored = b"".join(f.data for c in repo.commits.values() for f in c.files.values())
+        messages = " ".join(c.title + c.message for r in hub.state.repos.values() for c in r.commits.values())
+    assert out["first"][1] is True and out["configs"]["alpha"] == [f"a-{i}" for i in range(5)]
+    assert out["configs"]["beta"] == ["a-0", "a-1"] and out["tagged"] == ["a-2", "a-3", "a-4"]
+    assert out["again"] == [out["first"][0], False] and out["commits"] == 2  # initial + one build; re-push: none
+    assert repo.tags["build-1"] == out["first"][0]
+    assert "tags are never moved" in out["moved_tag"]
+    downloaded = _digest(Path(out["snapshot"]))
+    assert downloaded.pop(".gitattributes") and downloaded == _digest(model)  # byte-identical (+ the Hub's own file)
+    assert "seed: 0" in messages and "source_revision" in messages
+    assert TOKEN.encode() not in stored and TOKEN not in messages and TOKEN not in proc.stdout + proc.stderr
+
+
+def test_missing_token_and_no_permission_are_one_sentence(tmp_path):
+    dataset = write_dataset_folder(tmp_path / "ds", _configs(), "# c\n")
+    script = r"""
+import json, sys
+from hub_tools.errors import HubInputError
+from hub_tools.publish import push_folder
+try:
+    push_folder(json.loads(sys.argv[1])["dataset"], "org/R1-CI-tasks", summary="x")
+except HubInputError as exc:
+    print(str(exc))
+"""
+    with HubServer() as hub:
+        no_token = _run_client(script, {"dataset": str(dataset)}, _client_env(hub, tmp_path / "h1", token=None))
+        hub.state.fail_next(10, 403)
+        denied = _run_client(script, {"dataset": str(dataset)}, _client_env(hub, tmp_path / "h2"))
+    assert "no Hugging Face token to push org/R1-CI-tasks: set HF_TOKEN" in no_token.stdout, no_token.stderr[-2000:]
+    assert "no permission for org/R1-CI-tasks (HTTP 403)" in denied.stdout, denied.stderr[-2000:]
