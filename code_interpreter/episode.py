@@ -55,6 +55,8 @@ class Episode:
     finish_reason: str | None = None
     error: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    answer_source: str = "model"
+    """Where `answer` may come from: "model" (only model segments) or "anywhere" (see protocol)."""
 
     @property
     def done(self) -> bool:
@@ -76,7 +78,8 @@ class Episode:
 
     @property
     def answer(self) -> str | None:
-        return extract_answer(self.completion)
+        """The last <<<...>>> the model wrote; interpreter segments never supply it (by default)."""
+        return extract_answer(self.completion, inserted_spans=self.inserted_spans, answer_source=self.answer_source)
 
     def rounds(self) -> tuple[list[tuple[str, str]], str]:
         """(model text, result) pairs, and the model text after the last result."""
@@ -122,7 +125,12 @@ class EpisodeRunner:
         try:
             prompt_ids = self.generator.encode_prompt(messages)
         except Exception as exc:  # e.g. a malformed message list: this episode ends, the batch goes on
-            episode = Episode(messages=messages, metadata=dict(metadata or {}), finish_reason="generator_error")
+            episode = Episode(
+                messages=messages,
+                metadata=dict(metadata or {}),
+                finish_reason="generator_error",
+                answer_source=self.config.answer_source,
+            )
             episode.error = f"cannot encode the prompt: {type(exc).__name__}: {exc}"
             return episode
         token_level = prompt_ids is not None
@@ -133,6 +141,7 @@ class EpisodeRunner:
             completion_mask=[] if token_level else None,
             logprobs=[] if token_level else None,
             metadata=dict(metadata or {}),
+            answer_source=self.config.answer_source,
         )
 
     def run(

@@ -164,17 +164,26 @@ def run_rollouts(config: RolloutJobConfig, console: Any = None) -> tuple[Path, l
 
 
 def print_transcripts(records: list[dict], console: Any) -> None:
-    from rich.markup import escape
+    """Print each transcript to a terminal. Model and interpreter text are hostile: control and
+    invisible format characters are escaped (`escape_controls`) and nothing is read as rich markup
+    or emoji codes, so no text can drive the terminal or disguise what was said."""
     from rich.panel import Panel
+    from rich.text import Text
+
+    from code_interpreter.protocol import escape_controls
 
     for r in records:
-        body = "".join(
-            f"[cyan]{escape(s['text'])}[/]" if s["role"] == "interpreter" else escape(s["text"]) for s in r["segments"]
-        )
+        body = Text()
+        for s in r["segments"]:
+            body.append(escape_controls(s["text"]), style="cyan" if s["role"] == "interpreter" else "")
         title = (
             f"{r['entry']['task']}  finish={r['finish_reason']}  code calls={r['num_code_calls']}  "
             f"answer={r['answer']!r}  score={r['score']}"
         )
         console.print(
-            Panel(body or "(empty)", title=escape(title), subtitle=escape(f"reference: {r['entry']['answer']}"))
+            Panel(
+                body if body.plain else Text("(empty)"),
+                title=Text(escape_controls(title)),
+                subtitle=Text(escape_controls(f"reference: {r['entry']['answer']}")),
+            )
         )
