@@ -829,32 +829,108 @@ class ConstrainedLinearArrangement(GeneratedTask):
 
 # -- logic puzzle (number selection) -----------------------------------------------------------
 
+SUM_RULE, PRODUCT_RULE = "sum_at_most", "product_above"
+
+#: The published levels: (grid side, cells to select, lowest value, highest value, rule, bound).
+#: Levels 1-2 cap every row and column sum; from level 3 on the grid holds negative numbers and
+#: every row and column product of the selection must stay positive.
+_SELECTION_LEVELS: tuple[tuple[int, int, int, int, str, int], ...] = (
+    (2, 3, 1, 3, SUM_RULE, 4),
+    (3, 4, 1, 4, SUM_RULE, 4),
+    (4, 6, -5, 8, PRODUCT_RULE, 0),
+    (5, 9, -8, 8, PRODUCT_RULE, 0),
+    (5, 10, -10, 10, PRODUCT_RULE, 0),
+    (6, 12, -12, 12, PRODUCT_RULE, 0),
+    (7, 16, -14, 14, PRODUCT_RULE, 0),
+    (8, 18, -16, 16, PRODUCT_RULE, 0),
+    (9, 20, -18, 18, PRODUCT_RULE, 0),
+    (10, 25, -20, 20, PRODUCT_RULE, 0),
+)
+#: Share of negative numbers in the unselected cells of a product-rule grid (the published ratio).
+_NEGATIVE_SHARE = 0.3
+
+_SELECT_COUNT = re.compile(r"select (\d+) different numbers")
+_SUM_BOUND = re.compile(r"\bsum\b[^.]*?less than or equal to (-?\d+)")
+_PRODUCT_BOUND = re.compile(r"\bproduct\b[^.]*?greater than (-?\d+)")
+_FIRST_CELL = re.compile(r"square \((\d+),\s*(\d+)\) as the first selected number")
+
+
+def _even_negative_signs(cells: list[tuple[int, int]], rng: random.Random, share: float) -> list[bool]:
+    """A random choice of negative cells among `cells` with an even count in every row and column.
+
+    Rows and columns are the two sides of a bipartite graph whose edges are the cells; a sign
+    pattern keeps every product positive exactly when each vertex touches an even number of
+    negative edges. Edges outside a spanning forest are drawn freely; each forest edge is then the
+    one choice that evens out its child vertex (leaves first), and each root comes out even because
+    every negative edge is counted at both of its ends.
+    """
+    nodes = sorted({("r", r) for r, _ in cells} | {("c", c) for _, c in cells})
+    adjacent: dict[tuple[str, int], list[int]] = {v: [] for v in nodes}
+    for index, (r, c) in enumerate(cells):
+        adjacent[("r", r)].append(index)
+        adjacent[("c", c)].append(index)
+    parent_edge: dict[tuple[str, int], int | None] = {}
+    order: list[tuple[str, int]] = []
+    for root in nodes:
+        if root in parent_edge:
+            continue
+        parent_edge[root] = None
+        queue = [root]
+        while queue:
+            node = queue.pop(0)
+            order.append(node)
+            for index in adjacent[node]:
+                r, c = cells[index]
+                other = ("c", c) if node[0] == "r" else ("r", r)
+                if other not in parent_edge:
+                    parent_edge[other] = index
+                    queue.append(other)
+    tree = {index for index in parent_edge.values() if index is not None}
+    negative = [index not in tree and rng.random() < share for index in range(len(cells))]
+    for node in reversed(order):
+        edge = parent_edge[node]
+        if edge is not None:
+            odd = sum(negative[i] for i in adjacent[node] if i != edge) % 2 == 1
+            negative[edge] = odd
+    return negative
+
 
 class LogicPuzzle(GeneratedTask):
     name = "symbench/logic_puzzle"
-    description = "Select cells with distinct numbers from a grid so that row and column sums stay under a limit."
+    description = (
+        "Select cells with distinct numbers from a grid so that every row and column keeps a sum limit "
+        "or a positive product."
+    )
     published_folders = ("logic_puzzle_dataset",)
     max_answer_chars = 400
     # 11 of the 20 published selections break their own question's sum rule (see the module docstring)
     keeps_flawed_references = True
+    complexity_levels = len(_SELECTION_LEVELS)
 
-    def __init__(self, size: tuple[int, int] = (2, 4)) -> None:
-        """`size`: inclusive range of the grid side n; n + 1 cells with the distinct values 1..n+1 are
-        selected and every row and column sum must stay <= max(4, n + 1)."""
-        if size[0] < 2:
-            raise ValueError("the grid side must be at least 2")
-        self.size = size
+    def level_description(self, level: int) -> str:
+        n, pick, low, high, rule, bound = _SELECTION_LEVELS[level - 1]
+        kept = f"row/col sums <= {bound}" if rule == SUM_RULE else f"row/col products > {bound}"
+        return f"grid {n}x{n} of {low}..{high}, select {pick} distinct numbers, {kept}"
 
     @staticmethod
-    def question(grid: list[list[int]], pick: int, limit: int, first: list[int]) -> str:
+    def question(grid: list[list[int]], pick: int, rule: str, limit: int, first: list[int]) -> str:
         n = len(grid)
         rows = "\n".join(", ".join(map(str, row)) for row in grid)
+        low, high = min(map(min, grid)), max(map(max, grid))
+        if rule == SUM_RULE:
+            kept = (
+                f"The sum of the selected numbers in each row and each column should be less than or equal to {limit}."
+            )
+        else:
+            kept = (
+                "The product of the selected numbers in each row and in each column (counting only rows and columns "
+                f"that hold a selected number) must be greater than {limit}."
+            )
         r, c = first
         return (
-            f"Given a {n}*{n} grid where each cell contains a number (between 1 to {pick}), you must select {pick} "
-            "different numbers from these cells (no two selected cells may hold the same number). The sum of the "
-            f"selected numbers in each row and each column should be less than or equal to {limit}. The numbers in the "
-            "same row are separated by ','; positions are (row, column), counted from 0 at the top-left cell.\n"
+            f"Given a {n}*{n} grid where each cell contains a number (between {low} to {high}), you must select {pick} "
+            f"different numbers from these cells (no two selected cells may hold the same number). {kept} The numbers "
+            "in the same row are separated by ','; positions are (row, column), counted from 0 at the top-left cell.\n"
             f"Using the number {grid[r][c]} in the top-rightmost square ({r},{c}) as the first selected number\n"
             f"{rows}\n\n"
             "Return your answer with the format <<<list of selected number positions>>>, where each position is given "
@@ -863,27 +939,41 @@ class LogicPuzzle(GeneratedTask):
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        n = rng.randint(*self.size)
-        pick, limit = n + 1, max(4, n + 1)
+        n, pick, low, high, rule, limit = _SELECTION_LEVELS[level - 1]
         first = (0, n - 1)
         others = [(r, c) for r in range(n) for c in range(n) if (r, c) != first]
         # plant a valid selection, then fill the other cells at random
         for _ in range(MAX_DRAWS):
             cells = [first] + rng.sample(others, pick - 1)
-            values = rng.sample(range(1, pick + 1), pick)
-            row_sum, col_sum = Counter(), Counter()
+            if rule == SUM_RULE:
+                values = rng.sample(range(low, high + 1), pick)
+            else:
+                negative = _even_negative_signs(cells, rng, _NEGATIVE_SHARE)
+                count = sum(negative)
+                if count > -low or pick - count > high:
+                    continue  # more negative (or positive) numbers than the range holds
+                minus, plus = rng.sample(range(low, 0), count), rng.sample(range(1, high + 1), pick - count)
+                values = [minus.pop() if neg else plus.pop() for neg in negative]
+            meta = {
+                "grid": [[1] * n for _ in range(n)],
+                "pick": pick,
+                "rule": rule,
+                "limit": limit,
+                "first": list(first),
+            }
             for (r, c), v in zip(cells, values, strict=True):
-                row_sum[r] += v
-                col_sum[c] += v
-            if max(row_sum.values()) <= limit and max(col_sum.values()) <= limit:
+                meta["grid"][r][c] = v
+            if self.broken_rule(cells, meta) is None:
                 break
         else:
             raise RuntimeError(f"{self.name}: no valid instance in {MAX_DRAWS} draws; loosen the knobs")
-        grid = [[rng.randint(1, pick) for _ in range(n)] for _ in range(n)]
-        for (r, c), v in zip(cells, values, strict=True):
-            grid[r][c] = v
-        meta = {"grid": grid, "pick": pick, "limit": limit, "first": list(first)}
-        return self.question(grid, pick, limit, list(first)), ", ".join(f"{r} {c}" for r, c in cells), meta
+        chosen = set(cells)
+        for r, c in others:
+            if (r, c) not in chosen:
+                positive = low > 0 or rng.random() >= _NEGATIVE_SHARE
+                meta["grid"][r][c] = rng.randint(max(low, 1), high) if positive else rng.randint(low, -1)
+        answer = ", ".join(f"{r} {c}" for r, c in [first] + sorted(cells[1:]))
+        return self.question(meta["grid"], pick, rule, limit, list(first)), answer, meta
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
         meta = entry["metadata"]
@@ -896,6 +986,8 @@ class LogicPuzzle(GeneratedTask):
     def broken_rule(cells: list[tuple[int, int]], meta: dict[str, Any]) -> str | None:
         """The first of the question's rules that the selection `cells` breaks, or None if it keeps them all."""
         grid, pick, limit = meta["grid"], meta["pick"], meta["limit"]
+        # entries built before the product rule existed carry no "rule": they are all sum-limit questions
+        rule = meta.get("rule", SUM_RULE)
         n = len(grid)
         if len(cells) != pick or len(set(cells)) != pick:
             return f"it does not select {pick} different cells"
@@ -905,14 +997,19 @@ class LogicPuzzle(GeneratedTask):
             return "it selects a cell outside the grid"
         if len({grid[r][c] for r, c in cells}) != pick:
             return "two selected cells hold the same number"
-        row_sum, col_sum = Counter(), Counter()
+        lines: dict[tuple[str, int], list[int]] = {}
         for r, c in cells:
-            row_sum[r] += grid[r][c]
-            col_sum[c] += grid[r][c]
-        for kind, sums in (("row", row_sum), ("column", col_sum)):
-            for index, total in sorted(sums.items()):
-                if total > limit:
-                    return f"{kind} {index} sums to {total} > {limit}"
+            lines.setdefault(("row", r), []).append(grid[r][c])
+            lines.setdefault(("column", c), []).append(grid[r][c])
+        for (kind, index), values in sorted(lines.items()):
+            if rule == SUM_RULE and sum(values) > limit:
+                return f"{kind} {index} sums to {sum(values)} > {limit}"
+            if rule == PRODUCT_RULE:
+                product = 1
+                for v in values:
+                    product *= v
+                if product <= limit:
+                    return f"the product of {kind} {index} is {product}, not > {limit}"
         return None
 
     def reference_flaw(self, entry: dict[str, Any]) -> str:
@@ -930,33 +1027,52 @@ class LogicPuzzle(GeneratedTask):
         return f"the stored selection breaks the question's rules: {broken}"
 
     def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        meta = entry["metadata"]
         cells = parse_pairs(entry["answer"])
-        n = len(entry["metadata"]["grid"])
+        n = len(meta["grid"])
         out = [", ".join(f"{r} {c}" for r, c in cells[:-1]), ", ".join(f"{r} {c}" for r, c in cells + [cells[-1]])]
         out.append(", ".join(f"{r} {c}" for r, c in cells[1:] + [(n, n)]))
+        # one cell swapped for another that keeps the count, the first cell and distinct numbers but breaks
+        # the sum or product rule: the answer a policy gets by ignoring that rule
+        taken = {meta["grid"][r][c] for r, c in cells}
+        for i, (r, c) in enumerate(cells[1:], 1):
+            for rr, cc in itertools.product(range(n), repeat=2):
+                if (rr, cc) in cells or meta["grid"][rr][cc] in taken - {meta["grid"][r][c]}:
+                    continue
+                swapped = cells[:i] + [(rr, cc)] + cells[i + 1 :]
+                if self.broken_rule(swapped, meta):
+                    out.append(", ".join(f"{a} {b}" for a, b in swapped))
+                    break
+            else:
+                continue
+            break
         return out + ["", "0 0"]
 
     def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             question = read_text(sample / "question.txt").strip()
-            pick = re.search(r"select (\d+) different numbers", question)
-            limit = re.search(r"less than or equal to (\d+)", question)
-            first = re.search(r"square \((\d+),\s*(\d+)\) as the first selected number", question)
-            if not (pick and limit and first):
+            pick, first = _SELECT_COUNT.search(question), _FIRST_CELL.search(question)
+            bound_sum, bound_product = _SUM_BOUND.search(question), _PRODUCT_BOUND.search(question)
+            if not (pick and first) or bool(bound_sum) == bool(bound_product):
                 raise PublishedDataError(
-                    f"{sample / 'question.txt'}: expected 'select K different numbers', a sum limit and the first cell"
+                    f"{sample / 'question.txt'}: expected 'select K different numbers', the first cell and exactly "
+                    "one rule (a row/column sum limit or a row/column product bound)"
                 )
+            rule, bound = (SUM_RULE, bound_sum) if bound_sum else (PRODUCT_RULE, bound_product)
             path = sample / "solution.json"
             data = read_json(path, "an object with grid and solution")
             grid = [[int(v) for v in row] for row in field(data, "grid", path, list, "a square grid of integers")]
+            if not grid or any(len(row) != len(grid) for row in grid):
+                raise PublishedDataError(f"{path}: 'grid' should be a square grid of integers")
             solution = field(data, "solution", path, list, "[[row, col], ...]")
             meta = {
                 "grid": grid,
                 "pick": int(pick.group(1)),
-                "limit": int(limit.group(1)),
+                "rule": rule,
+                "limit": int(bound.group(1)),
                 "first": [int(first.group(1)), int(first.group(2))],
             }
-            return question, ", ".join(f"{r} {c}" for r, c in solution), meta
+            return question, ", ".join(f"{int(r)} {int(c)}" for r, c in solution), meta
 
         yield from iter_published(self, folder, build)
 
