@@ -15,6 +15,12 @@ Helpers, all general (no task knowledge):
   usual spellings ("0 3, 1 0", "(0,3),(1,0)", "[[0, 3], [1, 0]]").
 - `parse_grid(text)`: a matrix written as a Python list of lists or as one row per line.
 - `parse_token_list(text)`: "[6, /, 2]", '["A", "B"]' or "A,B,C" into a list of stripped strings.
+- `parse_polynomial(text, variables)`: a polynomial as {exponents: coefficient}, with bounded degree
+  and size, optionally only in expanded form (a sum of distinct monomials).
+
+And two checks that `Task.score` applies to every answer: `model_written(completion)` blanks the
+interpreter's output so that only model text can hold the answer, and `has_invisible(text)` finds
+characters that render as nothing (zero-width, bidi controls, variation selectors).
 """
 
 from __future__ import annotations
@@ -22,10 +28,13 @@ from __future__ import annotations
 import ast
 import math
 import re
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
+
+from code_interpreter.protocol import RESULT_TEMPLATE, iter_blocks
 
 #: Defaults sized for answers of puzzle tasks; callers pass larger bounds when a task needs them.
 DEFAULT_MAX_CHARS = 20_000
@@ -154,6 +163,7 @@ def evaluate_arithmetic(
     *,
     allow_power: bool = False,
     allow_unary: bool = True,
+    unary_on_literals_only: bool = False,
     allow_float_literals: bool = False,
     max_chars: int = 400,
     max_depth: int = 30,
@@ -168,7 +178,9 @@ def evaluate_arithmetic(
     `max_abs` (numerator and denominator), powers need an integer exponent with |e| <= `max_exponent`,
     and division by zero is a parse error. '^' is read as a power only when `allow_power`
     (otherwise it is refused rather than silently meaning XOR). With `allow_unary=False` a sign in
-    front of a number or bracket is refused (puzzles such as 24 allow only binary operations).
+    front of a number or bracket is refused (puzzles such as 24 allow only binary operations); with
+    `unary_on_literals_only` one minus sign may negate a number ("-28 + 44") but not a bracket or
+    another sign ("-(-28)", "- -28"), and "+" is never unary.
     """
     text = normalize_operators(text)
     if allow_power:
@@ -196,6 +208,10 @@ def evaluate_arithmetic(
             literals.append(frac)
             return bounded(frac)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) and allow_unary:
+            if unary_on_literals_only and not (
+                isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant)
+            ):
+                raise AnswerParseError("a sign may only negate a number")
             inner = walk(node.operand)
             return -inner if isinstance(node.op, ast.USub) else inner
         if isinstance(node, ast.BinOp):
@@ -348,3 +364,224 @@ def parse_grid(
             raise AnswerParseError("grid too wide")
         grid.append([cell(c) for c in cells])
     return grid
+
+
+# -- polynomials -------------------------------------------------------------------------------
+
+#: A polynomial: exponent tuple (one exponent per variable, in the order given) -> coefficient.
+Polynomial = dict[tuple[int, ...], Fraction]
+
+_DECIMAL_LITERAL = re.compile(r"\d{1,40}(?:\.\d{1,40})?")
+
+
+def parse_polynomial(
+    text: str,
+    variables: Sequence[str],
+    *,
+    expanded: bool = False,
+    max_degree: int = 64,
+    max_terms: int = 2_000,
+    max_chars: int = 4_000,
+    max_coefficient_digits: int = 200,
+) -> Polynomial:
+    """A polynomial in `variables` with exact rational coefficients, from + - * / and integer powers.
+
+    Written as Python ("3*x**10/10 - x + 7"; '^' also means a power). Division only by a nonzero
+    number; powers only by an integer literal. Work is bounded before it is done: total degree at most
+    `max_degree` at every step, at most `max_terms` terms, coefficients of at most
+    `max_coefficient_digits` digits, so "(x+1)**999" or a tower of products is refused at once (sympy
+    spent 30-60 s on some). Zero coefficients are dropped from the result.
+
+    With `expanded` the text must be a sum of distinct monomials, each a product of at most one
+    number, at most one number divided by, and each variable at most once (bare or to an integer
+    power >= 2), none with coefficient 0: "60528*x**9 - 4550*x**2 + 7", not "(x+1)*(x-1)", "x*x",
+    "2*3*x", "x + x" or "x**2 + 0*x".
+    """
+    _check_length(text, max_chars)
+    source = normalize_operators(text).replace("^", "**").strip()
+    tree = _parse_tree(source, max_chars, 40, 4 * max_chars)
+    index = {name: i for i, name in enumerate(variables)}
+    zero = (0,) * len(variables)
+    limit = 10**max_coefficient_digits
+
+    def bounded(poly: Polynomial) -> Polynomial:
+        poly = {e: c for e, c in poly.items() if c}
+        if len(poly) > max_terms:
+            raise AnswerParseError(f"more than {max_terms} terms")
+        if any(sum(e) > max_degree for e in poly):
+            raise AnswerParseError(f"degree above {max_degree}")
+        if any(abs(c.numerator) > limit or c.denominator > limit for c in poly.values()):
+            raise AnswerParseError("coefficient too large")
+        return poly
+
+    def times(a: Polynomial, b: Polynomial) -> Polynomial:
+        if len(a) * len(b) > 50 * max_terms:
+            raise AnswerParseError("product too large")
+        if max((sum(e) for e in a), default=0) + max((sum(e) for e in b), default=0) > max_degree:
+            raise AnswerParseError(f"degree above {max_degree}")
+        out: Polynomial = {}
+        for ea, ca in a.items():
+            for eb, cb in b.items():
+                e = tuple(x + y for x, y in zip(ea, eb, strict=True))
+                out[e] = out.get(e, Fraction(0)) + ca * cb
+        return bounded(out)
+
+    def plus(a: Polynomial, b: Polynomial, sign: int) -> Polynomial:
+        out = dict(a)
+        for e, c in b.items():
+            out[e] = out.get(e, Fraction(0)) + sign * c
+        return bounded(out)
+
+    def walk(node: ast.AST) -> Polynomial:
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.Constant):
+            literal = ast.get_source_segment(source, node) or ""
+            if isinstance(node.value, bool) or not _DECIMAL_LITERAL.fullmatch(literal):
+                raise AnswerParseError(f"{literal[:20]!r} is not a plain number")
+            return bounded({zero: Fraction(literal)})
+        if isinstance(node, ast.Name):
+            if node.id not in index:
+                raise AnswerParseError(f"unknown name {node.id[:20]!r}")
+            return {tuple(int(i == index[node.id]) for i in range(len(variables))): Fraction(1)}
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            inner = walk(node.operand)
+            return {e: -c for e, c in inner.items()} if isinstance(node.op, ast.USub) else inner
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Pow):
+                exponent = node.right
+                if not (isinstance(exponent, ast.Constant) and type(exponent.value) is int):
+                    raise AnswerParseError("a power needs an integer literal exponent")
+                base = walk(node.left)
+                base_degree = max((sum(e) for e in base), default=0)
+                if exponent.value < 0 or base_degree * exponent.value > max_degree or exponent.value > max_degree:
+                    raise AnswerParseError(f"power beyond degree {max_degree}")
+                out = {zero: Fraction(1)}
+                for _ in range(exponent.value):
+                    out = times(out, base)
+                return out
+            left, right = walk(node.left), walk(node.right)
+            if isinstance(node.op, ast.Add):
+                return plus(left, right, 1)
+            if isinstance(node.op, ast.Sub):
+                return plus(left, right, -1)
+            if isinstance(node.op, ast.Mult):
+                return times(left, right)
+            if isinstance(node.op, ast.Div):
+                if set(right) != {zero} or not right[zero]:
+                    raise AnswerParseError("division by something other than a nonzero number")
+                return bounded({e: c / right[zero] for e, c in left.items()})
+            raise AnswerParseError(f"operator {type(node.op).__name__} is not allowed")
+        raise AnswerParseError(f"{type(node).__name__} is not allowed in a polynomial")
+
+    if expanded:
+        _check_expanded(tree.body, index)
+    return walk(tree)
+
+
+def _check_expanded(body: ast.AST, index: dict[str, int]) -> None:
+    """Raise unless `body` is a sum of distinct monomials (see `parse_polynomial`)."""
+    terms: list[ast.AST] = []
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+            stack += [node.left, node.right]
+        else:
+            terms.append(node.operand if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) else node)
+    seen: set[tuple[tuple[str, int], ...]] = set()
+    for term in terms:
+        factors: list[tuple[ast.AST, bool]] = []
+        stack2: list[tuple[ast.AST, bool]] = [(term, False)]
+        while stack2:
+            node, divided = stack2.pop()
+            if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
+                stack2 += [(node.left, divided), (node.right, divided or isinstance(node.op, ast.Div))]
+            elif (
+                isinstance(node, ast.UnaryOp)
+                and isinstance(node.op, ast.USub)
+                and isinstance(node.operand, ast.Constant)
+            ):
+                factors.append((node.operand, divided))  # "-450*y**6": the sign belongs to the number
+            else:
+                factors.append((node, divided))
+        numbers = [divided for node, divided in factors if isinstance(node, ast.Constant)]
+        if numbers.count(False) > 1 or numbers.count(True) > 1:
+            raise AnswerParseError("a term multiplies or divides numbers that are not combined")
+        if any(isinstance(node, ast.Constant) and node.value == 0 for node, _ in factors) and len(terms) > 1:
+            raise AnswerParseError("a term with coefficient 0")
+        powers: dict[str, int] = {}
+        for node, divided in factors:
+            if isinstance(node, ast.Constant):
+                continue
+            if isinstance(node, ast.Name) and not divided:
+                name, power = node.id, 1
+            elif (
+                isinstance(node, ast.BinOp)
+                and isinstance(node.op, ast.Pow)
+                and isinstance(node.left, ast.Name)
+                and isinstance(node.right, ast.Constant)
+                and type(node.right.value) is int
+                and node.right.value >= 2
+                and not divided
+            ):
+                name, power = node.left.id, node.right.value
+            else:
+                raise AnswerParseError("not a sum of monomials")
+            if name not in index or name in powers:
+                raise AnswerParseError("a variable appears twice in a term, or is unknown")
+            powers[name] = power
+        key = tuple(sorted(powers.items()))
+        if key in seen:
+            raise AnswerParseError("two terms of the same monomial are not combined")
+        seen.add(key)
+
+
+# -- what the model wrote ----------------------------------------------------------------------
+
+#: Variation selectors: invisible, and what hides text inside an emoji (Reasoning-Gym emoji_mystery).
+_VARIATION_SELECTORS = (("\ufe00", "\ufe0f"), ("\U000e0100", "\U000e01ef"))
+
+
+def has_invisible(text: str) -> bool:
+    """Whether `text` holds characters that render as nothing: format controls (zero-width spaces and
+    joiners, bidi overrides, soft hyphens, Unicode category Cf) or variation selectors.
+
+    A reader and a verifier that splits or strips the text would see different strings, so
+    `Task.score` gives such answers 0.
+    """
+    return any(
+        unicodedata.category(c) == "Cf" or any(lo <= c <= hi for lo, hi in _VARIATION_SELECTORS)
+        for c in text
+        if not c.isascii()
+    )
+
+
+def model_written(completion: str, inserted_spans: Sequence[tuple[int, int]] = ()) -> str:
+    """`completion` with the interpreter's output replaced by spaces (same length), so it cannot hold an answer.
+
+    With `inserted_spans` (an episode's character spans of inserted text) exactly those are blanked.
+    Without them the extent of an output is not in the text, so the first line of each result (the
+    protocol's result template right after a python block's closing fence: where a printed
+    "<<<...>>>" lands) is blanked; an answer a snippet prints on a later output line is then not told
+    apart from one the model wrote, which only the spans can do.
+    """
+    if inserted_spans:
+        spans = [(max(0, start), min(end, len(completion))) for start, end in inserted_spans]
+    elif "```" in completion:
+        head = RESULT_TEMPLATE.split("{output}", 1)[0]
+        spans = []
+        for block in iter_blocks(completion):
+            if block.is_python and block.end is not None and completion.startswith(head, block.end):
+                line_end = completion.find("\n", block.end + len(head))
+                spans.append((block.end, len(completion) if line_end < 0 else line_end))
+    else:
+        return completion
+    pieces, pos = [], 0
+    for start, end in sorted(spans):
+        start = max(start, pos)
+        if end > start:
+            pieces += [completion[pos:start], " " * (end - start)]
+            pos = end
+    pieces.append(completion[pos:])
+    return "".join(pieces)

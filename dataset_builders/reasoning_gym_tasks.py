@@ -34,11 +34,20 @@ Fixes for upstream defects of kept datasets:
   the exact fraction or a correctly rounded decimal (`number_answers.numbers_match`);
   `number_sorting` allowed each number to be off by 1, so close values could be blurred instead of
   ordered: the numbers must be the given ones; `spell_backward` and `letter_jumble` gave full marks
-  to the right text followed by anything: the text must be the reference (case and spacing aside).
+  to the right text followed by anything: the text must be the reference (case and spacing aside);
+  `countdown` evaluated with sympy (floor division, powers and sign tricks passed): now + - * / on
+  each given number exactly once, exactly evaluated; `decimal_arithmetic` accepted 3-decimal
+  rounding for a 12-significant-digit question; `knights_knaves` skipped unknown words ("not ..."
+  scored 1); `tower_of_hanoi` searched each line for a move (junk before it passed) and gave a
+  valid longer solution partial credit although the question does not ask for the fewest moves;
+  `quantum_lock` did not toggle the light on a press that does nothing, unlike its question's rule,
+  so valid sequences scored 0, and kept every A, B or C of the text; `polynomial_multiplication`
+  and `simple_integration` handed the answer to sympy (30-60 s on some products): both are read by
+  a bounded polynomial reader now (`answer_parsing.parse_polynomial`).
 - Scorers that read the first value of an answer and skip the rest, or skip what they cannot
   parse, get a shape check first (`ANSWER_GUARDS`), so "3/4 or 1/2" or "(1, 2), (3, 4)" is not a
   right answer with junk after it: `fraction_simplification`, `time_intervals`,
-  `polynomial_equations`, `advanced_geometry`, `quantum_lock`, `cryptarithm` (a letter given twice,
+  `polynomial_equations`, `advanced_geometry`, `cryptarithm` (a letter given twice,
   where the last one counted), `game_of_life` (extra rows after the board), and `kakurasu` and
   `survo` (whose scorers drop every token that is not an integer).
 - `list_functions` draws some numbers from the global `random` module and `acre` builds items
@@ -56,10 +65,9 @@ Fixes for upstream defects of kept datasets:
 Safety: several Reasoning-Gym scorers pass the answer to `eval` or `sympy.parse_expr` (which
 evaluates): `binary_matrix`, `spiral_matrix`, `countdown`, `polynomial_multiplication`,
 `simple_integration` among the chosen ones. An answer such as "__import__('os').system(...)" would
-run in the trainer, and "9**9**9" never returns. For those tasks `ANSWER_GUARDS` first checks that
-the answer has the shape of a correct one (digits and spaces for a matrix; a bounded arithmetic or
-polynomial expression with small literal exponents and only the expected variable names) and
-scores anything else 0 without calling the scorer. Two more guards close holes found by feeding
+run in the trainer, and "9**9**9" never returns. The last three have verdicts of our own (bounded
+parsers, no sympy); for the two matrix tasks `ANSWER_GUARDS` first checks that the answer has the
+shape of a correct one (digits and spaces) and scores anything else 0 without calling the scorer. Two more guards close holes found by feeding
 hostile answers to every scorer: `rubiks_cube` expands "R999999999" into that many moves (memory
 exhaustion), and `complex_arithmetic` gives "nan" full marks. Every task bounds the answer length.
 
@@ -76,6 +84,7 @@ import contextlib
 import hashlib
 import io
 import json
+import math
 import os
 import random
 import re
@@ -86,7 +95,13 @@ from typing import Any
 
 import numpy as np
 
-from dataset_builders.answer_parsing import AnswerParseError, parse_literal, parse_number
+from dataset_builders.answer_parsing import (
+    AnswerParseError,
+    evaluate_arithmetic,
+    parse_literal,
+    parse_number,
+    parse_polynomial,
+)
 from dataset_builders.symbench.number_answers import numbers_match, read_number
 from dataset_builders.task import Task
 
@@ -231,58 +246,9 @@ MAX_ANSWER_CHARS = 20_000
 
 
 # -- guards for scorers that evaluate the answer -------------------------------------------------
-_ARITHMETIC_CHARS = re.compile(r"[\d\s+\-*/()]*")
-_POLY_CHARS = re.compile(r"[A-Za-z\d\s+\-*/().]*")
-_BAD_POWER = re.compile(
-    r"\*\*\s*(?!\d{1,3}(?![\d.]))"  # an exponent that is not a literal of at most 3 digits
-    r"|\*\*\s*\d+\s*\*\*"  # a tower: 9**9**9
-    r"|\)\s*\*\*"  # a power of a bracketed expression: ((9**99)**99)**99
-)
-
-
-def _depth(text: str) -> int:
-    depth = deepest = 0
-    for ch in text:
-        depth += (ch == "(") - (ch == ")")
-        deepest = max(deepest, depth)
-    return deepest
-
-
 def _digits_only(allow_minus: bool) -> Callable[[str, dict[str, Any]], bool]:
     pattern = re.compile(r"[\d\s-]*" if allow_minus else r"[\d\s]*")
     return lambda answer, rg_entry: bool(pattern.fullmatch(answer))
-
-
-def _arithmetic(answer: str, rg_entry: dict[str, Any]) -> bool:
-    """+ - * / over integers and brackets, small numbers and shallow nesting (countdown)."""
-    return (
-        len(answer) <= 500
-        and bool(_ARITHMETIC_CHARS.fullmatch(answer))
-        and "**" not in answer
-        and _depth(answer) <= 20
-        and all(len(n) <= 12 for n in re.findall(r"\d+", answer))
-    )
-
-
-def _polynomial(names: Callable[[dict[str, Any]], set[str]]) -> Callable[[str, dict[str, Any]], bool]:
-    """A polynomial-shaped expression over the allowed names, with small literal exponents."""
-
-    def check(answer: str, rg_entry: dict[str, Any]) -> bool:
-        return (
-            len(answer) <= 2000
-            and bool(_POLY_CHARS.fullmatch(answer))
-            and set(re.findall(r"[A-Za-z]+", answer)) <= names(rg_entry)
-            and not re.search(r"\d\s*[A-Za-z.]|\.\s*[A-Za-z]", answer)  # no 1e999999, 2x, 1.e5
-            and not _BAD_POWER.search(answer)
-            and _depth(answer) <= 20
-            and all(len(n) <= 30 for n in re.findall(r"\d+", answer))
-        )
-
-    return check
-
-
-def _names_in_answer(rg_entry: dict[str, Any]) -> set[str]:
-    return set(re.findall(r"[A-Za-z]+", str(rg_entry["answer"])))
 
 
 _CUBE_MOVE = re.compile(r"\d?[A-Za-z]{1,2}'?\d?")
@@ -305,7 +271,6 @@ _REAL = r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?"
 _ROOTS = re.compile(rf"\s*{_REAL}\s*(?:,\s*{_REAL}\s*)*")
 _POINT = re.compile(rf"\(?\s*{_REAL}\s*,\s*{_REAL}\s*\)?")
 _MEASURE = re.compile(rf"{_REAL}\s*°?")
-_BUTTONS = re.compile(r"[A-Ca-c](?:\s*(?:→|->|,|\s)\s*[A-Ca-c])*")
 _LETTER_DIGITS = re.compile(r"\s*[A-Za-z]\s*=\s*\d\s*(?:,\s*[A-Za-z]\s*=\s*\d\s*)*")
 
 
@@ -334,11 +299,6 @@ def _geometry_value(answer: str, rg_entry: dict[str, Any]) -> bool:
     return bool(shape.fullmatch(answer.strip()))
 
 
-def _buttons(answer: str, rg_entry: dict[str, Any]) -> bool:
-    # the scorer keeps every A, B or C in the text, so words around the sequence were silently dropped
-    return bool(_BUTTONS.fullmatch(answer.strip()))
-
-
 def _letter_digits(answer: str, rg_entry: dict[str, Any]) -> bool:
     # the scorer keeps the last digit given for a letter, so "K=1,K=8" hid a second assignment
     if not _LETTER_DIGITS.fullmatch(answer):
@@ -365,16 +325,12 @@ def _same_grid_shape(answer: str, rg_entry: dict[str, Any]) -> bool:
 ANSWER_GUARDS: dict[str, Callable[[str, dict[str, Any]], bool]] = {
     "binary_matrix": _digits_only(allow_minus=False),
     "spiral_matrix": _digits_only(allow_minus=True),
-    "countdown": _arithmetic,
-    "polynomial_multiplication": _polynomial(_names_in_answer),
-    "simple_integration": _polynomial(lambda e: {str(e["metadata"]["variable"]), "C"}),
     "rubiks_cube": _cube_moves,
     "complex_arithmetic": _complex_number,
     "fraction_simplification": _one_fraction,
     "time_intervals": _same_duration_format,
     "polynomial_equations": _real_roots,
     "advanced_geometry": _geometry_value,
-    "quantum_lock": _buttons,
     "cryptarithm": _letter_digits,
     "game_of_life": _same_grid_shape,
     "kakurasu": _digits_only(allow_minus=False),
@@ -408,6 +364,177 @@ def _same_numbers(answer: str, rg_entry: dict[str, Any]) -> bool:
     return [_number_value(v) for v in got] == [_number_value(v) for v in want]
 
 
+# -- our own verdicts where the upstream rule differs from its question ---------------------------
+
+
+def _countdown(answer: str, rg_entry: dict[str, Any]) -> bool:
+    """The target from the given numbers, each used exactly once, with only + - * / and brackets.
+
+    Evaluated exactly (Fractions) by the bounded evaluator, never by sympy: floor division, powers,
+    decimals and names are refused. A minus sign may negate a given number ("-28 + 44", as upstream
+    references write), but not a bracket or another sign ("- -28", "-(-28)"), and "+" is never unary.
+    """
+    meta = rg_entry["metadata"]
+    result = evaluate_arithmetic(answer, unary_on_literals_only=True, max_chars=1000, max_depth=40, max_nodes=1000)
+    used = sorted(abs(v) for v in result.literals)
+    return used == sorted(Fraction(n) for n in meta["numbers"]) and result.value == meta["target"]
+
+
+_DECIMAL_TERM = re.compile(r"\d+\.\d+|\d+")
+
+
+def _decimal_arithmetic(answer: str, rg_entry: dict[str, Any]) -> bool:
+    """The value to the question's significant digits: the exact value correctly rounded, or the reference.
+
+    Upstream accepted anything within 10**-3 (3-decimal rounding for a 12-digit question). Accepted:
+    the reference (it rounds every intermediate step to the context precision, so its last digit may
+    differ from the exact value's), and any number within half a unit of the last asked digit of the
+    exact value: its correct rounding, or more digits of it (lenient: the question says "a maximum").
+    """
+    question = str(rg_entry["question"])
+    digits = int(re.search(r"maximum of (\d+) significant digits", question).group(1))
+    line = next(ln for ln in question.splitlines() if ln.rstrip().endswith("= ?"))
+    expression = _DECIMAL_TERM.sub(lambda m: _exact_decimal(m.group(0)), line.rstrip()[:-3])
+    exact = evaluate_arithmetic(expression, max_chars=2000, max_depth=40, max_nodes=2000, max_digits=40).value
+    value = parse_number(answer.strip(), max_chars=60)
+    if value == parse_number(str(rg_entry["answer"]), max_chars=60):
+        return True
+    if exact == 0:
+        return value == 0
+    return abs(value - exact) <= Fraction(10) ** (_magnitude(exact) - digits + 1) / 2
+
+
+def _magnitude(x: Fraction) -> int:
+    """floor(log10(|x|)) of a nonzero rational, exactly."""
+    x = abs(x)
+    m = math.floor(math.log10(x.numerator) - math.log10(x.denominator))
+    while Fraction(10) ** m > x:
+        m -= 1
+    while Fraction(10) ** (m + 1) <= x:
+        m += 1
+    return m
+
+
+def _exact_decimal(text: str) -> str:
+    if "." not in text:
+        return text
+    whole, frac = text.split(".")
+    return f"({int(whole + frac)}/{10 ** len(frac)})"
+
+
+def _knights_knaves(answer: str, rg_entry: dict[str, Any]) -> bool:
+    """Every inhabitant named once with a role, in "<Name> is a/an <role>" clauses and nothing else.
+
+    Upstream kept only the words it knew and skipped the rest, so "not <answer>" scored 1.
+    """
+    meta = rg_entry["metadata"]
+    roles = {
+        meta["knight_knave_terms"]["knight"].casefold(): True,
+        meta["knight_knave_terms"]["knave"].casefold(): False,
+    }
+    names = [str(n).casefold() for n in meta["names"]]
+    text = answer.strip().removesuffix(".").casefold()
+    clauses = [c for c in re.split(r"\s*(?:,\s*and\b|,|;|\band\b)\s*", text)]
+    said: dict[str, bool] = {}
+    for clause in clauses:
+        m = re.fullmatch(r"(\w+) is (?:an? )?(\w+)", clause)
+        if not m or m.group(1) not in names or m.group(2) not in roles or m.group(1) in said:
+            return False
+        said[m.group(1)] = roles[m.group(2)]
+    return said == dict(zip(names, (bool(s) for s in meta["solution"]), strict=True))
+
+
+_HANOI_MOVE = re.compile(r"move disk (\d{1,3}) from peg (\d{1,2}) to peg (\d{1,2})", re.IGNORECASE)
+_ASKS_FOR_FEWEST = re.compile(r"\b(?:shortest|minimum|minimal|fewest|least|optimal)\b", re.IGNORECASE)
+
+
+def _tower_of_hanoi(answer: str, rg_entry: dict[str, Any]) -> bool:
+    """Each line exactly one legal move, ending with every disk on the target peg.
+
+    Any valid solution scores 1 unless the question asks for the fewest moves (then at most the
+    reference's count). Upstream searched each line for a move, so junk before it passed, and it gave
+    a valid longer solution partial credit although the question does not ask for the shortest.
+    """
+    meta = rg_entry["metadata"]
+    pegs: dict[int, list[int]] = {peg: [] for peg in range(1, meta["num_pegs"] + 1)}
+    pegs[meta["start_peg"]] = list(range(meta["num_disks"], 0, -1))
+    lines = [line.strip() for line in answer.strip().splitlines() if line.strip()]
+    for line in lines:
+        m = _HANOI_MOVE.fullmatch(line.removesuffix("."))
+        if not m:
+            return False
+        disk, source, target = (int(g) for g in m.groups())
+        if source not in pegs or target not in pegs or source == target:
+            return False
+        if not pegs[source] or pegs[source][-1] != disk or (pegs[target] and pegs[target][-1] < disk):
+            return False
+        pegs[target].append(pegs[source].pop())
+    if pegs[meta["target_peg"]] != list(range(meta["num_disks"], 0, -1)):
+        return False
+    return not _ASKS_FOR_FEWEST.search(str(rg_entry["question"])) or len(lines) <= meta["solution_length"]
+
+
+_BUTTON_SEPARATOR = re.compile(r"\s*(?:→|->|,)\s*|\s+")
+
+
+def _quantum_lock(answer: str, rg_entry: dict[str, Any]) -> bool:
+    """A sequence of button names that reaches the target under the question's rule, no longer than the reference.
+
+    The question says the light toggles whenever a button is pressed, and a button whose light state
+    does not match does nothing to the number. Upstream skipped the toggle for such a press, so a
+    valid sequence of the reference's length scored 0; it also kept every A, B or C in the text, so
+    words around a sequence were dropped. Splitting on separators is linear (a guard regex that
+    backtracked took 53 s on 87 characters).
+    """
+    meta = rg_entry["metadata"]
+    buttons = {b["name"]: b for b in meta["buttons"]}
+    presses = _BUTTON_SEPARATOR.split(answer.strip())
+    if not presses or any(p not in buttons for p in presses) or len(presses) > len(meta["solution_path"]):
+        return False
+    value, light = meta["initial_value"], meta["initial_state"]
+    for press in presses:
+        button = buttons[press]
+        if button["active_state"] in ("any", light):
+            if button["type"] == "add":
+                value += button["value"]
+            elif button["type"] == "subtract":
+                value -= button["value"]
+            elif button["type"] == "multiply":
+                value *= button["value"]
+            else:
+                return False
+        light = "green" if light == "red" else "red"
+    return value == meta["target_value"]
+
+
+def _polynomial_product(answer: str, rg_entry: dict[str, Any]) -> bool:
+    """The expanded product: a sum of distinct monomials in the question's variables with the right coefficients.
+
+    Parsed by the bounded polynomial reader, never by sympy (products that sympy took 30-60 s on are
+    refused by the degree and size bounds). The question's own product is not an answer: it asks to
+    simplify, and the expanded form is what upstream accepted too.
+    """
+    variables = tuple(rg_entry["metadata"]["variables"])
+    want = parse_polynomial(str(rg_entry["answer"]), variables, expanded=True)
+    degree = max((sum(e) for e in want), default=0)
+    return parse_polynomial(answer, variables, expanded=True, max_degree=degree) == want
+
+
+def _antiderivative(answer: str, rg_entry: dict[str, Any]) -> bool:
+    """A polynomial in the question's variable (plus an optional constant C) whose derivative is the integrand.
+
+    Any form is accepted (expanded or not), read by the bounded polynomial reader: degree at most one
+    more than the integrand's, exact rational coefficients, no sympy.
+    """
+    variable = str(rg_entry["metadata"]["variable"])
+    integrand = parse_polynomial(str(rg_entry["metadata"]["integrand"]), (variable,))
+    degree = max((e[0] for e in integrand), default=0) + 1
+    text = re.sub(r"\s*\+\s*C\s*$", "", answer.strip())  # the constant of integration, at most once at the end
+    antiderivative = parse_polynomial(text, (variable,), max_degree=degree)
+    derivative = {(e[0] - 1,): c * e[0] for e, c in antiderivative.items() if e[0] > 0}
+    return derivative == integrand
+
+
 #: Tasks whose verdict is ours because Reasoning-Gym's scorer is wrong (see the module doc).
 OWN_VERDICTS: dict[str, Callable[[str, dict[str, Any]], bool]] = {
     "game_of_life_halting": lambda answer, rg_entry: answer.strip().casefold() == str(rg_entry["answer"]).casefold(),
@@ -415,6 +542,13 @@ OWN_VERDICTS: dict[str, Callable[[str, dict[str, Any]], bool]] = {
     "number_sorting": _same_numbers,
     "spell_backward": _same_words,
     "letter_jumble": _same_words,
+    "countdown": _countdown,
+    "decimal_arithmetic": _decimal_arithmetic,
+    "knights_knaves": _knights_knaves,
+    "tower_of_hanoi": _tower_of_hanoi,
+    "quantum_lock": _quantum_lock,
+    "polynomial_multiplication": _polynomial_product,
+    "simple_integration": _antiderivative,
 }
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import time
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -237,3 +240,162 @@ def test_cryptarithm_refuses_a_letter_given_twice() -> None:
         # upstream kept the last digit given for a letter, so a wrong assignment could precede the right one
         assert task.score(f"<<<{other},{entry['answer']}>>>", entry) == 0.0
         assert task.score(f"<<<{entry['answer'].replace(',', ', ')}>>>", entry) == 1.0
+
+
+# -- verdicts of our own where upstream's rule and its question disagree ------------------------
+
+
+def _rg_entry(name: str, answer: str, metadata: dict, question: str = "") -> dict:
+    """An entry of `name` with a hand-made Reasoning-Gym item (for cases no seed happens to draw)."""
+    rg = {"dataset": name, "index": 0, "rg_entry": dump_rg_entry(answer, metadata)}
+    return {"task": f"reasoning_gym/{name}", "id": "x", "question": question, "answer": answer, "metadata": rg}
+
+
+def test_countdown_allows_only_the_four_operations_on_each_number_once() -> None:
+    task = ReasoningGymTask("countdown")
+    entry = _rg_entry("countdown", "7*2-2", {"numbers": [7, 2, 2], "target": 12})
+    for ok in ("7*2-2", "2*7 - 2", "(2*7) - 2", "-2 + 7*2", "7×2−2"):
+        assert task.score(f"<<<{ok}>>>", entry) == 1.0, ok
+    # upstream evaluated with sympy: floor division, powers, sign tricks and decimals passed
+    for bad in ("(7+2)//2*2+2", "7//2*2*2", "7*2 - -2 - 4", "7*2 - (-2)", "--7*2-2", "+7*2-2", "-(-7)*2-2"):
+        assert task.score(f"<<<{bad}>>>", entry) == 0.0, bad
+    for bad in ("7*2**1-2", "7.0*2-2", "7*2-2+0", "7*2", "14-2", "7*2-2=12", "12"):
+        assert task.score(f"<<<{bad}>>>", entry) == 0.0, bad
+
+
+def test_decimal_arithmetic_needs_the_asked_significant_digits() -> None:
+    task = ReasoningGymTask("decimal_arithmetic")
+    checked = 0
+    for entry in task.generate(20, seed=3):
+        reference = Fraction(entry["answer"])
+        three_places = f"{float(reference):.3f}"
+        if Fraction(three_places) != reference:  # upstream: within 10**-3 passed
+            assert task.score(f"<<<{three_places}>>>", entry) == 0.0, (entry["answer"], three_places)
+            checked += 1
+        assert task.score(f"<<<{entry['answer']}>>>", entry) == 1.0
+        assert task.score(f"<<<{float(reference) * 10:.11g}>>>", entry) == 0.0
+    assert checked > 10
+
+
+def test_knights_knaves_reads_every_word() -> None:
+    task = ReasoningGymTask("knights_knaves")
+    for entry in task.generate(10, seed=3):
+        answer = entry["answer"]
+        meta = load_rg_entry(entry["metadata"]["rg_entry"])["metadata"]
+        knight, knave = meta["knight_knave_terms"]["knight"], meta["knight_knave_terms"]["knave"]
+        clauses = [c.strip() for c in answer.rstrip(".").replace(", and ", ", ").split(", ")]
+        assert task.score(f"<<<{answer}>>>", entry) == 1.0
+        assert task.score(f"<<<{' and '.join(clauses[::-1])}>>>", entry) == 1.0
+        assert task.score(f"<<<{answer.lower()}>>>", entry) == 1.0
+        # upstream skipped every word that was not a name or a role
+        for bad in (f"not {answer}", f"{answer} Just kidding.", answer.replace(" is ", " is not ", 1)):
+            assert task.score(f"<<<{bad}>>>", entry) == 0.0, bad
+        swapped = answer.replace(knight, "\0").replace(knave, knight).replace("\0", knave)
+        assert task.score(f"<<<{swapped}>>>", entry) == 0.0
+        assert task.score(f"<<<{answer}, {clauses[0]}>>>", entry) == 0.0  # a name twice
+
+
+def test_tower_of_hanoi_accepts_any_valid_solution_and_nothing_else() -> None:
+    task = ReasoningGymTask("tower_of_hanoi")
+    for entry in task.generate(8, seed=3):
+        moves = entry["answer"].splitlines()
+        meta = load_rg_entry(entry["metadata"]["rg_entry"])["metadata"]
+        assert "shortest" not in entry["question"] and "minimum" not in entry["question"]
+        # a detour of disk 1 and back is valid, only longer: the question does not ask for the fewest moves
+        aside = next(p for p in range(1, meta["num_pegs"] + 1) if p != meta["start_peg"] and moves[0][-1] != str(p))
+        detour = [
+            f"Move disk 1 from Peg {meta['start_peg']} to Peg {aside}",
+            f"Move disk 1 from Peg {aside} to Peg {meta['start_peg']}",
+        ]
+        assert task.score("<<<" + "\n".join(detour + moves) + ">>>", entry) == 1.0
+        # upstream searched each line for a move, so anything before it passed
+        for bad in (
+            ["1. " + moves[0], *moves[1:]],
+            [f"Never {moves[0]}", *moves[1:]],
+            moves[:-1],
+            [*moves, moves[-1]],
+        ):
+            assert task.score("<<<" + "\n".join(bad) + ">>>", entry) == 0.0, bad[:2]
+
+
+def test_tower_of_hanoi_keeps_the_limit_when_the_question_asks_for_the_fewest_moves() -> None:
+    task = ReasoningGymTask("tower_of_hanoi")
+    entry = next(task.generate(1, seed=3))
+    entry = {**entry, "question": entry["question"].replace("Provide the sequence", "Provide the shortest sequence")}
+    moves = entry["answer"].splitlines()
+    meta = load_rg_entry(entry["metadata"]["rg_entry"])["metadata"]
+    aside = next(p for p in range(1, meta["num_pegs"] + 1) if p != meta["start_peg"] and moves[0][-1] != str(p))
+    detour = [
+        f"Move disk 1 from Peg {meta['start_peg']} to Peg {aside}",
+        f"Move disk 1 from Peg {aside} to Peg {meta['start_peg']}",
+    ]
+    assert task.score(f"<<<{entry['answer']}>>>", entry) == 1.0
+    assert task.score("<<<" + "\n".join(detour + moves) + ">>>", entry) == 0.0
+
+
+def test_quantum_lock_follows_its_questions_rule() -> None:
+    task = ReasoningGymTask("quantum_lock")
+    entry = next(e for e in task.generate(11, seed=3) if e["id"].endswith("-10"))
+    assert entry["answer"] == "A → C → A → A"
+    # C (multiply, green only) pressed while red changes nothing but the light, which always toggles
+    for ok in ("C → C → A → A", "C, C, A, A", "C C A A", "C->C->A->A"):
+        assert task.score(f"<<<{ok}>>>", entry) == 1.0, ok
+    for bad in ("A → C → A → A → B", "A → C → A", "A → C → A → D", "press A → C → A → A", "a → c → a → a"):
+        assert task.score(f"<<<{bad}>>>", entry) == 0.0, bad
+
+
+def test_quantum_lock_answers_are_read_in_linear_time() -> None:
+    task = ReasoningGymTask("quantum_lock")
+    entry = next(task.generate(1, seed=3))
+    start = time.perf_counter()
+    for hostile in ("A" + " " * 86 + "!", "A " * 43 + "!", "A →" * 30 + "x", "A" + " →  " * 20_000 + "!"):
+        assert task.score(f"<<<{hostile}>>>", entry) == 0.0
+    assert time.perf_counter() - start < 2.0  # the old guard regex took 53 s on 87 characters
+
+
+def test_polynomial_multiplication_needs_the_expanded_product() -> None:
+    task = ReasoningGymTask("polynomial_multiplication")
+    for entry in task.generate(8, seed=3):
+        product = re.search(r": (.*)\n", entry["question"]).group(1)
+        terms = re.findall(r"([+-]?)([^+-]+)", entry["answer"].replace(" ", ""))
+        reordered = " ".join(f"{sign or '+'} {body}" for sign, body in terms[::-1]).removeprefix("+ ")
+        assert task.score(f"<<<{entry['answer']}>>>", entry) == 1.0
+        assert task.score(f"<<<{entry['answer'].replace(' ', '')}>>>", entry) == 1.0
+        assert task.score(f"<<<{reordered}>>>", entry) == 1.0, reordered
+        assert task.score(f"<<<{product}>>>", entry) == 0.0  # the question's own product
+        assert task.score(f"<<<{entry['answer']} + 0*x>>>", entry) == 0.0
+        assert task.score(f"<<<{entry['answer']} + 1>>>", entry) == 0.0
+
+
+def test_simple_integration_checks_the_derivative_exactly() -> None:
+    task = ReasoningGymTask("simple_integration")
+    for entry in task.generate(8, seed=3):
+        answer = entry["answer"]
+        assert task.score(f"<<<{answer}>>>", entry) == 1.0
+        assert task.score(f"<<<{answer.removesuffix(' + C')}>>>", entry) == 1.0
+        assert task.score(f"<<<{answer.removesuffix(' + C')} + 7>>>", entry) == 1.0  # any constant
+        assert task.score(f"<<<{answer.replace(' + C', ' + 1 + C')}>>>", entry) == 1.0
+        assert task.score(f"<<<{answer.removesuffix(' + C')} + x**2 + C>>>", entry) == 0.0
+        assert task.score(f"<<<2*({answer.removesuffix(' + C')})>>>", entry) == 0.0
+        assert task.score(f"<<<{answer} + C>>>", entry) == 0.0
+
+
+@pytest.mark.parametrize("name", ["simple_integration", "polynomial_multiplication", "countdown"])
+def test_expression_bombs_return_at_once(name: str) -> None:
+    task = ReasoningGymTask(name)
+    entry = next(task.generate(1, seed=3))
+    var = (re.findall(r"\b[xyzX]\b", entry["answer"]) or ["x"])[0]
+    bombs = [
+        f"({var} + 1)**999",
+        f"({var}**9 + {var} + 1)**64",
+        "*".join([f"({var}**3 + 7*{var} + 9)"] * 40),
+        f"(((({var} + 1)**9)**9)**9)",
+        f"{var}**99999999999",
+        "9" * 5000,
+        f"({var}+" * 5000 + "1" + ")" * 5000,
+        f"1e999999*{var}",
+    ]
+    start = time.perf_counter()
+    for bomb in bombs:
+        assert task.score(f"<<<{bomb}>>>", entry) == 0.0, bomb[:40]
+    assert time.perf_counter() - start < 2.0  # sympy took 30-60 s on such products
