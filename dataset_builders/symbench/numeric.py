@@ -42,7 +42,7 @@ from dataset_builders.symbench.number_answers import (
 )
 from dataset_builders.symbench.published_layout import field, iter_published, read_sample, read_text, sample_dirs
 from dataset_builders.symbench.strings import run_cycles
-from dataset_builders.task import PublishedDataError, Task
+from dataset_builders.task import GeneratedTask, PublishedDataError
 
 # -- new_operator -------------------------------------------------------------------------------
 
@@ -78,14 +78,30 @@ def operator_function(definition: str) -> Callable[[Fraction, Fraction], Fractio
     raise ValueError(f"unsupported operator definition {definition!r}")
 
 
-class NewOperator(Task):
+class NewOperator(GeneratedTask):
     name = "symbench/new_operator"
     description = "Evaluate a parenthesised expression over newly defined binary operators."
     published_folders = ("new_operator_dataset",)
 
-    def __init__(self, min_ops: int = 2, max_ops: int = 3, max_operand: int = 9, max_distinct_operators: int = 3):
-        self.min_ops, self.max_ops, self.max_operand = min_ops, max_ops, max_operand
-        self.max_distinct_operators = max_distinct_operators
+    complexity_levels = 5
+    #: level -> (distinct operators, applications as (low, high), expression shape)
+    LEVELS: dict[int, tuple[int, tuple[int, int], str]] = {
+        1: (1, (1, 1), "chain"),
+        2: (1, (2, 2), "chain"),
+        3: (2, (2, 2), "chain"),
+        4: (3, (3, 3), "chain"),
+        5: (3, (3, 4), "tree"),
+    }
+
+    def __init__(self, max_operand: int = 10) -> None:
+        """Operands are drawn from 1..`max_operand` (the published generator uses 1..10)."""
+        self.max_operand = max_operand
+
+    def level_description(self, level: int) -> str:
+        distinct, (low, high), shape = self.LEVELS[level]
+        apps = f"{low}" if low == high else f"{low}-{high}"
+        form = "left-deep, e.g. ((3~4)&5)@6" if shape == "chain" else "any bracketing, e.g. (3~4)&(5@6)"
+        return f"{distinct} operator(s), {apps} application(s), {form}; operands 1-{self.max_operand}"
 
     @staticmethod
     def question(definitions: dict[str, str], expression: str) -> str:
@@ -100,31 +116,43 @@ class NewOperator(Task):
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
+        distinct, (low, high), shape = self.LEVELS[level]
         while True:  # redraw on division by zero or runaway values
-            n_symbols = rng.randint(1, self.max_distinct_operators)
-            symbols = rng.sample(OPERATOR_SYMBOLS, n_symbols)
+            symbols = rng.sample(OPERATOR_SYMBOLS, distinct)
             definitions = {s: _definition(rng) for s in symbols}
             funcs = {s: operator_function(d) for s, d in definitions.items()}
-            ops = [rng.choice(symbols) for _ in range(rng.randint(self.min_ops, self.max_ops))]
-            used = list(dict.fromkeys(ops))
-            # left-deep and fully bracketed, ((3~4)&5)@6, so the expression has a single reading
-            text, value = None, None
+            n_apps = rng.randint(low, high)
+            # every chosen operator appears at least once, in a random order
+            ops = symbols + [rng.choice(symbols) for _ in range(n_apps - distinct)]
+            rng.shuffle(ops)
             try:
-                for op in ops:
-                    if text is None:
-                        a, b = rng.randint(1, self.max_operand), rng.randint(1, self.max_operand)
-                        text, value = f"({a}{op}{b})", funcs[op](Fraction(a), Fraction(b))
-                        continue
-                    b_val = Fraction(rng.randint(1, self.max_operand))
-                    text, value = f"({text}{op}{b_val})", funcs[op](value, b_val)
+                text, value = self._build(rng, ops, funcs, shape)
             except ZeroDivisionError:
                 continue
-            if value is not None and abs(value) <= 10**7 and value.denominator <= 10**4:
+            if abs(value) <= 10**7 and value.denominator <= 10**4:
                 break
+        # the root application is the only unbracketed one: (3~4)&5, never 3~4&5
         expression = text[1:-1]
-        defs = {s: definitions[s] for s in used}
+        defs = {s: definitions[s] for s in dict.fromkeys(ops)}
         meta = {"definitions": defs, "expression": expression, "solution": str(value)}
         return self.question(defs, expression), format_number(value), meta
+
+    def _build(
+        self, rng: random.Random, ops: list[str], funcs: dict[str, Callable[[Fraction, Fraction], Fraction]], shape: str
+    ) -> tuple[str, Fraction]:
+        """(fully bracketed text, exact value) of an expression applying `ops` in order, innermost first.
+
+        "chain" nests to the left, ((a~b)&c)@d; "tree" splits the remaining applications at random
+        between the two operands, so (a~b)&(c@d) and a~((b&c)@d) occur too.
+        """
+        if not ops:
+            n = rng.randint(1, self.max_operand)
+            return str(n), Fraction(n)
+        *inner, op = ops
+        split = len(inner) if shape == "chain" else rng.randint(0, len(inner))
+        left_text, left = self._build(rng, inner[:split], funcs, shape)
+        right_text, right = self._build(rng, inner[split:], funcs, shape)
+        return f"({left_text}{op}{right_text})", funcs[op](left, right)
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
         value, decimals = read_number(answer)
@@ -154,19 +182,39 @@ class NewOperator(Task):
 _NUMBER_FORMAT = "Return your answer with the format <<<number>>>, for example <<<-1234>>>."
 
 
-class NumberMultiply(Task):
+class NumberMultiply(GeneratedTask):
     name = "symbench/number_multiply"
     description = "Multiply several signed integers of given digit lengths exactly."
     published_folders = ("number_multiply",)
+    complexity_levels = 10
+    #: level -> the digit-count patterns drawn from (one per factor); the published generator's
+    #: patterns, ordered by the length of the product, from two 1-digit factors to two 16-digit ones
+    LEVELS: dict[int, tuple[tuple[int, ...], ...]] = {
+        1: ((1, 1),),
+        2: ((2, 2),),
+        3: ((3, 3),),
+        4: ((1, 2, 4), (3, 4)),
+        5: ((4, 4), (1, 3, 4)),
+        6: ((1, 2, 2, 4), (1, 1, 1, 1, 1, 1, 3)),
+        7: ((5, 5),),
+        8: ((6, 6),),
+        9: ((8, 8),),
+        10: ((12, 12), (16, 16)),
+    }
 
-    def __init__(self, digit_patterns: tuple[tuple[int, ...], ...] = ((1, 2, 2, 4),), negative_rate: float = 0.5):
-        self.digit_patterns, self.negative_rate = digit_patterns, negative_rate
+    def __init__(self, negative_rate: float = 0.5) -> None:
+        self.negative_rate = negative_rate
+
+    def level_description(self, level: int) -> str:
+        patterns = " or ".join("x".join(map(str, p)) for p in self.LEVELS[level])
+        return f"factor digit counts {patterns}"
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        digits = rng.choice(self.digit_patterns)
+        digits = rng.choice(self.LEVELS[level])
         factors = []
         for d in digits:
-            v = rng.randint(10 ** (d - 1) if d > 1 else 1, 10**d - 1)
+            # one-digit factors start at 2: multiplying by 1 (or 0) teaches nothing
+            v = rng.randint(10 ** (d - 1) if d > 1 else 2, 10**d - 1)
             factors.append(-v if rng.random() < self.negative_rate else v)
         product = 1
         for v in factors:
@@ -243,14 +291,23 @@ def parse_constraint(line: str) -> dict[str, Any] | None:
     return None
 
 
-class PermutationsAndCombinations(Task):
+class PermutationsAndCombinations(GeneratedTask):
     name = "symbench/permutations_and_combinations"
     description = "Arrange labelled books on a shelf so that every adjacency/order/position constraint holds."
     published_folders = ("permutations_and_combinations",)
 
-    def __init__(self, min_books: int = 6, max_books: int = 6, min_constraints: int = 6, max_constraints: int = 8):
-        self.min_books, self.max_books = min_books, max_books
-        self.min_constraints, self.max_constraints = min_constraints, max_constraints
+    #: Level k shelves 5+k books under k+6 or k+7 constraints: the published generator's four
+    #: configurations, 6 books / 7-8 constraints up to 9 books / 10-11 constraints.
+    complexity_levels = 4
+
+    @staticmethod
+    def level_knobs(level: int) -> tuple[int, int, int]:
+        """(books, fewest constraints, most constraints) at `level`."""
+        return 5 + level, 6 + level, 7 + level
+
+    def level_description(self, level: int) -> str:
+        books, low, high = self.level_knobs(level)
+        return f"{books} books, {low}-{high} constraints (adjacent / left / right / at / not at)"
 
     @staticmethod
     def question(items: list[str], constraints: list[dict[str, Any]]) -> str:
@@ -265,13 +322,13 @@ class PermutationsAndCombinations(Task):
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        n = rng.randint(self.min_books, self.max_books)
+        n, low, high = self.level_knobs(level)
         items = [chr(ord("A") + i) for i in range(n)]
         order = items[:]
         rng.shuffle(order)
         pos = {b: i + 1 for i, b in enumerate(order)}
         constraints: list[dict[str, Any]] = []
-        target = max(1, rng.randint(self.min_constraints, self.max_constraints))
+        target = rng.randint(low, high)
         while len(constraints) < target:
             kind = rng.choice(("adjacent", "left", "right", "at", "not_at", "not_at"))
             book = rng.choice(items)
@@ -354,103 +411,198 @@ class PermutationsAndCombinations(Task):
 
 # -- synthesis_decomposition --------------------------------------------------------------------
 
+#: Resource letters in the order the answer lists them; crops first, then products.
+_CROPS, _PRODUCTS = "ABC", "XY"
 
-_METHOD1 = re.compile(
-    r"Method 1: (\d+) units? of crop A and (\d+) units? of crop B can be exchanged for (\d+) units? of product X"
-)
-_METHOD2 = re.compile(r"Method 2: (\d+) units? of crop A can be exchanged for (\d+) units? of product X")
+#: The published generator's three variants: (crops, products, methods as (inputs, outputs)).
+_SYNTHESIS_VARIANTS: dict[str, tuple[str, str, list[tuple[dict[str, int], dict[str, int]]]]] = {
+    "two_crops": ("AB", "X", [({"A": 1, "B": 1}, {"X": 1}), ({"A": 3}, {"X": 2})]),
+    "three_crops": (
+        "ABC",
+        "X",
+        [({"A": 1, "B": 1, "C": 1}, {"X": 1}), ({"A": 1, "B": 1}, {"C": 2}), ({"C": 2}, {"X": 1})],
+    ),
+    "two_products": (
+        "ABC",
+        "XY",
+        [
+            ({"A": 2, "B": 1, "C": 1}, {"X": 3}),
+            ({"A": 1, "B": 1}, {"C": 2}),
+            ({"C": 2, "X": 1}, {"Y": 1}),
+            ({"A": 1, "X": 2}, {"Y": 1}),
+        ],
+    ),
+}
+
+_METHOD_LINE = re.compile(r"Method (\d+): (.+?) can be exchanged for (.+?), and this can be done only once per cycle")
+_AMOUNT = re.compile(r"(\d+) units? of (?:crop|product) ([A-Z])\b")
+_ANSWER_LAYOUT = re.compile(r"as a list showing \[((?:remaining|obtained)_[A-Z](?:, (?:remaining|obtained)_[A-Z])*)\]")
+_INITIAL = re.compile(r"Initially there (?:are|is) (.+?)\.\s*\n")
 
 
-class SynthesisDecomposition(Task):
+def _amounts(text: str) -> dict[str, int]:
+    found = _AMOUNT.findall(text)
+    if not found or _AMOUNT.sub("", text).replace("and", "").replace(",", "").strip():
+        raise ValueError(f"expected amounts like '2 units of crop A and 1 unit of product X', got {text[:80]!r}")
+    amounts: dict[str, int] = {}
+    for k, letter in found:
+        amounts[letter] = amounts.get(letter, 0) + int(k)
+    return amounts
+
+
+class SynthesisDecomposition(GeneratedTask):
     name = "symbench/synthesis_decomposition"
-    description = "Cycle two crop-exchange methods once per round until neither applies; report what remains."
+    description = "Cycle crop/product exchange methods once per round until none applies; report what remains."
     published_folders = ("synthesis_decomposition_dataset",)
+    #: level -> (variant, whether the method amounts are drawn instead of the published fixed ones)
+    LEVELS: dict[int, tuple[str, bool]] = {
+        1: ("two_crops", False),
+        2: ("two_crops", True),
+        3: ("three_crops", False),
+        4: ("three_crops", True),
+        5: ("two_products", False),
+        6: ("two_products", True),
+    }
+    complexity_levels = len(LEVELS)
+    #: Initial stock ranges per variant (published, then widened where the amounts are drawn).
+    _STOCK: dict[tuple[str, bool], dict[str, tuple[int, int]]] = {
+        ("two_crops", False): {"A": (3, 6), "B": (2, 4)},
+        ("two_crops", True): {"A": (3, 10), "B": (2, 6)},
+        ("three_crops", False): {"A": (4, 8), "B": (3, 6), "C": (2, 5)},
+        ("three_crops", True): {"A": (4, 10), "B": (3, 8), "C": (2, 6)},
+        ("two_products", False): {"A": (5, 8), "B": (2, 4), "C": (4, 7)},
+        ("two_products", True): {"A": (5, 10), "B": (2, 6), "C": (4, 8)},
+    }
 
-    def __init__(self, min_a: int = 3, max_a: int = 8, min_b: int = 2, max_b: int = 6, vary_methods: bool = False):
-        self.min_a, self.max_a, self.min_b, self.max_b, self.vary_methods = min_a, max_a, min_b, max_b, vary_methods
+    def level_description(self, level: int) -> str:
+        variant, drawn = self.LEVELS[level]
+        crops, products, methods = _SYNTHESIS_VARIANTS[variant]
+        amounts = "drawn method amounts" if drawn else "the published method amounts"
+        return f"{len(crops)} crops, {len(products)} product(s), {len(methods)} methods, {amounts}"
 
     @staticmethod
-    def question(a: int, b: int, m1: list[int], m2: list[int]) -> str:
-        def units(k: int, what: str) -> str:
-            return f"{k} unit{'s' if k > 1 else ''} of {what}"
+    def question(resources: list[str], initial: list[int], methods: list[list[list[int]]]) -> str:
+        crops = [r for r in resources if r in _CROPS]
+        products = [r for r in resources if r in _PRODUCTS]
 
+        def amount(k: int, letter: str) -> str:
+            return f"{k} unit{'s' if k != 1 else ''} of {'crop' if letter in _CROPS else 'product'} {letter}"
+
+        def side(vector: list[int]) -> str:
+            return " and ".join(amount(k, r) for r, k in zip(resources, vector, strict=True) if k)
+
+        lines = [
+            f"Method {i}: {side(inputs)} can be exchanged for {side(outputs)}, and this can be done only once per cycle."
+            for i, (inputs, outputs) in enumerate(methods, 1)
+        ]
+        example = [1, 0, 2, 3, 1][: len(crops)] + [3, 1][: len(products)]
+        layout = [f"remaining_{r}" for r in crops] + [f"obtained_{r}" for r in products]
+        stock = ", ".join(amount(k, r) for r, k in zip(resources, initial, strict=True) if r in _CROPS)
         return (
-            "Xiao Li is a farm owner who grows A and B. He can exchange these crops for agricultural product X. He has "
-            "discovered the following methods to increase the farm's yield:\n\n"
-            f"Method 1: {units(m1[0], 'crop A')} and {units(m1[1], 'crop B')} can be exchanged for "
-            f"{units(m1[2], 'product X')}, and this can be done only once per cycle.\n\n"
-            f"Method 2: {units(m2[0], 'crop A')} can be exchanged for {units(m2[1], 'product X')}, and this can be done "
-            "only once per cycle.\n\n"
-            "Xiao Li continuously cycles through these methods in the given order, executing one method at a time. After "
-            "Method 2, start again from Method 1. Continue this cycle until no method can be executed.\n\n"
-            f"Initially there are {a} units of crop A, {b} units of crop B.\n\n"
+            f"Xiao Li is a farm owner who grows {_listing(crops)}. He can exchange these crops for agricultural "
+            f"product{'s' if len(products) > 1 else ''} {_listing(products)}. He has discovered the following methods "
+            "to increase the farm's yield:\n\n" + "\n\n".join(lines) + "\n\n"
+            "Xiao Li continuously cycles through these methods in the given order, executing one method at a time. "
+            f"After Method {len(methods)}, start again from Method 1. Continue this cycle until no method can be "
+            f"executed.\n\nInitially there are {stock}.\n\n"
             "First output the entire reasoning process step by step, showing each synthesis step's result. Then wrap "
-            "your final answer in <<<>>> format as a list showing [remaining_A, remaining_B, obtained_X]. For example, "
-            "if there are 1 unit of crop A, 0 units of crop B, and 3 units of product X remaining, output: <<<[1, 0, 3]>>>"
+            f"your final answer in <<<>>> format as a list showing [{', '.join(layout)}]. For example: "
+            f"<<<[{', '.join(map(str, example))}]>>>"
         )
 
     @staticmethod
-    def solve(a: int, b: int, m1: list[int], m2: list[int]) -> list[int]:
-        methods = (({"A": m1[0], "B": m1[1]}, {"X": m1[2]}), ({"A": m2[0]}, {"X": m2[1]}))
-        final = run_cycles({"A": a, "B": b, "X": 0}, methods)
-        return [final["A"], final["B"], final["X"]]
+    def solve(resources: list[str], initial: list[int], methods: list[list[list[int]]]) -> list[int]:
+        """The stock (in `resources` order) once no method applies; `methods` are [inputs, outputs] vectors."""
+        as_dicts = tuple(
+            (
+                {r: k for r, k in zip(resources, inputs, strict=True) if k},
+                {r: k for r, k in zip(resources, outputs, strict=True) if k},
+            )
+            for inputs, outputs in methods
+        )
+        final = run_cycles(dict(zip(resources, initial, strict=True)), as_dicts)
+        return [final[r] for r in resources]
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        a, b = rng.randint(self.min_a, self.max_a), rng.randint(self.min_b, self.max_b)
-        if self.vary_methods:
-            m1 = [rng.randint(1, 2), rng.randint(1, 2), rng.randint(1, 2)]
-            m2 = [rng.randint(2, 4), rng.randint(1, 3)]
-        else:
-            m1, m2 = [1, 1, 1], [3, 2]
-        final = self.solve(a, b, m1, m2)
-        meta = {"initial": [a, b], "method1": m1, "method2": m2, "final": final}
-        return self.question(a, b, m1, m2), str(final), meta
+        variant, drawn = self.LEVELS[level]
+        crops, products, fixed = _SYNTHESIS_VARIANTS[variant]
+        resources = list(crops + products)
+        stock = {r: rng.randint(*span) for r, span in self._STOCK[(variant, drawn)].items()}
+        initial = [stock.get(r, 0) for r in resources]
+        methods = []
+        for needs, gives in fixed:
+            # drawn amounts keep each method's shape (which resources it uses and makes): every method
+            # still consumes a crop or a product made from crops, so the cycle always ends
+            inputs = [(rng.randint(1, needs[r] + 1) if drawn else needs[r]) if r in needs else 0 for r in resources]
+            outputs = [(rng.randint(1, gives[r] + 1) if drawn else gives[r]) if r in gives else 0 for r in resources]
+            methods.append([inputs, outputs])
+        final = self.solve(resources, initial, methods)
+        meta = {"resources": resources, "initial": initial, "methods": methods, "final": final}
+        return self.question(resources, initial, methods), str(final), meta
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        final = entry["metadata"]["final"]
         values = parse_int_sequence(
-            answer.replace('"', " ").replace("'", " "), max_chars=200, max_items=4, max_digits=9
+            answer.replace('"', " ").replace("'", " "), max_chars=200, max_items=len(final) + 1, max_digits=9
         )
-        return float(values == entry["metadata"]["final"])
+        return float(values == final)
 
     def corruptions(self, entry: dict[str, Any]) -> list[str]:
-        final = entry["metadata"]["final"]
+        meta = entry["metadata"]
+        final = meta["final"]
         wrong = [
-            [final[0], final[1], final[2] + 1],
-            [final[1], final[0], final[2]],
-            [*entry["metadata"]["initial"], 0],
-            final[:2],
+            [*final[:-1], final[-1] + 1],
+            [final[1], final[0], *final[2:]],
+            meta["initial"],
+            final[:-1],  # the answer layout of an easier variant
+            [*final, 0],
         ]
         return [str(w) for w in wrong if w != final]
 
     def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             question, sol = read_sample(sample)
-            path = sample / "solution.json"
+            path, qpath = sample / "solution.json", sample / "question.txt"
             inner = field(sol, "solution", path, dict)
-            answer = field(inner, "answer", path, list)
-            initial = field(sol, "initial_state", path, dict)
-            try:
-                final = [int(answer[0]), int(answer[1]), int(answer[3])]  # stored as [A, B, -, X, -]
-                start = [int(initial["A"]), int(initial["B"])]
-            except (IndexError, KeyError, TypeError, ValueError):
+            stored = field(inner, "answer", path, list)
+            layout = _ANSWER_LAYOUT.search(question)
+            initial_text = _INITIAL.search(question)
+            method_lines = _METHOD_LINE.findall(question)
+            if layout is None or initial_text is None or not method_lines:
                 raise PublishedDataError(
-                    f"{path}: expected solution.answer as [A, B, _, X, _] and initial_state A, B"
-                ) from None
-            m1 = _METHOD1.search(question)
-            m2 = _METHOD2.search(question)
-            if m1 is None or m2 is None:
-                raise PublishedDataError(
-                    f"{sample / 'question.txt'}: expected the two exchange methods in the question"
+                    f"{qpath}: expected 'Method N: ... can be exchanged for ...' lines, 'Initially there are ...' "
+                    "and the answer layout '[remaining_A, ..., obtained_X]'"
                 )
-            meta = {
-                "initial": start,
-                "method1": [int(g) for g in m1.groups()],
-                "method2": [int(g) for g in m2.groups()],
-                "final": final,
-            }
-            return question, str(final), meta
+            resources = [name.split("_", 1)[1] for name in layout.group(1).split(", ")]
+            if [int(n) for n, _, _ in method_lines] != list(range(1, len(method_lines) + 1)):
+                raise PublishedDataError(f"{qpath}: methods are not numbered 1, 2, ... in order")
+            try:
+                stock = _amounts(initial_text.group(1))
+                sides = [(_amounts(needs), _amounts(gives)) for _, needs, gives in method_lines]
+            except ValueError as exc:
+                raise PublishedDataError(f"{qpath}: {exc}") from None
+            named = set(stock).union(*(set(ins) | set(outs) for ins, outs in sides))
+            if named - set(resources):
+                raise PublishedDataError(
+                    f"{qpath}: the question names {sorted(named - set(resources))} outside the answer"
+                )
+            methods = [[[ins.get(r, 0) for r in resources], [outs.get(r, 0) for r in resources]] for ins, outs in sides]
+            try:
+                # the stored answer always lists A, B, C, X, Y (absent ones as 0)
+                final = [int(stored["ABCXY".index(r)]) for r in resources]
+            except (IndexError, TypeError, ValueError):
+                raise PublishedDataError(f"{path}: expected solution.answer as [A, B, C, X, Y] integers") from None
+            meta = {"resources": resources, "initial": [stock.get(r, 0) for r in resources], "methods": methods}
+            return question, str(final), {**meta, "final": final}
 
         yield from iter_published(self, folder, build)
+
+
+def _listing(letters: list[str]) -> str:
+    """ "A", "A and B", "A, B, and C": the published question's way of listing names."""
+    if len(letters) <= 2:
+        return " and ".join(letters)
+    return ", ".join(letters[:-1]) + f", and {letters[-1]}"
 
 
 TASKS = [NewOperator(), NumberMultiply(), PermutationsAndCombinations(), SynthesisDecomposition()]

@@ -123,11 +123,14 @@ class Blocksworld(GeneratedTask):
     description = "Plan block moves between stacks, one top block at a time, to reach a goal arrangement."
     published_folders = ("Blocksworld_dataset",)
 
-    def __init__(self, blocks: tuple[int, int] = (2, 6), stacks: tuple[int, int] = (3, 5)) -> None:
-        """Inclusive ranges of the number of blocks and of stacks (at least 3)."""
-        if stacks[0] < 3:
-            raise ValueError("blocksworld needs at least 3 stacks")
-        self.blocks, self.stacks = blocks, stacks
+    #: level -> (blocks, fewest stacks, most stacks); the goal lists 2..stacks of them. Levels 1-3 are
+    #: the published generator's range (2-4 blocks on 3-5 stacks, goals on 2-4 stacks), 4-5 go beyond.
+    LEVELS: dict[int, tuple[int, int, int]] = {1: (2, 3, 5), 2: (3, 3, 5), 3: (4, 3, 5), 4: (5, 3, 5), 5: (6, 4, 5)}
+    complexity_levels = len(LEVELS)
+
+    def level_description(self, level: int) -> str:
+        blocks, low, high = self.LEVELS[level]
+        return f"{blocks} blocks on {low}-{high} stacks, goal on 2-{high} of them (unlisted stacks end empty)"
 
     @staticmethod
     def question(initial: list[list[str]], goal: list[list[str]], shown_goal: int) -> str:
@@ -142,9 +145,11 @@ class Blocksworld(GeneratedTask):
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        n_blocks, n_stacks = rng.randint(*self.blocks), rng.randint(*self.stacks)
+        n_blocks, low, high = self.LEVELS[level]
+        n_stacks = rng.randint(low, high)
         names = [chr(ord("A") + i) for i in range(n_blocks)]
-        shown_goal = rng.randint(2, n_stacks)
+        # the published goals list at most 4 stacks; 5 listed stacks would say nothing more
+        shown_goal = rng.randint(2, min(4, n_stacks))
 
         def arrangement(width: int) -> list[list[str]]:
             order = names[:]
@@ -258,11 +263,28 @@ class BoxLift(GeneratedTask):
     published_folders = ("BoxLift_dataset",)
     max_answer_chars = 8000
 
-    def __init__(
-        self, sizes: tuple[tuple[int, int], ...] = ((8, 3), (10, 3), (15, 4), (20, 5)), slack: int = 0
-    ) -> None:
-        """`sizes`: (boxes, lifters) choices; the budget is the reference plan's steps plus `slack`."""
-        self.sizes, self.slack = sizes, slack
+    #: level -> ((boxes, lifters) choices, box weight range, lifter capacity range): the published
+    #: generator's ten configurations, ordered by size.
+    LEVELS: dict[int, tuple[tuple[tuple[int, int], ...], tuple[int, int], tuple[int, int]]] = {
+        1: (((10, 3),), (10, 100), (40, 80)),
+        2: (((10, 4),), (10, 100), (40, 80)),
+        3: (((15, 4),), (20, 200), (30, 120)),
+        4: (((15, 5), (16, 5)), (20, 200), (30, 120)),
+        5: (((20, 5),), (30, 300), (40, 160)),
+        6: (((20, 6), (21, 6)), (30, 300), (40, 160)),
+        7: (((25, 6),), (40, 400), (50, 200)),
+        8: (((25, 7),), (40, 400), (50, 200)),
+    }
+    complexity_levels = len(LEVELS)
+
+    def __init__(self, slack: int = 0) -> None:
+        """The step budget is the reference plan's steps plus `slack`."""
+        self.slack = slack
+
+    def level_description(self, level: int) -> str:
+        sizes, (w0, w1), (c0, c1) = self.LEVELS[level]
+        shapes = " or ".join(f"{b} boxes / {n} lifters" for b, n in sizes)
+        return f"{shapes}, weights {w0}-{w1}, capacities {c0}-{c1}"
 
     @staticmethod
     def question(boxes: list[int], lifters: list[int], budget: int) -> str:
@@ -278,10 +300,15 @@ class BoxLift(GeneratedTask):
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        n_boxes, n_lifters = rng.choice(self.sizes)
-        lifters = [rng.randint(35, 40 + 25 * n_lifters) for _ in range(n_lifters)]
-        top = max(max(lifters), int(0.9 * sum(lifters)))
-        boxes = [rng.randint(10, top) for _ in range(n_boxes)]
+        sizes, weights, capacities = self.LEVELS[level]
+        n_boxes, n_lifters = rng.choice(sizes)
+        for _ in range(MAX_DRAWS):
+            lifters = [rng.randint(*capacities) for _ in range(n_lifters)]
+            boxes = [rng.randint(*weights) for _ in range(n_boxes)]
+            if max(boxes) <= sum(lifters):  # every box can be lifted by all lifters together
+                break
+        else:
+            raise RuntimeError(f"{self.name}: no liftable instance in {MAX_DRAWS} draws")
         steps = plan_lifts(boxes, lifters)
         meta = {"boxes": boxes, "lifters": lifters, "budget": len(steps) + self.slack}
         return self.question(boxes, lifters, meta["budget"]), _format_lift_plan(steps), meta
@@ -481,14 +508,24 @@ class BoxNet(GeneratedTask):
     published_folders = ("BoxNet1_dataset",)
     max_answer_chars = 30_000
 
-    def __init__(
-        self,
-        grids: tuple[tuple[int, int], ...] = ((1, 2), (2, 2), (2, 3), (2, 4), (4, 4)),
-        colors: tuple[int, int] = (2, 4),
-        boxes_per_color: tuple[int, int] = (1, 2),
-    ) -> None:
-        """`grids`: (rows, columns) choices; `colors`, `boxes_per_color`: inclusive ranges."""
-        self.grids, self.colors, self.boxes_per_color = grids, colors, boxes_per_color
+    #: level -> ((rows, columns) choices, colours, (fewest, most) boxes per colour). Levels 1-3 follow
+    #: the published generator's current setting (3 colours, one box each, grids up to 2x4), levels
+    #: 4-6 the published samples' (5 colours, 1-3 boxes each, grids up to 4x8).
+    LEVELS: dict[int, tuple[tuple[tuple[int, int], ...], int, tuple[int, int]]] = {
+        1: (((1, 2), (1, 3)), 3, (1, 1)),
+        2: (((1, 4), (2, 2)), 3, (1, 1)),
+        3: (((2, 3), (2, 4)), 3, (1, 1)),
+        4: (((1, 2), (2, 2)), 5, (1, 3)),
+        5: (((2, 4), (4, 4)), 5, (1, 3)),
+        6: (((4, 8),), 5, (1, 3)),
+    }
+    complexity_levels = len(LEVELS)
+
+    def level_description(self, level: int) -> str:
+        grids, colors, (low, high) = self.LEVELS[level]
+        shapes = " or ".join(f"{r}x{c}" for r, c in grids)
+        per = f"{low}" if low == high else f"{low}-{high}"
+        return f"grid {shapes}, {colors} colours, {per} box(es) and target(s) per colour"
 
     @staticmethod
     def budget_for(plan: list[dict[str, str]]) -> int:
@@ -515,11 +552,12 @@ class BoxNet(GeneratedTask):
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        rows, cols = rng.choice(self.grids)
+        grids, n_colors, per_color = self.LEVELS[level]
+        rows, cols = rng.choice(grids)
         cells = [f"{r + 0.5}_{c + 0.5}" for r in range(rows) for c in range(cols)]
         layout: dict[str, list[str]] = {key: [] for key in cells}
-        for color in rng.sample(_COLORS, min(len(_COLORS), rng.randint(*self.colors))):
-            for _ in range(rng.randint(*self.boxes_per_color)):
+        for color in rng.sample(_COLORS, n_colors):
+            for _ in range(rng.randint(*per_color)):
                 layout[rng.choice(cells)].append(f"box_{color}")
                 layout[rng.choice(cells)].append(f"target_{color}")
         for items in layout.values():
@@ -609,16 +647,23 @@ class PathPlan(GeneratedTask):
     )
     max_answer_chars = 6000
 
-    def __init__(
-        self,
-        size: tuple[int, int] = (5, 9),
-        obstacles: tuple[float, float] = (0.15, 0.3),
-        checkpoints: tuple[int, int] = (1, 3),
-        slack: float = 0.25,
-    ) -> None:
-        """Inclusive ranges of the grid side, the obstacle density and the checkpoint count; the move
-        budget is the shortest path length times (1 + `slack`), rounded up."""
-        self.size, self.obstacles, self.checkpoints, self.slack = size, obstacles, checkpoints, slack
+    #: level -> inclusive ranges of (grid side, obstacle density, checkpoint count)
+    LEVELS: dict[int, tuple[tuple[int, int], tuple[float, float], tuple[int, int]]] = {
+        1: ((5, 6), (0.10, 0.20), (1, 1)),
+        2: ((6, 7), (0.15, 0.25), (1, 2)),
+        3: ((7, 8), (0.15, 0.30), (2, 3)),
+        4: ((8, 10), (0.20, 0.30), (3, 4)),
+    }
+    complexity_levels = len(LEVELS)
+
+    def __init__(self, slack: float = 0.25) -> None:
+        """The move budget is the reference path's length times (1 + `slack`), rounded up."""
+        self.slack = slack
+
+    def level_description(self, level: int) -> str:
+        (s0, s1), (d0, d1), (c0, c1) = self.LEVELS[level]
+        checks = f"{c0}" if c0 == c1 else f"{c0}-{c1}"
+        return f"grid side {s0}-{s1}, {d0:.0%}-{d1:.0%} obstacles, {checks} checkpoint(s)"
 
     @staticmethod
     def question(grid: list[str], budget: int) -> str:
@@ -634,11 +679,12 @@ class PathPlan(GeneratedTask):
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
+        size, obstacles, checkpoints = self.LEVELS[level]
         for _ in range(MAX_DRAWS):
-            rows, cols = rng.randint(*self.size), rng.randint(*self.size)
-            density = rng.uniform(*self.obstacles)
+            rows, cols = rng.randint(*size), rng.randint(*size)
+            density = rng.uniform(*obstacles)
             cells = [(r, c) for r in range(rows) for c in range(cols)]
-            marks = rng.sample(cells, 2 + rng.randint(*self.checkpoints))
+            marks = rng.sample(cells, 2 + rng.randint(*checkpoints))
             chars = [["#" if rng.random() < density else "." for _ in range(cols)] for _ in range(rows)]
             labels = ["S"] + [str(i) for i in range(1, len(marks) - 1)] + ["G"]
             for (r, c), label in zip(marks, labels, strict=True):
