@@ -52,8 +52,6 @@ def run_bpf(prog: bytes, nr: int, arch: int, args: tuple[int, ...] = ()) -> int:
             (acc,) = struct.unpack_from("<I", data, k)
         elif code == 0x54:  # and #k
             acc &= k
-        elif code == 0x05:  # ja
-            pc += k
         elif code in (0x15, 0x25, 0x35, 0x45):  # jeq, jgt, jge, jset
             taken = {0x15: acc == k, 0x25: acc > k, 0x35: acc >= k, 0x45: bool(acc & k)}[code]
             pc += jt if taken else jf

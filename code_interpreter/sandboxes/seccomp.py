@@ -44,7 +44,6 @@ import sys
 # --- classic BPF (<linux/bpf_common.h>, <linux/filter.h>) ----------------------------------------
 BPF_LD_W_ABS = 0x00 | 0x00 | 0x20  # BPF_LD | BPF_W | BPF_ABS: A = u32 at offset k of seccomp_data
 BPF_ALU_AND_K = 0x04 | 0x50 | 0x00  # BPF_ALU | BPF_AND | BPF_K: A &= k
-BPF_JMP_JA = 0x05 | 0x00  # BPF_JMP | BPF_JA: pc += k
 BPF_JMP_JEQ_K = 0x05 | 0x10 | 0x00  # pc += (A == k) ? jt : jf
 BPF_JMP_JGT_K = 0x05 | 0x20 | 0x00  # unsigned A > k
 BPF_JMP_JGE_K = 0x05 | 0x30 | 0x00  # unsigned A >= k
@@ -311,9 +310,9 @@ class SeccompUnsupported(RuntimeError):
 class Assembler:
     """Classic BPF with named labels; jump offsets are computed and range-checked, never hand-counted.
 
-    Jumps go forward only (as the kernel requires). A conditional jump names a label for the true
-    branch and optionally one for the false branch; `None` means "fall through to the next
-    instruction".
+    Jumps go forward only (as the kernel requires) and at most 255 instructions: a conditional
+    jump names a label for the true branch and optionally one for the false branch; `None` means
+    "fall through to the next instruction". Only the instructions the filter needs exist here.
     """
 
     def __init__(self) -> None:
@@ -333,9 +332,6 @@ class Assembler:
 
     def and_(self, mask: int) -> None:
         self._emit(BPF_ALU_AND_K, None, None, mask)
-
-    def jump(self, target: str) -> None:
-        self._emit(BPF_JMP_JA, target, None, 0)
 
     def jeq(self, k: int, true: str | None, false: str | None = None) -> None:
         self._emit(BPF_JMP_JEQ_K, true, false, k)
@@ -358,6 +354,7 @@ class Assembler:
         self._insns.append((code, true, false, k))
 
     def _offset(self, pc: int, target: str | None, limit: int) -> int:
+        # Classic BPF jumps are relative to the next instruction, forward only, 8 bits wide.
         if target is None:
             return 0
         if target not in self._labels:
@@ -376,10 +373,7 @@ class Assembler:
             raise ValueError("a BPF program must end in a return")  # the kernel's checker refuses it too
         out = bytearray()
         for pc, (code, true, false, k) in enumerate(self._insns):
-            if code == BPF_JMP_JA:
-                out += _INSN.pack(code, 0, 0, self._offset(pc, true, 0xFFFFFFFF))
-            else:
-                out += _INSN.pack(code, self._offset(pc, true, 0xFF), self._offset(pc, false, 0xFF), k)
+            out += _INSN.pack(code, self._offset(pc, true, 0xFF), self._offset(pc, false, 0xFF), k)
         return bytes(out)
 
 
@@ -488,11 +482,19 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
+_LIBC: ctypes.CDLL | None = None
+
+
 def _libc() -> ctypes.CDLL:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.syscall.restype = ctypes.c_long
-    libc.prctl.restype = ctypes.c_int
-    return libc
+    # One handle per process, made on first use: a forked child then inherits it ready to call,
+    # instead of paying for dlopen and symbol lookups between fork and the snippet.
+    global _LIBC
+    if _LIBC is None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.syscall.restype = ctypes.c_long
+        libc.prctl.restype = ctypes.c_int
+        _LIBC = libc
+    return _LIBC
 
 
 def _syscall(name: str, *args: int | ctypes.c_void_p | None) -> tuple[int, int]:
@@ -571,9 +573,11 @@ def join_new_session_keyring() -> None:
 
     Keys in the previous session keyring (the trainer's login or credential-helper tokens) are then
     no longer "possessed", so this process cannot read, update or revoke them even where keyctl is
-    allowed. Needed under bubblewrap too: bwrap creates no new session keyring, and user namespaces
-    do not isolate keyrings. Call it in every snippet process before `install()` (which denies
-    keyctl). A kernel without keyrings (ENOSYS) has nothing to isolate and is not an error.
+    allowed. Needed under bubblewrap too: bwrap creates no new session keyring, and the session
+    keyring survives fork, exec and new user namespaces. (The per-uid user keyring is per user
+    namespace; without one, only the keyctl denial of `install()` keeps it out of reach.) Call it
+    in every snippet process before `install()`, which denies keyctl. A kernel without keyrings
+    (ENOSYS) has nothing to isolate and is not an error.
 
     The new keyring counts against the per-uid key quota (/proc/sys/kernel/keys/maxkeys, 200 by
     default for non-root uids) until its last process exits; EDQUOT means that many keyrings of
