@@ -15,6 +15,10 @@ def _tasks(args: argparse.Namespace) -> int:
         return catalog.show(args.name, n=args.n, seed=args.seed)
     if args.tasks_command == "stats":
         return catalog.stats(args.name, n=args.n, seed=args.seed)
+    if args.tasks_command == "build":
+        from dataset_builders import tasks_dataset
+
+        return tasks_dataset.main(args)
     return catalog.validate(args.path)
 
 
@@ -64,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     tst.add_argument("name")
     tst.add_argument("-n", type=int, default=200)
     tst.add_argument("--seed", type=int, default=0)
+    from dataset_builders.tasks_dataset import make_parser as make_build_parser
+
+    make_build_parser(tsub)
     tv = tsub.add_parser("validate", help="check the paper's published data against our verifiers")
     tv.add_argument("path")
     tasks.set_defaults(func=_tasks)
@@ -92,11 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from dataset_builders.task import TaskDataUnavailable
+    from hub_tools.errors import HubInputError
 
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (FileNotFoundError, KeyError, ValueError, TaskDataUnavailable) as exc:
+    except (FileNotFoundError, KeyError, ValueError, TaskDataUnavailable, HubInputError) as exc:
         # Bad input ends with one sentence, not a traceback.
         print(f"r1ci {args.command}: error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2

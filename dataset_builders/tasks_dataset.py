@@ -1,0 +1,167 @@
+"""`r1ci tasks build`: generate N seeded entries per task and publish them as one dataset.
+
+One config per task (named by `model_cards.dataset_cards.config_name`, split = the task's split)
+plus `train` and `test` configs that gather the train and held-out tasks. Columns: task, source,
+split, id, question, answer, metadata (a JSON string, which `Task.score` reads as stored). The
+folder has the Hub repo's exact layout (`hub_tools.dataset_folder`) and is pushed as it is, tagged
+`tasks-<digest>` after its content, so rebuilding the same thing is a no-op on the Hub too.
+
+Dataset-backed tasks whose data is not available where the build runs are skipped with one line
+each saying what to set, and listed in the card as absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from tqdm.auto import tqdm
+
+from dataset_builders.registry import get_task, list_tasks
+from dataset_builders.task import Entry, Task, TaskDataUnavailable
+from hub_tools.dataset_folder import write_dataset_folder
+from hub_tools.errors import HubInputError
+from hub_tools.publish import PushResult, Target, commit_message, provenance, push_folder, resolve_target
+from model_cards.dataset_cards import TaskRow, config_name, tasks_dataset_card
+
+COLUMNS = ("task", "source", "split", "id", "question", "answer", "metadata")
+
+
+@dataclass
+class TasksBuild:
+    folder: Path
+    rows: int
+    built: list[str] = field(default_factory=list)
+    absent: list[tuple[str, str]] = field(default_factory=list)
+    push: PushResult | None = None
+
+
+def row_of(task: Task, entry: Entry) -> dict[str, str]:
+    """The dataset row of one entry; metadata becomes a JSON string (Arrow cannot mix dict shapes)."""
+    try:
+        metadata = json.dumps(entry["metadata"], sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{task.name}: entry {entry['id']} has metadata that is not JSON ({exc})") from None
+    return {
+        "task": task.name,
+        "source": task.source,
+        "split": task.split,
+        "id": entry["id"],
+        "question": entry["question"],
+        "answer": entry["answer"],
+        "metadata": metadata,
+    }
+
+
+def level_range(entries: list[Entry]) -> str:
+    levels = sorted({int(e["metadata"].get("complexity", 0)) for e in entries} - {0})
+    return f"{levels[0]}–{levels[-1]}" if len(levels) > 1 else (str(levels[0]) if levels else "—")
+
+
+def build_tasks_dataset(
+    target: Target,
+    *,
+    task_names: list[str] | None = None,
+    num_per_task: int = 200,
+    seed: int = 0,
+    console: Console | None = None,
+) -> TasksBuild:
+    """Generate, write `target.folder` and push it when the target has a repo and the Hub is online."""
+    from datasets import Dataset, Features, Value, concatenate_datasets
+
+    console = console or Console(stderr=True)
+    if num_per_task < 1:
+        raise HubInputError(f"--num-per-task must be at least 1, got {num_per_task}")
+    tasks = [get_task(n) for n in task_names] if task_names else list_tasks()
+    features = Features({c: Value("string") for c in COLUMNS})
+    per_task: dict[str, object] = {}
+    table: list[TaskRow] = []
+    build = TasksBuild(folder=target.folder, rows=0)
+    for task in tqdm(tasks, desc="generating tasks", unit="task"):
+        try:
+            entries = list(task.generate(num_per_task, seed=seed))
+        except TaskDataUnavailable as exc:
+            build.absent.append((task.name, str(exc)))
+            console.print(f"[yellow]skipped[/] {exc}", soft_wrap=True, highlight=False)
+            continue
+        per_task[task.name] = Dataset.from_list([row_of(task, e) for e in entries], features=features)
+        table.append(TaskRow(task.name, task.source, task.split, len(entries), level_range(entries)))
+        build.built.append(task.name)
+    if not per_task:
+        raise HubInputError("no task could be built here; see the lines above for what to set")
+
+    configs: dict[str, dict[str, object]] = {}
+    for split in ("train", "test"):
+        parts = [per_task[t.name] for t in table if t.split == split]
+        if parts:
+            configs[split] = {split: concatenate_datasets(parts)}
+    for t in table:
+        configs[config_name(t.name)] = {t.split: per_task[t.name]}
+    build.rows = sum(t.rows for t in table)
+
+    settings = {"seed": seed, "num_per_task": num_per_task, "tasks": len(table), "absent": len(build.absent)}
+    card = tasks_dataset_card(
+        repo_id=target.repo_id or str(target.folder),
+        tasks=table,
+        absent=build.absent,
+        num_per_task=num_per_task,
+        seed=seed,
+        provenance=", ".join(f"{k} {v}" for k, v in {**provenance(), **settings}.items()),
+    )
+    write_dataset_folder(target.folder, configs, card, default_config="train" if "train" in configs else None)
+    if target.pushes:
+        summary, description = commit_message(
+            f"Build the tasks dataset: {len(table)} tasks x {num_per_task}", **settings
+        )
+        build.push = push_folder(
+            target.folder,
+            str(target.repo_id),
+            repo_type="dataset",
+            private=target.private,
+            summary=summary,
+            description=description,
+            tag=f"tasks-{folder_digest(target.folder)[:12]}",
+        )
+    return build
+
+
+def folder_digest(folder: Path) -> str:
+    """sha256 over every file's path and bytes: the same build gives the same digest (and tag)."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(path.relative_to(folder).as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+# -- command line ---------------------------------------------------------------------------------
+
+
+def make_parser(tasks_subparsers: argparse._SubParsersAction) -> None:
+    p = tasks_subparsers.add_parser("build", help="generate N entries per task and publish them as one dataset")
+    p.add_argument("--tasks", help="comma-separated task names (default: all 144)")
+    p.add_argument("--num-per-task", type=int, default=200)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output-dir", help="local folder with the Hub repo's layout (load_dataset(folder, config))")
+    p.add_argument("--push-to-hub", metavar="REPO", help="dataset repo id, e.g. <org>/R1-CI-tasks")
+    p.add_argument("--private", action="store_true", help="create the Hub repo private")
+
+
+def main(args: argparse.Namespace) -> int:
+    target = resolve_target(args.output_dir, args.push_to_hub, private=args.private)
+    names = [n.strip() for n in args.tasks.split(",") if n.strip()] if args.tasks else None
+    console = Console()
+    build = build_tasks_dataset(target, task_names=names, num_per_task=args.num_per_task, seed=args.seed)
+    console.print(
+        f"{build.rows} rows of {len(build.built)} tasks written to {build.folder}"
+        + (f" ({len(build.absent)} absent: data not available here)" if build.absent else "")
+    )
+    if build.push is not None:
+        state = "new commit" if build.push.new_commit else "unchanged, no new commit"
+        console.print(f"pushed to {build.push.url} ({state} {build.push.commit[:12]}, tag {build.push.tag})")
+    elif target.repo_id:
+        console.print(f"HF_HUB_OFFLINE is set: not pushed to {target.repo_id}; the folder has the repo's layout")
+    return 0

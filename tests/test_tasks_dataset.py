@@ -1,0 +1,107 @@
+"""`r1ci tasks build`: the tasks dataset in a local folder with the Hub's layout, its card, and a push."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from datasets import load_dataset
+
+from dataset_builders import get_task
+from dataset_builders.tasks_dataset import build_tasks_dataset, folder_digest
+from hub_tools.dataset_folder import split_front_matter
+from hub_tools.publish import resolve_target
+from r1ci_cli import main
+from tests.hub_server import HubServer
+from tests.test_hub_tools import PROJECT_ROOT, _client_env
+
+TASKS = ["symbench/number_multiply", "reasoning_gym/leg_counting", "bbh/navigate", "symbench/game24"]
+
+
+@pytest.fixture()
+def no_gsm_data(monkeypatch):
+    monkeypatch.delenv("R1CI_GSM_HARD_PATH", raising=False)
+
+
+def test_build_to_folder_loads_scores_and_reproduces(tmp_path, external_task_data, no_gsm_data):
+    names = [*TASKS, "symbench/gsm_hard"]  # gsm_hard's data is absent here: skipped and listed
+    build = build_tasks_dataset(resolve_target(tmp_path / "ds", None), task_names=names, num_per_task=4, seed=3)
+    assert build.built == TASKS and [name for name, _ in build.absent] == ["symbench/gsm_hard"]
+    assert "R1CI_GSM_HARD_PATH" in build.absent[0][1]
+
+    train = load_dataset(str(tmp_path / "ds"), "train", split="train")
+    assert train.num_rows == 4 * sum(get_task(n).split == "train" for n in TASKS)
+    assert set(train.column_names) == {"task", "source", "split", "id", "question", "answer", "metadata"}
+    for row in list(train) + list(load_dataset(str(tmp_path / "ds"), "test", split="test")):
+        assert isinstance(row["metadata"], str)  # as stored; score reads it as it is
+        assert get_task(row["task"]).score(f"<<<{row['answer']}>>>", row) == 1.0, row["id"]
+    one = load_dataset(str(tmp_path / "ds"), "symbench.game24")
+    assert list(one) == [get_task("symbench/game24").split] and one[get_task("symbench/game24").split].num_rows == 4
+
+    meta, body = split_front_matter((tmp_path / "ds" / "README.md").read_text())
+    assert meta["license"] == "apache-2.0" and meta["size_categories"] == ["n<1K"] and meta["pretty_name"]
+    assert {c["config_name"] for c in meta["configs"]} >= {"train", "test", "symbench.game24", "bbh.navigate"}
+    assert "| `symbench/number_multiply` | symbench | train | 4 |" in body
+    assert "`symbench/gsm_hard`: " in body and "2505.21668" in body and "score(" in body
+
+    digest = folder_digest(tmp_path / "ds")
+    build_tasks_dataset(resolve_target(tmp_path / "ds", None), task_names=names, num_per_task=4, seed=3)
+    assert folder_digest(tmp_path / "ds") == digest  # same seed, same bytes
+
+
+def test_cli_build_and_bad_input(tmp_path, capsys, no_gsm_data):
+    out = tmp_path / "ds"
+    assert (
+        main(["tasks", "build", "--tasks", "symbench/number_multiply", "--num-per-task", "2", "--output-dir", str(out)])
+        == 0
+    )
+    assert "2 rows of 1 tasks written to" in capsys.readouterr().out
+    assert main(["tasks", "build", "--tasks", "symbench/game42", "--output-dir", str(out)]) == 2
+    assert "did you mean symbench/game24" in capsys.readouterr().err
+    assert main(["tasks", "build", "--tasks", "symbench/game24"]) == 2
+    assert "--output-dir DIR, --push-to-hub REPO" in capsys.readouterr().err
+    assert main(["tasks", "build", "--tasks", "symbench/game24", "--push-to-hub", "not a repo"]) == 2
+    assert "is not a Hub repo id" in capsys.readouterr().err
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("x")
+    assert main(["tasks", "build", "--tasks", "symbench/game24", "--output-dir", str(tmp_path / "mine")]) == 2
+    assert "holds thesis.tex" in capsys.readouterr().err and (tmp_path / "mine" / "thesis.tex").exists()
+    assert main(["tasks", "build", "--tasks", "symbench/gsm_hard", "--output-dir", str(tmp_path / "x")]) == 2
+    assert "no task could be built here" in capsys.readouterr().err
+
+
+def test_push_to_local_hub_is_idempotent(tmp_path):
+    script = r"""
+import json, sys
+from dataset_builders.tasks_dataset import build_tasks_dataset
+from hub_tools.publish import resolve_target
+from datasets import load_dataset
+a = json.loads(sys.argv[1])
+out = []
+for _ in range(2):
+    b = build_tasks_dataset(resolve_target(a["dir"], "org/R1-CI-tasks"), task_names=["symbench/number_multiply"], num_per_task=3)
+    out.append([b.push.commit, b.push.new_commit, b.push.tag])
+rows = load_dataset("org/R1-CI-tasks", "symbench.number_multiply", revision=out[0][2])
+print(json.dumps({"pushes": out, "rows": rows[list(rows)[0]].num_rows}))
+"""
+    with HubServer() as hub:
+        env = _client_env(hub, tmp_path / "home")
+        proc = subprocess.run(
+            [sys.executable, "-c", script, json.dumps({"dir": str(tmp_path / "ds")})],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+            cwd=PROJECT_ROOT,
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+        commits = hub.state.repos[("dataset", "org/R1-CI-tasks")].commits
+    (first, new1, tag1), (second, new2, tag2) = result["pushes"]
+    assert new1 and not new2 and first == second and tag1 == tag2 and tag1.startswith("tasks-")
+    assert result["rows"] == 3 and len(commits) == 2
+    assert any("seed: 0" in c.message for c in commits.values())
+    assert os.environ.get("HF_HUB_OFFLINE") == "1"  # the test process itself stayed offline
