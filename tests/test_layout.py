@@ -10,7 +10,7 @@ PACKAGES = {"code_interpreter", "dataset_builders", "hub_tools", "trainers", "mo
 ALLOWED = {
     "code_interpreter": set(),
     "hub_tools": {"code_interpreter"},
-    "dataset_builders": {"code_interpreter", "hub_tools"},
+    "dataset_builders": {"code_interpreter", "hub_tools", "model_cards"},  # dataset cards
     "model_cards": {"code_interpreter", "hub_tools"},
     "spaces_demo": {"code_interpreter", "dataset_builders", "hub_tools"},
     "trainers": PACKAGES - {"trainers", "spaces_demo"},
