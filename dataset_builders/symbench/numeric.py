@@ -593,6 +593,9 @@ class SynthesisDecomposition(GeneratedTask):
             except (IndexError, TypeError, ValueError):
                 raise PublishedDataError(f"{path}: expected solution.answer as [A, B, C, X, Y] integers") from None
             meta = {"resources": resources, "initial": [stock.get(r, 0) for r in resources], "methods": methods}
+            # the verifier compares with `final`, so a stored answer the stated rules do not give is an error
+            if self.solve(**meta) != final:
+                raise PublishedDataError(f"{path}: the stored answer {final} is not what the question's methods give")
             return question, str(final), {**meta, "final": final}
 
         yield from iter_published(self, folder, build)
