@@ -305,3 +305,18 @@ def _extended(req: GenerationRequest, text: str, used: int) -> GenerationRequest
         rounds=req.rounds,
         partial=req.partial + text,
     )
+
+
+def get_generator(name: str = "transformers", **options: Any) -> Generator:
+    """A generation backend by name, beside `get_sandbox`; `options` go to its constructor.
+
+    - "transformers": `model` (local folder or Hub id) plus `TransformersGenerator` options;
+    - "openai": `OpenAIGenerator` options (`model`, `base_url`, `mode`, `tokenizer`, ...).
+    """
+    if name == "transformers":
+        if "model" not in options:
+            raise ValueError("the transformers generator needs model=<local folder or Hub model id>")
+        return TransformersGenerator.from_pretrained(options.pop("model"), **options)
+    if name == "openai":
+        return OpenAIGenerator(**options)
+    raise ValueError(f"unknown generator {name!r}; choose 'transformers' or 'openai'")

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from code_interpreter.episode import EpisodeRunner
-from code_interpreter.generation import OpenAIGenerator
+from code_interpreter.generation import OpenAIGenerator, TransformersGenerator
 from tests.doubles import EchoSandbox
 
 
@@ -154,3 +154,17 @@ def test_unreachable_server_ends_episode_with_reason():
     gen = OpenAIGenerator("m", base_url="http://127.0.0.1:9/v1", mode="chat", max_retries=0, request_timeout=2)
     (ep,) = EpisodeRunner(gen, EchoSandbox()).run(["q"])
     assert ep.finish_reason == "generator_error" and "Connection" in ep.error
+
+
+def test_get_generator_by_name(tiny_model_dir):
+    from code_interpreter import get_generator
+
+    generator = get_generator("transformers", model=str(tiny_model_dir), temperature=0)
+    assert isinstance(generator, TransformersGenerator) and not generator.do_sample
+    assert isinstance(get_generator("openai", model="m", base_url="http://127.0.0.1:9/v1"), OpenAIGenerator)
+    with pytest.raises(ValueError, match="choose 'transformers' or 'openai'"):
+        get_generator("tpu")
+    with pytest.raises(ValueError, match="needs model="):
+        get_generator("transformers")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        get_generator("transformers", model="/no/such/model/dir")
