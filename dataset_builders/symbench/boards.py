@@ -135,8 +135,11 @@ class EightQueens(GeneratedTask):
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
         meta = entry["metadata"]
         n = meta["n"]
-        cells = parse_pairs(answer, max_pairs=4 * n)
+        cells = parse_pairs(answer, max_pairs=n)
         blocked = {tuple(b) for b in meta["blocked"]}
+        # a position listed twice is not a placement (and would let a padded or doubled list through)
+        if len(set(cells)) != len(cells):
+            return 0.0
         if any(not (0 <= r < n and 0 <= c < n) or (r, c) in blocked for r, c in cells):
             return 0.0
         queens = set(cells) | {tuple(p) for p in meta["placed"]}
@@ -430,6 +433,8 @@ def _format_matrix(grid: list[list[int]]) -> str:
 
 #: (grid side, number of moves) per level, the published generator's five configurations.
 GAME2048_LEVELS = {1: (2, 2), 2: (3, 3), 3: (4, 4), 4: (5, 5), 5: (5, 6)}
+#: The answer format shown in the question (a result equal to it is never drawn).
+_FORMAT_EXAMPLE_2048 = "2, 0\n4, 8"
 #: Tiles are 2..32, as in the published generator.
 _TILES = [2**p for p in range(1, 6)]
 
@@ -457,10 +462,16 @@ class Game2048(GeneratedTask):
             f"Now, in the following matrix, move the number in position ({start[0] + 1}, {start[1] + 1}) using the "
             f"sequence '{moves}':\n{_format_matrix(grid)}\n\nWhat is the matrix after moving?\n"
             "Return your answer with format <<<matrix>>>, one row per line with the numbers separated by commas, "
-            "for example <<<\n2, 0\n4, 8\n>>>."
+            f"for example <<<\n{_FORMAT_EXAMPLE_2048}\n>>>."
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
+        while True:  # the rare result that equals the question's format example is redrawn
+            question, answer, meta = self._draw(rng, level)
+            if answer != _FORMAT_EXAMPLE_2048:
+                return question, answer, meta
+
+    def _draw(self, rng: random.Random, level: int) -> tuple[str, str, dict[str, Any]]:
         n, n_moves = GAME2048_LEVELS[level]
         cells = [(r, c) for r in range(n) for c in range(n)]
         tiles = rng.sample(cells, rng.randint(n, min(2 * n, n * n)))
@@ -669,11 +680,18 @@ class LightPuzzles(GeneratedTask):
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         n, n_buttons, n_rounds = LIGHT_LEVELS[level]
-        state = [[rng.randint(0, 1) for _ in range(n)] for _ in range(n)]
         cells = [[r, c] for r in range(1, n + 1) for c in range(1, n + 1)]
-        buttons = {chr(ord("A") + b): rng.sample(cells, rng.randint(2, max(2, n * n // 2))) for b in range(n_buttons)}
-        operations = [rng.choice(sorted(buttons)) for _ in range(n_rounds)]
-        answer = ",".join(str(v) for v in press_buttons(state, buttons, operations))
+        while True:
+            state = [[rng.randint(0, 1) for _ in range(n)] for _ in range(n)]
+            buttons = {
+                chr(ord("A") + b): rng.sample(cells, rng.randint(2, max(2, n * n // 2))) for b in range(n_buttons)
+            }
+            operations = [rng.choice(sorted(buttons)) for _ in range(n_rounds)]
+            final = press_buttons(state, buttons, operations)
+            # an all-dark result is the question's own format example: copying the example must not score
+            if any(final):
+                break
+        answer = ",".join(str(v) for v in final)
         return self.question(state, buttons, operations), answer, _light_metadata(state, buttons, operations)
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:

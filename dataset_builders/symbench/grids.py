@@ -129,8 +129,11 @@ class MatrixTransformation(GeneratedTask):
         rows, cols, kind = MATRIX_LEVELS[level]
         if rng.random() < 0.5:
             rows, cols = cols, rows
-        m = [[rng.choice(ALPHABETS[kind]) for _ in range(cols)] for _ in range(rows)]
-        result = transform(m, op)
+        while True:  # a result that spells the question's format example "A,B,C,D" is redrawn
+            m = [[rng.choice(ALPHABETS[kind]) for _ in range(cols)] for _ in range(rows)]
+            result = transform(m, op)
+            if [c for r in result for c in r] != ["A", "B", "C", "D"]:
+                break
         return (
             self.question(m, op),
             ",".join(c for r in result for c in r),
@@ -462,8 +465,11 @@ class Pooling(GeneratedTask):
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         n, k, kind = POOLING_LEVELS[level]
-        matrix = [[rng.randint(*POOLING_VALUES) for _ in range(n)] for _ in range(n)]
-        result = pool(matrix, k, kind)
+        while True:
+            matrix = [[rng.randint(*POOLING_VALUES) for _ in range(n)] for _ in range(n)]
+            result = pool(matrix, k, kind)
+            if any(v for row in result for v in row):  # all zeros is the question's format example
+                break
         flat = [format_number(v) for r in result for v in r]
         meta = {
             "matrix": matrix,
