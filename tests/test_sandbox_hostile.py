@@ -429,6 +429,7 @@ CASES = [
             print('MemoryError after', len(chunks) * 16, 'MiB')
     """),
         _stdout_has("MemoryError after"),
+        timeout=6.0,  # ~0.3 s on an idle machine, seconds when the host must reclaim memory first
         needs_isolation=False,
     ),
     Case("cpu_spin", "while True:\n    pass\n", _timed_out, timeout=1.0, needs_isolation=False),

@@ -56,6 +56,8 @@ PR_SET_DUMPABLE = 4
 PR_CAPBSET_DROP = 24
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
+CAP_SETGID = 6
+CAP_SETUID = 7
 MS_RDONLY = 1
 MS_NOSUID = 2
 MS_NODEV = 4
@@ -72,6 +74,8 @@ SNIPPET_FLAGS = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC
 SIOCSIFFLAGS = 0x8914
 IFF_UP = 0x1
 INNER_UID = 1000
+WORKER_NS_UID = 1000  # host_view.WORKER_NS_UID
+SLOT_NS_UID_BASE = 2000  # host_view.SLOT_NS_UID_BASE
 WORKER_OOM_SCORE = 500
 EXIT_SETUP_FAILED = 121
 
@@ -187,31 +191,86 @@ def _clone(flags):
 # Worker-level setup (runs once, before any snippet)
 
 
-def _bwrap_root_setup(info):
-    """bwrap started us as root of a user namespace that also maps an unprivileged host uid.
+def _bwrap_root_setup(cfg, info):
+    """bwrap started us as root of a user namespace the host prepared (it maps unprivileged host uids only).
 
     Remove bwrap's read-only overmounts inside /proc (they make /proc "not fully visible", which
-    forbids the per-snippet procfs mounts), then become that unprivileged uid for good.
+    forbids the per-snippet procfs mounts), then give up every capability but the two that give
+    each spare its own uid (see Worker.spawn).
     """
     for sub in ("sys", "sysrq-trigger", "irq", "bus"):
         _libc.umount2(f"/proc/{sub}".encode(), MNT_DETACH)
-    _become_inner_uid()
+    _settle_worker_creds(cfg)
 
 
-def _become_inner_uid():
+def _settle_worker_creds(cfg):
+    """With per-slot uids: move into a namespace that maps only the worker's and the slots' uids, as
+    its root, holding only CAP_SETUID/CAP_SETGID (to write each spare's uid map). Without: become
+    INNER_UID with no capabilities."""
+    if cfg.get("slot_uids"):
+        _enter_worker_userns(int(cfg["slot_uids"]))
     for cap in range(64):
         if _prctl(PR_CAPBSET_DROP, cap) != 0 and ctypes.get_errno() == errno.EINVAL:
             break
     os.setgroups([])
-    os.setresgid(INNER_UID, INNER_UID, INNER_UID)
-    os.setresuid(INNER_UID, INNER_UID, INNER_UID)  # clears every capability
+    if cfg.get("slot_uids"):
+        header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+        keep = (1 << CAP_SETGID) | (1 << CAP_SETUID)
+        data = (ctypes.c_uint32 * 6)(keep, keep, 0, 0, 0, 0)  # effective, permitted, inheritable (x2 words)
+        _check(_libc.capset(header, data), "capset")
+        # The uid change above left us undumpable, and so would be every spare born of us: their
+        # /proc files (the uid maps we must write) would then belong to host root, not to us. Only
+        # a process with our host uid could use this, and no snippet has it.
+        _prctl(PR_SET_DUMPABLE, 1)
+    else:
+        os.setresgid(INNER_UID, INNER_UID, INNER_UID)
+        os.setresuid(INNER_UID, INNER_UID, INNER_UID)  # clears every capability
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
 
 
+def _enter_worker_userns(slots):
+    """Join a new user namespace mapping 0 -> our WORKER_NS_UID and 1..slots -> the slot uids.
+
+    A helper child creates it; we (root of the current namespace, which maps host root) write its
+    map, since only a process privileged in the parent namespace may map more than its own uid.
+    """
+    r, w = os.pipe()
+    r2, w2 = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            os.close(w2)
+            _check(_libc.unshare(CLONE_NEWUSER), "unshare(user)")
+            os.write(w, b"u")
+            os.read(r2, 1)
+        finally:
+            os._exit(0)
+    os.close(w)
+    os.close(r2)
+    try:
+        if os.read(r, 1) != b"u":
+            raise OSError(errno.EPERM, "could not create the worker's user namespace")
+        mapping = f"0 {WORKER_NS_UID} 1\n1 {SLOT_NS_UID_BASE} {slots}\n"
+        _write(f"/proc/{pid}/uid_map", mapping)
+        _write(f"/proc/{pid}/gid_map", mapping)
+        fd = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY)
+        try:
+            _check(_libc.setns(fd, CLONE_NEWUSER), "setns(worker user namespace)")
+        finally:
+            os.close(fd)
+    finally:
+        os.close(r)
+        os.close(w2)
+        os.waitpid(pid, 0)
+    os.setresgid(0, 0, 0)
+    os.setresuid(0, 0, 0)
+
+
 def _namespaces_setup(cfg, info):
-    """No bwrap: build a comparable view with namespaces directly (user, mount, net, ipc, uts, pid)."""
+    """No bwrap: build the same allow-list view with namespaces directly (user, mount, net, ipc, uts, pid)."""
     userns_fd = cfg.get("userns_fd")
-    if userns_fd is not None:  # root host: the host prepared a namespace mapping an unprivileged uid
+    if userns_fd is not None:  # root host: the host prepared a namespace mapping unprivileged uids
         _check(_libc.setns(userns_fd, CLONE_NEWUSER), "setns(user)")
         os.close(userns_fd)
     else:
@@ -233,59 +292,127 @@ def _namespaces_setup(cfg, info):
             except InterruptedError:
                 continue
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    keep = [p for p in cfg.get("keep", []) if os.path.exists(p)]
-    keep_fds = {p: os.open(p, os.O_PATH) for p in keep}
-    # Read-only view of everything that is already mounted.
-    mounts = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            parts = line.split()
-            mounts.append((parts[4].encode().decode("unicode_escape"), parts[5]))
-    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    flagmap = {
-        "nosuid": MS_NOSUID,
-        "nodev": MS_NODEV,
-        "noexec": MS_NOEXEC,
-        "noatime": MS_NOATIME,
-        "nodiratime": MS_NODIRATIME,
-        "relatime": MS_RELATIME,
-    }
-    failed = 0
-    for mp, opts in mounts:
-        if mp == "/proc" or mp.startswith("/proc/"):
-            continue
-        flags = MS_REMOUNT | MS_BIND | MS_RDONLY
-        for o in opts.split(","):
-            flags |= flagmap.get(o, 0)
-        if _libc.mount(None, mp.encode(), None, ctypes.c_ulong(flags), None) != 0:
-            failed += 1
-    info["ro_remount_failures"] = failed
-    # Hide homes, caches, the project tree and the host's temp dirs behind empty tmpfs.
-    covered = []
-    for path in cfg.get("hide", []):
-        if os.path.isdir(path) and not os.path.islink(path):
-            mode = "1777" if path in ("/tmp", "/var/tmp", "/dev/shm") else "0755"
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size=16m,mode={mode}")
-            covered.append(path)
-    # Bring back what the interpreter needs (e.g. a venv inside the hidden project tree).
-    for path, fd in keep_fds.items():
-        if any(path == c or path.startswith(c.rstrip("/") + "/") for c in covered):
-            os.makedirs(path, mode=0o755, exist_ok=True)
-            _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
-            _libc.mount(
-                None, path.encode(), None, ctypes.c_ulong(MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV), None
-            )
-        os.close(fd)
-    for path in covered:
-        if path not in ("/tmp", "/var/tmp", "/dev/shm"):
-            _libc.mount(
-                None, path.encode(), None, ctypes.c_ulong(MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV), None
-            )
+    root = _staging_root()
+    _build_root(cfg["view"], root, from_host=True, tmp_opts="mode=1777,size=16m")
+    _enter_root(root)
     _libc.sethostname(b"sandbox", 7)
     if userns_fd is not None:
-        _become_inner_uid()
+        _settle_worker_creds(cfg)
     else:
         _drop_caps()
+
+
+# --------------------------------------------------------------------------------------------------
+# Building a root from the host's view (see host_view.sandbox_view): once for the worker when there
+# is no bubblewrap (from the host's directories), and once per snippet (over overlays of the worker's
+# directories, so that no file or directory inode is shared with a snippet running beside it: file
+# locks live on inodes, and a shared one is a channel between concurrent snippets).
+
+_DEV_NODES = ("null", "zero", "full", "random", "urandom", "tty")
+_DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1"}
+_DEV_LINKS.update({"stderr": "/proc/self/fd/2", "ptmx": "pts/ptmx", "core": "/proc/kcore"})
+# statvfs f_flag bits -> mount flags that a bind remount must keep (the kernel locks them in a user namespace)
+_ST_TO_MS = ((1, MS_RDONLY), (2, MS_NOSUID), (4, MS_NODEV), (8, MS_NOEXEC), (1024, MS_NOATIME))
+_ST_TO_MS += ((2048, MS_NODIRATIME), (4096, MS_RELATIME))
+
+
+def _staging_root():
+    """A fresh tmpfs to build a root in, mounted where no source of the view lives."""
+    where = "/dev/shm" if os.path.isdir("/dev/shm") else "/tmp"
+    _mount("tmpfs", where, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m,nr_inodes=4096")
+    return where
+
+
+def _ro_remount(path):
+    flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
+    for st, ms in _ST_TO_MS:
+        if os.statvfs(path).f_flag & st:
+            flags |= ms
+    _mount(None, path, None, flags)
+
+
+def _build_root(view, root, from_host, tmp_opts, empty=None, notes=None):
+    """Carry out `view` (a list of steps) under `root`. from_host: bind the host's directories;
+    otherwise overlay the current root's (read-only, with `empty` as the second lower layer)."""
+    for step in view:
+        op, dest, src, mode = step["op"], step["dest"], step.get("src", ""), step.get("mode") or "0755"
+        target = root + dest
+        if op == "symlink":
+            os.symlink(src, target)
+        elif op == "dir":
+            os.makedirs(target, int(mode, 8), exist_ok=True)
+            os.chmod(target, int(mode, 8))
+        elif op == "tmpfs":
+            os.makedirs(target, 0o755, exist_ok=True)
+            _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, tmp_opts.replace("mode=1777", f"mode={mode}"))
+        elif op == "ro-bind":
+            os.makedirs(target, 0o755, exist_ok=True)
+            if from_host:
+                _mount(src, target, None, MS_BIND | MS_REC)
+                _ro_remount(target)
+            else:
+                _mount("overlay", target, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, f"lowerdir={dest}:{empty}")
+        elif op == "dev":
+            _build_dev(target, tmp_opts, from_host)
+        elif op == "proc":
+            os.makedirs(target, 0o755, exist_ok=True)
+            try:
+                _mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+            except OSError:
+                if from_host or notes is None:
+                    raise
+                # The worker's /proc is not fully visible (bwrap's overmounts, unprivileged host):
+                # share it, and keep this snippet's memory private from its siblings there.
+                _mount("/proc", target, None, MS_BIND | MS_REC)
+                _prctl(PR_SET_DUMPABLE, 0)
+                notes.append("shared /proc")
+        else:
+            raise ValueError(f"unknown view step {op!r}")
+
+
+def _build_dev(target, tmp_opts, from_host):
+    os.makedirs(target, 0o755, exist_ok=True)
+    _mount("tmpfs", target, "tmpfs", MS_NOSUID, "mode=0755,size=64k")
+    for name in _DEV_NODES:
+        if os.path.exists(f"/dev/{name}"):
+            os.close(os.open(f"{target}/{name}", os.O_CREAT | os.O_WRONLY, 0o666))
+            _mount(f"/dev/{name}", f"{target}/{name}", None, MS_BIND)
+    for name, dest in _DEV_LINKS.items():
+        os.symlink(dest, f"{target}/{name}")
+    os.mkdir(f"{target}/pts", 0o755)
+    os.mkdir(f"{target}/shm", 0o1777)
+    os.chmod(f"{target}/shm", 0o1777)
+    if not from_host:  # a snippet's own terminals and shared memory
+        _mount("devpts", f"{target}/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620")
+        _mount("tmpfs", f"{target}/shm", "tmpfs", MS_NOSUID | MS_NODEV, tmp_opts)
+
+
+def _pivot_root(new, old):
+    nr = {"x86_64": 155, "aarch64": 41}.get(platform.machine())
+    if nr is None:
+        raise OSError(errno.ENOSYS, "pivot_root: unknown syscall number on this machine")
+    _check(_libc.syscall(ctypes.c_long(nr), new.encode(), old.encode()), "pivot_root")
+
+
+def _chroot(root):
+    """Make `root` the root directory of this process (a snippet: cheaper than pivot_root, whose
+    unmount of the old tree costs milliseconds). Nothing outside it stays reachable: no descriptor
+    points outside, and the snippet has no capability to chroot again or mount anything."""
+    os.chroot(root)
+    os.chdir("/")
+    if os.path.isdir("/.empty"):  # the overlays' empty layer: they keep it; the view does not show it
+        _check(_libc.umount2(b"/.empty", MNT_DETACH), "umount /.empty")
+        os.rmdir("/.empty")
+    _ro_remount("/")
+
+
+def _enter_root(root):
+    """Make `root` the root directory and drop the old one (pivot_root(".", ".") as in its man page)."""
+    os.chdir(root)
+    _pivot_root(".", ".")
+    _check(_libc.umount2(b".", MNT_DETACH), "umount old root")
+    os.chdir("/")
+    _ro_remount("/")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -311,7 +438,7 @@ def _spare_main(sock, cfg, snippet_ns, announce, report_fd, seq):
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         os.setsid()  # else kill(0, ...) would reach the worker, which shares our process group
         if snippet_ns:
-            private_proc, hardening = _snippet_ns_setup(cfg)
+            private_proc, hardening = _snippet_ns_setup(cfg, sock)
         else:
             _raise_oom_score()
             tmp = os.path.join(cfg["tmp"], f"s{os.getpid()}")
@@ -356,47 +483,54 @@ def _warm_up():
     json.loads('{"rlimits": {"RLIMIT_AS": [1, 1]}}')
 
 
-def _snippet_ns_setup(cfg):
-    _prctl(PR_SET_DUMPABLE, 1)  # /proc/self/*_map must be ours to write
-    _write("/proc/self/setgroups", "deny")
-    _write("/proc/self/uid_map", f"{INNER_UID} {INNER_UID} 1")
-    _write("/proc/self/gid_map", f"{INNER_UID} {INNER_UID} 1")
-    proc_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
+def _snippet_ns_setup(cfg, sock):
+    """A fresh root for this snippet (overlays of the worker's directories), its own uid, /proc, /tmp,
+    /dev/shm, terminals and network. Returns (private_proc, what could not be done)."""
+    if cfg.get("slot_uids"):
+        # The worker writes our uid map (it holds CAP_SETUID for that; see _settle_worker_creds).
+        if sock.recv(1) != b"M":
+            raise OSError(errno.EPERM, "no uid map from the worker")
+        # Become the mapped uid now: files made below (mount points) need an owner the namespace knows.
+        # The capabilities of our new namespace stay (the old uid was not its root).
+        os.setgroups([])
+        os.setresgid(INNER_UID, INNER_UID, INNER_UID)
+        os.setresuid(INNER_UID, INNER_UID, INNER_UID)
+        # A uid change leaves a process undumpable: its /proc/self files (oom_score_adj, ...) would
+        # belong to host root. It is alone with its uid and in its pid namespace: nothing else can use this.
+        _prctl(PR_SET_DUMPABLE, 1)
+    else:
+        _prctl(PR_SET_DUMPABLE, 1)  # /proc/self/*_map must be ours to write
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"{INNER_UID} {INNER_UID} 1")
+        _write("/proc/self/gid_map", f"{INNER_UID} {INNER_UID} 1")
+    hardening = []
+    opts = f"size={cfg['tmp_bytes']},nr_inodes={cfg['tmp_inodes']},mode=1777"
+    root = _staging_root()
+    os.mkdir(f"{root}/.empty", 0o755)
+    _mount("tmpfs", f"{root}/.empty", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0755,size=4k")
+    notes = []
     try:
-        _mount("proc", "/proc", "proc", proc_flags)
-        private_proc = True
-    except OSError:
-        private_proc = False
-        _prctl(PR_SET_DUMPABLE, 0)  # siblings are visible in the shared /proc: keep our memory private
+        _build_root(cfg["view"], root, from_host=False, tmp_opts=opts, empty=f"{root}/.empty", notes=notes)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.EPERM, errno.ENODEV):
+            raise
+        # No overlayfs in user namespaces (kernels before 5.11): bind instead; locks are then shared.
+        _libc.umount2(root.encode(), MNT_DETACH)
+        _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m,nr_inodes=4096")
+        plain = [dict(s, src=s["dest"]) if s["op"] == "ro-bind" else s for s in cfg["view"]]
+        _build_root(plain, root, from_host=True, tmp_opts=opts, notes=notes)
+        hardening.append("per-snippet overlays (file locks are shared between snippets)")
+    _chroot(root)
     _raise_oom_score()
-    hardening = _harden_snippet_ns()
-    if private_proc:
+    hardening += _harden_snippet_ns()
+    try:
         # Read-only from here on: the snippet cannot lower its oom_score_adj (written above) and so
         # make the kernel's OOM killer pick the trainer instead; no other /proc file is its to write.
-        try:
-            _mount(None, "/proc", None, MS_REMOUNT | MS_BIND | MS_RDONLY | proc_flags)
-        except OSError:
-            hardening.append("read-only /proc")
-    opts = f"size={cfg['tmp_bytes']},nr_inodes={cfg['tmp_inodes']},mode=1777"
-    # The interpreter's environment may live under /tmp (a venv in a CI checkout there): keep a handle
-    # on it, mount the snippet's own /tmp, then bind it back read-only so lazy imports still work.
-    under_tmp = [p for p in cfg.get("keep", ()) if p.startswith("/tmp/") and os.path.isdir(p)]
-    keep_fds = {p: os.open(p, os.O_PATH) for p in under_tmp}
-    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, opts)
-    for path, fd in keep_fds.items():
-        os.makedirs(path, mode=0o755, exist_ok=True)
-        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
-        _libc.mount(
-            None, path.encode(), None, ctypes.c_ulong(MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV), None
-        )
-        os.close(fd)
-    if os.path.isdir("/dev/shm"):
-        try:
-            _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, opts)
-        except OSError:
-            pass
+        _mount(None, "/proc", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    except OSError:
+        hardening.append("read-only /proc")
     os.chdir("/tmp")
-    return private_proc, hardening
+    return "shared /proc" not in notes, hardening
 
 
 def _raise_oom_score(score=1000):
@@ -433,11 +567,6 @@ def _harden_snippet_ns():
         _write("/proc/sys/user/max_user_namespaces", "0")
     except OSError:
         failed.append("user/max_user_namespaces")
-    if os.path.isdir("/dev/pts"):
-        try:
-            _mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620")
-        except OSError:
-            failed.append("devpts")
     return failed
 
 
@@ -493,7 +622,7 @@ def _fresh_stdio():
     for fd, name in ((1, "stdout"), (2, "stderr")):
         old = getattr(sys, name)
         new = io.TextIOWrapper(
-            io.open(fd, "wb", closefd=False), encoding=old.encoding, errors=old.errors, line_buffering=fd == 2
+            open(fd, "wb", closefd=False), encoding=old.encoding, errors=old.errors, line_buffering=fd == 2
         )
         setattr(sys, name, new)
         setattr(sys, f"__{name}__", new)
@@ -615,6 +744,9 @@ class Worker:
         os.set_blocking(self.report_r, False)
         self.report_buf = b""
         self.seq = 0
+        n = int(cfg.get("slot_uids") or 0)
+        self.free_uids = list(range(1, n + 1))  # uids of the worker's namespace not held by a live spare
+        self.pid_uid = {}
         self.seq_pid = {}  # spawn sequence number -> pid of each live spare (and back)
         self.pid_seq = {}
         self.setup_errors = {}  # pid -> message
@@ -624,6 +756,11 @@ class Worker:
         self.poll.register(self.report_r, select.POLLIN)
 
     def spawn(self, announce=False):
+        uid = None
+        if self.snippet_ns and self.cfg.get("slot_uids"):
+            if not self.free_uids:
+                raise OSError(errno.EAGAIN, "every slot uid is in use")
+            uid = heapq.heappop(self.free_uids)
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.seq += 1
         try:
@@ -631,7 +768,20 @@ class Worker:
         except BaseException:
             parent.close()
             child.close()
+            if uid is not None:
+                heapq.heappush(self.free_uids, uid)
             raise
+        if pid and uid is not None:
+            # A uid of its own per live spare (one of the namespace's range): per-user kernel limits
+            # (pipe buffers, inotify, message queues, signals) are then not shared between snippets.
+            self.pid_uid[pid] = uid
+            try:
+                _write(f"/proc/{pid}/uid_map", f"{INNER_UID} {uid} 1")
+                _write(f"/proc/{pid}/gid_map", f"{INNER_UID} {uid} 1")
+                parent.send(b"M")
+            except OSError as exc:
+                print(f"worker: could not map a slot uid: {exc}", file=sys.stderr)
+                os.kill(pid, signal.SIGKILL)  # reaped (and its uid freed) like any spare
         if pid == 0:
             try:
                 parent.close()
@@ -755,6 +905,8 @@ class Worker:
                 continue  # an orphan that re-parented to us (no pid namespaces)
             self.seq_pid.pop(self.pid_seq.pop(pid, None), None)
             self.idle.discard(pid)
+            if pid in self.pid_uid:  # its pid namespace is gone with it: nothing holds the uid any more
+                heapq.heappush(self.free_uids, self.pid_uid.pop(pid))
             if not self.snippet_ns:
                 shutil.rmtree(os.path.join(self.cfg["tmp"], f"s{pid}"), ignore_errors=True)
                 try:
@@ -865,6 +1017,8 @@ def _probe_snippet_ns(worker):
     sock.close()
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
+    if pid in worker.pid_uid:
+        heapq.heappush(worker.free_uids, worker.pid_uid.pop(pid))
     worker.read_reports()
     worker.setup_errors.pop(pid, None)
     worker.seq_pid.pop(worker.pid_seq.pop(pid, None), None)
@@ -881,7 +1035,7 @@ def main(argv):
     # with it, and only then any host process (the trainer).
     _raise_oom_score(WORKER_OOM_SCORE)
     if mode == "bwrap" and cfg.get("drop_root"):
-        _bwrap_root_setup(info)
+        _bwrap_root_setup(cfg, info)
     elif mode == "namespaces":
         _namespaces_setup(cfg, info)
     # Keep only stdio and the control socket (bwrap or the host may have handed us other fds).
@@ -921,6 +1075,7 @@ def main(argv):
             info["snippet_ns"] = worker.snippet_ns = False
             info["warnings"].append(f"per-snippet namespaces unavailable: {problem}")
     info.setdefault("private_proc", False)
+    info["slot_uids"] = int(cfg.get("slot_uids") or 0) if info["snippet_ns"] else 0
     info.update(op="ready", pid=os.getpid(), uid=os.getuid(), python=sys.version.split()[0])
     worker.send(info)
     if getattr(worker, "probe", None):

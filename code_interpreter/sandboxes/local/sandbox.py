@@ -43,6 +43,8 @@ from code_interpreter.sandboxes.local.worker_proxy import WorkerProxy
 
 log = logging.getLogger(__name__)
 
+#: Host uids from here on run snippets on a root host (inside the range systemd leaves to containers).
+DEFAULT_SLOT_UID_BASE = 1_800_000_000
 #: Imported once in the worker, so snippets that use them start in milliseconds.
 DEFAULT_PRELOAD = ("numpy", "sympy", "scipy", "networkx")
 
@@ -59,8 +61,10 @@ class LocalSandbox(Sandbox):
         preload: modules imported once in the worker (those that are missing are skipped).
         python: interpreter for snippets (default: this one, so the same packages are available).
         env: extra environment variables for snippets (the host's environment is never passed on).
-        sandbox_uid: unprivileged host uid that snippets run as when the host runs as root.
-        hide_paths: extra host paths to hide in the "namespaces" fallback.
+        sandbox_uid: unprivileged host uid the worker runs as when the host runs as root.
+        slot_uid_base: first of the host uids snippets run as when the host runs as root: each live
+            snippet gets one of its own (`slot_uid_count` of them, by default enough for
+            max_concurrency plus the spares), so per-user kernel limits are not shared.
         start_timeout: seconds to wait for the worker to start (it imports the preload modules).
         grace_s: extra seconds past a call's timeout before the worker is declared stuck and replaced.
         warm: start the worker now, in the background, rather than at the first call.
@@ -85,7 +89,8 @@ class LocalSandbox(Sandbox):
         python: str | None = None,
         env: Mapping[str, str] | None = None,
         sandbox_uid: int = 65534,
-        hide_paths: Sequence[str] = (),
+        slot_uid_base: int = DEFAULT_SLOT_UID_BASE,
+        slot_uid_count: int | None = None,
         start_timeout: float = 120.0,
         grace_s: float = 5.0,
         warm: bool = True,
@@ -131,7 +136,9 @@ class LocalSandbox(Sandbox):
         self.python = python or sys.executable
         self.extra_env = dict(env or {})
         self.sandbox_uid = sandbox_uid
-        self.hide_paths = tuple(hide_paths)
+        self.slot_uid_base = slot_uid_base
+        # Spares and killed snippets not yet reaped hold a uid too; a spare that finds none is retried.
+        self.slot_uid_count = slot_uid_count or self.max_concurrency + 2 * spares + 8
         self.start_timeout = start_timeout
         self.grace_s = grace_s
         self.slots = threading.Semaphore(self.max_concurrency)

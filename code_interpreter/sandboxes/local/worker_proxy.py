@@ -54,6 +54,7 @@ class WorkerProxy:
         self.start_s = 0.0
         self.isolation = level
         self._stderr_tail = bytearray()
+        self.notes: list[str] = []  # host-side findings reported as warnings with the worker's own
         self._stopping = False
         self._abort_reason: str | None = None
         self.last_heard = time.monotonic()  # when the worker last said anything
@@ -76,43 +77,27 @@ class WorkerProxy:
             }
             pass_fds = [child_end.fileno()]
             as_root = os.geteuid() == 0
-            if self.level in ("bwrap", "namespaces") and as_root:
-                helper, userns_fd = host_view.userns_for(owner.sandbox_uid)
-                pass_fds.append(userns_fd)
-            if self.level == "bwrap":
+            if self.level in ("bwrap", "namespaces"):
                 layout = host_view.python_layout(owner.python)
                 cfg["env"] = owner.env_for("/tmp")
+                cfg["view"] = host_view.view_to_json(host_view.sandbox_view(layout))
+                if as_root:  # only a privileged host can map a range of uids (one per live snippet)
+                    helper, userns_fd, cfg["slot_uids"] = self._prepare_userns()
+                    pass_fds.append(userns_fd)
+            if self.level == "bwrap":
                 cfg["drop_root"] = as_root
-                cfg["keep"] = layout["roots"]
-                argv = host_view.bwrap_argv(layout, cfg, userns_fd)
+                view = host_view.sandbox_view(layout)
+                argv = host_view.bwrap_argv(view, layout["executable"], cfg, userns_fd)
                 env: dict[str, str] = {}
             elif self.level == "namespaces":
-                layout = host_view.python_layout(owner.python)
-                cfg["env"] = owner.env_for("/tmp")
                 cfg["userns_fd"] = userns_fd
-                cfg["keep"] = layout["roots"]
-                cfg["hide"] = host_view.hide_list(owner.hide_paths, layout["roots"])
-                argv = [
-                    layout["executable"],
-                    *host_view.PY_FLAGS,
-                    "-c",
-                    host_view.BOOT,
-                    host_view.WORKER_SOURCE,
-                    json.dumps(cfg),
-                ]
+                argv = host_view.worker_argv(layout["executable"], cfg)
                 env = {**cfg["env"], **host_view.WORKER_ENV}
             else:
                 self.tmpdir = tempfile.mkdtemp(prefix="r1ci-sandbox-")
                 cfg["env"] = owner.env_for(self.tmpdir)
                 cfg["tmp"] = self.tmpdir
-                argv = [
-                    owner.python,
-                    *host_view.PY_FLAGS,
-                    "-c",
-                    host_view.BOOT,
-                    host_view.WORKER_SOURCE,
-                    json.dumps(cfg),
-                ]
+                argv = host_view.worker_argv(owner.python, cfg)
                 env = {**cfg["env"], **host_view.WORKER_ENV}
             self.proc = subprocess.Popen(
                 argv,
@@ -149,8 +134,25 @@ class WorkerProxy:
         self.alive = True
         self.start_s = time.monotonic() - t0
         self.info["isolation"] = self.isolation = self._isolation_name()
+        self.info["per_slot_uid"] = bool(self.info.get("snippet_ns") and self.info.get("slot_uids"))
+        if self.level != "rlimits" and not self.info["per_slot_uid"] and not self.notes:
+            self.notes.append(
+                "one uid shared by all snippets (per-user kernel limits are shared): only a root host can map a uid per slot"
+            )
+        self.info["warnings"] = list(self.info.get("warnings", [])) + self.notes
         self.info["limits"] = asdict(owner.limits)
         self.info["max_concurrency"] = owner.max_concurrency
+
+    def _prepare_userns(self) -> tuple[subprocess.Popen, int, int]:
+        """The user namespace for a root host: with a uid per slot, or (root of a user namespace that
+        does not map those host uids, e.g. a rootless container) with one shared uid."""
+        owner = self.owner
+        try:
+            mapping = host_view.userns_map(owner.sandbox_uid, owner.slot_uid_base, owner.slot_uid_count)
+            return (*host_view.userns_for(mapping), owner.slot_uid_count)
+        except OSError as exc:
+            self.notes.append(f"one uid shared by all snippets: cannot map a uid per slot ({exc})")
+            return (*host_view.userns_for(host_view.userns_map(owner.sandbox_uid, 0, 0)), 0)
 
     def _wait_ready(self, deadline: float) -> dict:
         poller = select.poll()
