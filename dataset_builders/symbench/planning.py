@@ -185,17 +185,23 @@ class Blocksworld(GeneratedTask):
         return float(state == meta["goal"])
 
     def corruptions(self, entry: dict[str, Any]) -> list[str]:
-        lines = entry["answer"].splitlines()
+        answer = entry["answer"]
+        lines = answer.splitlines()
         initial = entry["metadata"]["initial"]
-        out = ["\n".join(lines[:-1])] if len(lines) > 1 else []
+        out = ["\n".join(lines[:-1])] if lines else []  # one move short
         # move a block that is buried (or absent) at the start
         for i, stack in enumerate(initial):
             if len(stack) > 1:
-                out.append(f"Move {stack[0]} from {i + 1} to {(i + 1) % len(initial) + 1}\n" + entry["answer"])
+                out.append(f"Move {stack[0]} from {i + 1} to {(i + 1) % len(initial) + 1}\n" + answer)
                 break
-        block, src, dst = _MOVE.match(lines[0]).groups()
-        out.append(f"Move {block} from {dst} to {src}\n" + entry["answer"])  # the block is not on that stack
-        return out + ["", "Move Z from 1 to 2"]
+        if lines:
+            block, src, dst = _MOVE.match(lines[0]).groups()
+            out.append(f"Move {block} from {dst} to {src}\n" + answer)  # the block is not on that stack
+        else:
+            # a published goal can equal the start (the empty plan is right): any single move leaves it
+            i = next(i for i, s in enumerate(initial) if s)
+            out.append(f"Move {initial[i][-1]} from {i + 1} to {(i + 1) % len(initial) + 1}")
+        return [w for w in dict.fromkeys([*out, "", "Move Z from 1 to 2"]) if w != answer]
 
     def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
