@@ -1,50 +1,227 @@
-"""math-verify comparison, importable anywhere and runnable as a stand-alone worker process.
+"""The MATH answer rule, importable anywhere and runnable as a stand-alone worker process.
 
-`math_data` imports `compare` from here. Run as a script (by file path, so no package import and
-no re-run of anybody's `__main__`), it reads JSON lines {"gold": ..., "answer": ...} from stdin and
-writes "1" or "0" per line to stdout. It serves callers outside the main thread: in its own main
-thread math-verify's SIGALRM timeouts work, and the parent kills it if a call overruns anyway.
+`math_data` runs this file as a script (by file path, so no package import and no re-run of
+anybody's `__main__`): it reads JSON lines {"gold": ..., "answer": ...} from stdin and writes "1" or
+"0" per line to stdout. The parent kills it when a call overruns its deadline, so no answer can keep
+a scorer busy (sympy building 10**999999 in C cannot be interrupted by any in-process timeout).
+
+The rule (`compare`): a MATH answer is ONE value in simplest form, written as the reference is.
+1. Notation is normalised on both sides: Unicode compatibility forms (full-width digits), the
+   symbols models type (π √ ° − × ·), a surrounding $...$, \\(...\\), \\[...\\] or \\boxed{}, LaTeX
+   spacing, \\left/\\right, \\dfrac/\\tfrac, degree marks, "{,}" and thousands commas, a final full stop.
+2. The answer may hold only digits, a decimal point, + - * / ^ ( ) [ ] { } and commas, and the
+   LaTeX commands \\frac \\sqrt \\pi \\cdot \\times \\infty \\%; any other command, letter or
+   character only when the reference has it too. So relations and logic (= < > \\approx \\lor \\le),
+   words ("280 is wrong", \\text{...}), a second line, factorials and binomials (9!/4032,
+   \\binom{25}{5}), scientific notation (1E+999999) and look-alike letters (Cyrillic, Greek other than
+   π) are refused before anything is parsed, unless the reference is written that way.
+3. The whole answer is parsed by latex2sympy (math-verify's parser) without the extraction that
+   picks a part of a text, so an unparsed remainder cannot hide a second value. It must be the same
+   kind of object as the reference (a number, a tuple, a set, an interval, ...).
+4. Simplest form: evaluating the answer must not change its numbers (89+1 -> 90, 2^{10} -> 1024,
+   \\sqrt{300} -> 10\\sqrt{3} and \\frac{1280\\pi}{6} -> \\frac{640\\pi}{3} all do), and every integer
+   fraction is in lowest terms with a denominator above 1 (\\frac{6}{8} is not). An answer written in
+   exactly the reference's form passes this step whatever that form is.
+5. The value equals the reference's by math-verify's `verify`; an answer with a decimal point must
+   equal it exactly (0.75 for \\frac{3}{4}, not 0.333333 for \\frac{1}{3}).
+Accepted equivalent forms are listed in tests/test_math_data.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
+import unicodedata
+from collections import Counter
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
 
-#: Signal-based timeout (seconds) for each math-verify parse and comparison.
-TIMEOUT_S = 3
+#: Longest answer the rule looks at (MATH references are far shorter).
+MAX_CHARS = 400
+
+_SYMBOLS = {
+    "π": "\\pi ",
+    "√": "\\sqrt ",
+    "°": "^\\circ",
+    "−": "-",
+    "–": "-",
+    "×": "\\times ",
+    "·": "\\cdot ",
+    "÷": "/",
+    "∞": "\\infty ",
+}
+_SPACING = re.compile(r"\\[!,;:> ]|~|\\(?:left|right|big|Big|bigg|Bigg)\b|\\displaystyle\b|\\mathrm\{\s*\}")
+_DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree\b")
+_THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[A-Za-z]|\s+|.", re.DOTALL)
+#: Commands and characters every answer may use (see the module doc, rule 2).
+_ALLOWED = frozenset(
+    ["\\frac", "\\sqrt", "\\pi", "\\cdot", "\\times", "\\infty", "\\%", "\\{", "\\}", "\\circ"]
+    + list("0123456789.,+-*/^()[]{} ")
+)
+_FRACTIONS = (
+    re.compile(r"\\frac\s*\{\s*(-?\d+)\s*\}\s*\{\s*(-?\d+)\s*\}"),
+    re.compile(r"\\frac\s*(\d)\s*(\d)"),
+    re.compile(r"(?<![\d.])(\d+)\s*/\s*(\d+)(?![\d.])"),
+)
 
 
-def to_latex(text: str) -> str:
-    """Wrap bare math in $...$ so math-verify's LaTeX extraction sees it."""
-    text = text.strip()
-    if "$" in text or "\\(" in text or "\\[" in text or "\\boxed" in text:
-        return text
-    return f"${text}$"
+def normalize(text: str) -> str:
+    """The notation-level normal form of an answer or reference (rule 1)."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(_SYMBOLS.get(c, c) for c in text).strip()
+    for _ in range(3):
+        before = text
+        for head, tail in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"), ("\\boxed{", "}")):
+            if text.startswith(head) and text.endswith(tail) and len(text) > len(head) + len(tail):
+                text = text[len(head) : -len(tail)].strip()
+        text = text.removesuffix(".").strip()
+        if text == before:
+            break
+    text = _SPACING.sub(" ", text)
+    text = _DEGREES.sub("", text)
+    text = re.sub(r"\\[dt]frac\b", "\\\\frac", text).replace("{,}", ",")
+    text = " ".join(text.split(" ")).strip()
+    if _THOUSANDS.match(text.replace(" ", "")):
+        text = text.replace(" ", "").replace(",", "")
+    return text
 
 
-def compare(gold: str, answer: str, timeout: int | None) -> bool:
-    """math-verify's verdict on `answer` against `gold`; `timeout` must be None outside the main thread."""
-    from math_verify import parse, verify
+def _text_answer(text: str) -> str | None:
+    """The words of a \\text{...} answer ("\\text{(C)}" -> "c"), or None if `text` is not one."""
+    m = re.fullmatch(r"\\(?:text|textbf|mathrm|mbox)\s*\{([^{}]*)\}", text)
+    return None if m is None else re.sub(r"[\s()]", "", m.group(1)).casefold()
 
-    gold_parsed = parse(to_latex(gold), parsing_timeout=timeout)
-    pred_parsed = parse(to_latex(answer), parsing_timeout=timeout)
-    if not gold_parsed or not pred_parsed:
+
+def refusal(answer: str, gold: str) -> str:
+    """Why `answer` breaks rule 2 for the reference `gold`, or "" when its characters are allowed."""
+    if "\n" in answer or "\r" in answer:
+        return "an answer is one line"
+    if not answer.isascii():
+        return "a character that is not part of the notation"
+    allowed = _ALLOWED | {t for t in _TOKEN.findall(gold) if not t.isspace()}
+    for token in _TOKEN.findall(answer):
+        if not token.isspace() and token not in allowed:
+            return f"{token!r} is not part of a simplest-form answer"
+    return ""
+
+
+@lru_cache(maxsize=512)
+def parse_whole(text: str) -> Any:
+    """The whole of `text` as one sympy object (latex2sympy, no extraction of a part); raises if it is not."""
+    from latex2sympy2_extended.latex2sympy2 import latex2sympy
+    from latex2sympy2_extended.math_normalization import NormalizationConfig
+
+    config = NormalizationConfig(basic_latex=True, units=False, malformed_operators=True, nits=False, boxed="none")
+    return latex2sympy(text, is_real=True, convert_degrees=False, normalization_config=config)
+
+
+def _kind(expr: Any) -> str:
+    import sympy
+
+    for kind in (sympy.Tuple, sympy.FiniteSet, sympy.Interval, sympy.Union, sympy.logic.boolalg.Boolean):
+        if isinstance(expr, kind):
+            return kind.__name__
+    if isinstance(expr, (sympy.MatrixBase, sympy.core.relational.Relational)):
+        return type(expr).__name__
+    return "value" if isinstance(expr, sympy.Basic) else type(expr).__name__
+
+
+def evaluated(expr: Any) -> Any:
+    """`expr` rebuilt bottom-up with sympy's automatic evaluation (arithmetic of numbers, no simplify)."""
+    import sympy
+
+    if not isinstance(expr, sympy.Basic) or not expr.args or isinstance(expr, sympy.Rational):
+        return expr
+    return expr.func(*(evaluated(a) for a in expr.args))
+
+
+def literals(expr: Any) -> Counter[Fraction]:
+    """The numbers written in `expr`: signs, a numerator 1 and the exponents of 1/x and square roots aside."""
+    import sympy
+
+    found: Counter[Fraction] = Counter()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, sympy.Float):
+            found[Fraction(str(node))] += 1
+        elif isinstance(node, sympy.Rational):
+            if abs(node.p) != 1 or node.q == 1 and node.p != -1:
+                found[Fraction(abs(int(node.p)))] += 1
+            if node.q != 1:
+                found[Fraction(int(node.q))] += 1
+        elif isinstance(node, sympy.Pow):
+            stack.append(node.base)
+            if node.exp not in (sympy.Integer(-1), sympy.Rational(1, 2), sympy.Rational(-1, 2)):
+                stack.append(node.exp)
+        elif isinstance(node, sympy.Basic):
+            stack.extend(node.args)
+    return found
+
+
+def _unreduced_fraction(text: str) -> bool:
+    for pattern in _FRACTIONS:
+        for m in pattern.finditer(text):
+            p, q = abs(int(m.group(1))), abs(int(m.group(2)))
+            if q <= 1 or Fraction(p, q).denominator != q:
+                return True
+    return False
+
+
+def _exact(expr: Any) -> Any:
+    """`expr` with every decimal replaced by the exact rational it spells."""
+    import sympy
+
+    return expr.replace(lambda e: isinstance(e, sympy.Float), lambda f: sympy.Rational(str(f)))
+
+
+def compare(gold: str, answer: str, timeout: int | None = None) -> bool:
+    """Whether `answer` is the reference `gold` as one value in simplest form (the module doc's rule).
+
+    `timeout` (seconds) is passed to math-verify's own signal-based timeouts; None outside a main thread.
+    """
+    import sympy
+    from math_verify import verify
+
+    if len(answer) > MAX_CHARS:
         return False
-    return bool(verify(gold_parsed, pred_parsed, timeout_seconds=timeout))
+    gold, answer = normalize(gold), normalize(answer)
+    gold_text = _text_answer(gold)
+    if gold_text is not None:
+        answer_text = _text_answer(answer)
+        bare = re.sub(r"[\s()]", "", answer).casefold()
+        return gold_text == (answer_text if answer_text is not None else bare)
+    if not answer or refusal(answer, gold):
+        return False
+    gold_expr, answer_expr = parse_whole(gold), parse_whole(answer)
+    if _kind(gold_expr) != _kind(answer_expr):
+        return False
+    unreduced = _unreduced_fraction(answer)
+    simplest = literals(answer_expr) == literals(evaluated(answer_expr)) and not unreduced
+    as_reference = literals(answer_expr) == literals(gold_expr) and (not unreduced or _unreduced_fraction(gold))
+    if not simplest and not as_reference:
+        return False
+    if not verify([gold_expr], [answer_expr], timeout_seconds=timeout):
+        return False
+    if answer_expr.has(sympy.Float):
+        difference = evaluated(_exact(answer_expr)) - evaluated(_exact(gold_expr))
+        return isinstance(difference, sympy.Expr) and sympy.simplify(difference) == 0
+    return True
 
 
 def main() -> None:
     out = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
     sys.stdout = sys.stderr  # anything a library prints must not corrupt the protocol
-    import math_verify  # noqa: F401  (imported before "ready" so no request pays for it)
-
+    compare("\\frac{1}{2}", "0.5")  # imports and warms the parser before "ready", so no request pays for it
     out.write("ready\n")
     for line in sys.stdin:
         try:
             request = json.loads(line)
-            verdict = compare(str(request["gold"]), str(request["answer"]), TIMEOUT_S)
+            verdict = compare(str(request["gold"]), str(request["answer"]), None)
         except Exception:  # a failed comparison is a wrong answer, never a dead worker
             verdict = False
         out.write("1\n" if verdict else "0\n")

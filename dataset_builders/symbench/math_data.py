@@ -22,11 +22,14 @@ shuffle per pass when n exceeds the data), so entry i depends only on (seed, i).
 Verification: GSM-hard answers must be one number ("$1,234", "-9867630.0", "\\frac{7}{3}", "x = 5",
 "12 dollars"); integer targets need the exact integer, fractional ones accept a decimal rounded to
 >= 2 places (`number_answers.numbers_match`). Arithmetic is never evaluated there ("41+1" scores 0:
-the question asks for the number). MATH answers go to math-verify (`parse` + `verify`). Its
-timeouts are signal-based (SIGALRM), which only the main thread may use: there they are on
-(`MATH_VERIFY_TIMEOUT_S`); from any other thread the call runs in a reusable child process (its
-own main thread, timeouts on; `_math_verify_worker.py`) that is killed if it overruns a hard deadline. Answers are bounded
-first (length, nesting, power towers, large exponents and factorials) so bombs are refused at once.
+the question asks for the number), and a label or unit around the number must be neutral words
+("12 dollars" yes, "12 is wrong" no). A MATH answer must be one value in simplest form, written as
+the reference is (no relations, second values, unevaluated arithmetic, words or look-alike letters;
+the rule is in `_math_verify_worker.py`), and equal the reference by math-verify. Every MATH
+comparison runs in a reusable worker process (`_IsolatedVerifier`) that is killed when a call
+overruns `MATH_DEADLINE_S`, in the main thread or not: sympy can spend minutes in C (10**999999)
+where no signal-based timeout reaches. Answers are bounded first (length, nesting, power towers,
+large exponents and factorials) so known bombs are refused without a round trip.
 
 Published data (`load_published`): `gsmhardv2.jsonl` (one JSON object per line with `input` and
 `target`) and the `MATH` folder (`train/<subset>/<n>.json` with `problem` and `solution`; each
@@ -50,13 +53,12 @@ from pathlib import Path
 from typing import Any
 
 from dataset_builders.answer_parsing import AnswerParseError, check_nesting
-from dataset_builders.symbench._math_verify_worker import TIMEOUT_S, compare
 from dataset_builders.symbench.number_answers import format_number, numbers_match, read_number, target_from_float
 from dataset_builders.symbench.published_layout import checked_entry, require_file, require_folder
 from dataset_builders.task import DatasetTask, PublishedDataError, TaskDataUnavailable
 
-#: Signal-based timeout (seconds) for each math-verify parse and comparison.
-MATH_VERIFY_TIMEOUT_S = TIMEOUT_S
+#: Hard deadline (seconds) of one MATH comparison in the worker process; past it the answer scores 0.
+MATH_DEADLINE_S = 1.5
 _MAX_MATH_ANSWER = 400
 
 
@@ -135,10 +137,11 @@ def _guard(answer: str) -> None:
 
 
 class _IsolatedVerifier:
-    """math-verify in a worker process with a hard deadline, for callers outside the main thread.
+    """The MATH answer rule in a worker process with a hard deadline.
 
-    math-verify's own timeouts use SIGALRM, which only the main thread may set; without them a
-    pathological expression can keep sympy busy for minutes. The worker (`_math_verify_worker.py`,
+    math-verify's own timeouts use SIGALRM, which only the main thread may set and which cannot stop
+    work inside C (a huge integer); a pathological expression can keep sympy busy for minutes. The
+    worker (`_math_verify_worker.py`,
     run by file path so neither this package nor the caller's `__main__` is re-imported) starts on
     first use, is reused, and is killed and replaced when a call overruns `deadline_s`, which then
     counts as a wrong answer.
@@ -192,20 +195,16 @@ class _IsolatedVerifier:
             return False
 
 
-_ISOLATED = _IsolatedVerifier(deadline_s=3 * MATH_VERIFY_TIMEOUT_S + 2)
+_ISOLATED = _IsolatedVerifier(deadline_s=MATH_DEADLINE_S)
 
 
 def math_equal(gold: str, answer: str) -> bool:
-    """math-verify's verdict on `answer` against the reference `gold` (both LaTeX or plain math).
+    """Whether `answer` is the reference `gold` as one value in simplest form (`_math_verify_worker.compare`).
 
-    In the main thread math-verify runs here with its signal-based timeouts. In any other thread
-    signals are unavailable (math-verify would raise, or with timeouts set to None could run for
-    minutes), so the call goes to a child process with a hard deadline instead. `_guard` first
-    rejects the known expression bombs cheaply either way.
+    Always decided in the worker process, which is killed past `MATH_DEADLINE_S` (then False), from
+    any thread. `_guard` first rejects the known expression bombs without a round trip.
     """
     _guard(answer)
-    if threading.current_thread() is threading.main_thread():
-        return compare(gold, answer, MATH_VERIFY_TIMEOUT_S)
     return _ISOLATED(gold, answer)
 
 
@@ -288,7 +287,7 @@ class GsmHard(DatasetTask):
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
         target = target_from_float(float(entry["metadata"]["target"]))
-        value, decimals = read_number(gsm_number_text(answer))
+        value, decimals = read_number(gsm_number_text(answer, str(entry.get("question", ""))))
         return float(numbers_match(value, decimals, target))
 
     def corruptions(self, entry: dict[str, Any]) -> list[str]:
@@ -312,27 +311,57 @@ class GsmHard(DatasetTask):
                 yield checked_entry(self, str(record["index"]), built, f"{path}, line {record['index'] + 1}")
 
 
-#: What may stand around GSM-hard's single number: "x = ", "Total: ", "The answer is", "$...$", a unit
-#: ("dollars", "\\text{ apples}") and a percent sign.
-_GSM_LABEL = re.compile(r"^[A-Za-z][A-Za-z ]{0,40}?(?:=|:|\bis\b)\s*")
+#: What may stand around GSM-hard's single number: a label ("x = ", "Total: ", "The answer is"), "$...$",
+#: a unit ("dollars", "\\text{ apples}") and a percent sign. Label and unit words must be neutral: from
+#: `_GSM_NEUTRAL_WORDS` or the question's own words, and never a word that changes what is claimed
+#: (`_GSM_CLAIM_WORDS`: "322886700 is wrong" scored 1 when any three trailing words were dropped).
+_GSM_LABEL = re.compile(r"^([A-Za-z][A-Za-z ]{0,40}?)\s*(?:=|:|\bis\b)\s*")
 _GSM_UNIT = re.compile(
-    r"(?:\s*\\(?:text|mathrm|mbox)\{\s*[A-Za-z][A-Za-z .]{0,30}\}|\s+[A-Za-z]{1,20}(?: [A-Za-z]{1,20}){0,2}\.?|\s*\\?%)$"
+    r"(?:\s*\\(?:text|mathrm|mbox)\{\s*([A-Za-z][A-Za-z .]{0,30})\}|\s+([A-Za-z]{1,20}(?: [A-Za-z]{1,20}){0,2})\.?|\s*\\?%)$"
+)
+_GSM_NEUTRAL_WORDS = frozenset(
+    "the final answer total result solution so thus therefore it is x y n a an in of per each "
+    "dollars dollar usd cents cent percent hours hour minutes minute seconds second days day weeks week "
+    "months month years year miles mile km meters meter feet foot inches inch pounds pound kg grams gram "
+    "liters liter gallons gallon people items units pieces".split()
+)
+_GSM_CLAIM_WORDS = frozenset(
+    "not no never wrong incorrect false untrue maybe perhaps possibly probably approximately about around "
+    "roughly nearly almost over under least most more less than or and but except minus plus times "
+    "divided wait either neither nor unless if guess unsure sure isnt".split()
 )
 
 
-def gsm_number_text(answer: str) -> str:
+def _neutral(words: str, question: str) -> bool:
+    question_words = set(re.findall(r"[a-z]+", question.casefold()))
+    for word in re.findall(r"[a-z']+", words.casefold()):
+        word = word.replace("'", "")
+        if word in _GSM_CLAIM_WORDS:
+            return False
+        if word not in _GSM_NEUTRAL_WORDS and not {word, word + "s", word.removesuffix("s")} & question_words:
+            return False
+    return True
+
+
+def gsm_number_text(answer: str, question: str = "") -> str:
     """The number text of a GSM-hard answer, without a leading label, '$' math delimiters or a trailing unit.
 
     The question asks for a single number, so nothing is evaluated: "21459060+1" or "3 = 42" stays
     as written and `read_number` refuses it (math-verify would accept either, letting a policy hand
-    its arithmetic to the verifier or hide a wrong number before the right one).
+    its arithmetic to the verifier or hide a wrong number before the right one). A label or unit is
+    removed only when its words are neutral (see `_GSM_NEUTRAL_WORDS`; `question` supplies the
+    question's own nouns such as "eggs"), so "322886700 is wrong" or "not 5" stays and is refused.
     """
     text = answer.strip()
     if len(text) >= 2 and text[0] == text[-1] == "$":
         text = text.strip("$").strip()
-    text = _GSM_LABEL.sub("", text, count=1)
+    label = _GSM_LABEL.match(text)
+    if label and _neutral(label.group(1), question):
+        text = text[label.end() :]
     for _ in range(2):  # "12 \\text{ dollars}%" at most
-        text = _GSM_UNIT.sub("", text).strip()
+        unit = _GSM_UNIT.search(text)
+        if unit and _neutral(unit.group(1) or unit.group(2) or "", question):
+            text = text[: unit.start()].strip()
     return text
 
 
