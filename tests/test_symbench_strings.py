@@ -65,6 +65,14 @@ def test_default_draw_covers_every_level(task: GeneratedTask) -> None:
     assert set(levels) == set(range(1, task.complexity_levels + 1))
 
 
+@pytest.mark.parametrize("task", strings.TASKS, ids=lambda t: t.short_name)
+def test_copying_the_question_back_never_scores(task: GeneratedTask) -> None:
+    """The format example is the question's last <<<...>>>: it is drawn to differ from the answer."""
+    for e in task.generate(200, seed=6):
+        assert task.score(e["question"], e) == 0.0
+        assert task.score(f"<<<{e['question']}>>>", e) == 0.0
+
+
 def _digest() -> str:
     blob = json.dumps([list(t.generate(30, seed=5)) for t in strings.TASKS], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()

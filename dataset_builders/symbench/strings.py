@@ -64,6 +64,18 @@ def _int_list(text: str, n: int) -> list[int]:
     return values
 
 
+def example_unlike(rng: random.Random, draw: Callable[[], Any], answer: Any) -> Any:
+    """A value for the question's format example that differs from `answer`.
+
+    The example sits in the question's last <<<...>>>; when it equals the answer, a completion that
+    only copies the question back scores 1. Drawn at random, it says nothing about the answer.
+    """
+    while True:
+        example = draw()
+        if example != answer:
+            return example
+
+
 # -- string_deletion_and_modification -----------------------------------------------------------
 
 Rewrite = Callable[[str], "str | None"]
@@ -389,8 +401,11 @@ class StringSplitting(GeneratedTask):
         lo, hi = self.LEVEL_COUNTS[level]
         return f"{lo}-{hi} each of machines A, B, C; five methods, each phrased one of three ways"
 
-    def question(self, a: int, b: int, c: int, phrases: list[str]) -> str:
+    def question(
+        self, a: int, b: int, c: int, phrases: list[str], example: tuple[int, ...] = (1, 0, 1, 1, 1, 1)
+    ) -> str:
         methods = "\n".join(f"Method {i}: {p}" for i, p in enumerate(phrases, 1))
+        units = [f"{n} unit" if n == 1 else f"{n} units" for n in example]
         return (
             "There is a dismantling engineer who has old machines A, B, and C. He discovered that he can obtain a batch "
             "of new parts X, Y, and Z through the following methods:\n"
@@ -400,9 +415,9 @@ class StringSplitting(GeneratedTask):
             f"Initially, there are {a} units of Machine A, {b} units of Machine B, and {c} units of Machine C. "
             "How many parts X, Y, and Z can Li ultimately obtain, and how many machines A, B, and C will remain?\n\n"
             "Generate the answer in the format <<<a string representing the outcome in the order of machines A, B, C, "
-            "parts X, Y, Z>>>. For example, if Machine A has 1 unit, Machine B has 0 units, Machine C has 1 unit, "
-            "Part X has 1 unit, Part Y has 1 unit, and Part Z has 1 unit, it should be represented as "
-            '["1", "0", "1", "1", "1", "1"].\nYour answer:'
+            f"parts X, Y, Z>>>. For example, if Machine A has {units[0]}, Machine B has {units[1]}, Machine C has "
+            f"{units[2]}, Part X has {units[3]}, Part Y has {units[4]}, and Part Z has {units[5]}, it should be "
+            f"represented as {self.format(list(example))}.\nYour answer:"
         )
 
     @staticmethod
@@ -418,7 +433,9 @@ class StringSplitting(GeneratedTask):
         a, b, c = (rng.randint(*self.LEVEL_COUNTS[level]) for _ in range(3))
         phrases = [rng.choice(options) for options in _SPLIT_PHRASES]
         final = self.solve(a, b, c)
-        return self.question(a, b, c, phrases), self.format(final), {"initial": [a, b, c], "final": final}
+        example = example_unlike(rng, lambda: tuple(rng.randint(0, 2) for _ in range(6)), tuple(final))
+        question = self.question(a, b, c, phrases, example)
+        return question, self.format(final), {"initial": [a, b, c], "final": final}
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
         return float(_int_list(answer, 6) == entry["metadata"]["final"])
@@ -478,7 +495,7 @@ class StringSynthesis(GeneratedTask):
         a, b, c = self.LEVEL_MAX[level]
         return f"1-{a} [A], 1-{b} [B], 1-{c} [C]; six methods cycled until none applies"
 
-    def question(self, a: int, b: int, c: int) -> str:
+    def question(self, a: int, b: int, c: int, example: tuple[int, ...] = (1, 0, 0, 0, 0, 0, 1, 1, 0)) -> str:
         return (
             "There are nine different blocks [A], [B], [C], {A}, {B}, {C}, (A), (B), (C) that satisfy:\n"
             "1. One [A], one [B], and one [C] can be combined to form one {A}.\n"
@@ -493,7 +510,7 @@ class StringSynthesis(GeneratedTask):
             "Return your final answer with the exact format:\n"
             "<<<a string of the number of certain block>>>\n"
             "listing the counts of [A], [B], [C], {A}, {B}, {C}, (A), (B), (C) in this order, separated by spaces, "
-            "for example <<<1 0 0 0 0 0 1 1 0>>>.\nYour answer:\n"
+            f"for example <<<{' '.join(map(str, example))}>>>.\nYour answer:\n"
         )
 
     @staticmethod
@@ -505,7 +522,8 @@ class StringSynthesis(GeneratedTask):
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         a, b, c = (rng.randint(1, most) for most in self.LEVEL_MAX[level])
         final = self.solve(a, b, c)
-        return self.question(a, b, c), " ".join(map(str, final)), {"initial": [a, b, c], "final": final}
+        example = example_unlike(rng, lambda: tuple(rng.randint(0, 2) for _ in range(9)), tuple(final))
+        return self.question(a, b, c, example), " ".join(map(str, final)), {"initial": [a, b, c], "final": final}
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
         return float(_int_list(answer, 9) == entry["metadata"]["final"])
@@ -644,12 +662,13 @@ class Letters(GeneratedTask):
         return f"a {lo}-{hi} letter word (real or random), the letter 1-{self.max_count} times; count and positions"
 
     @staticmethod
-    def question(letter: str, word: str) -> str:
+    def question(letter: str, word: str, example: list[int] | None = None) -> str:
+        example = example or [1, 3]
         return (
             f"How many times does the letter '{letter}' appear in the word '{word}', and at which positions? "
             "Positions count from 1 (the first letter of the word is position 1).\n"
             "Give your answer in the format <<<Count: X, Positions: [Y, Z, ...]>>>, "
-            "for example <<<Count: 2, Positions: [1, 3]>>>."
+            f"for example <<<{format_letter_answer(example)}>>>."
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
@@ -665,12 +684,14 @@ class Letters(GeneratedTask):
             chars = [letter] * count + [rng.choice(others) for _ in range(rng.randint(lo, hi) - count)]
             rng.shuffle(chars)
             word = "".join(chars)
-        return self._built(letter, word)
+        positions = letter_positions(word, letter)
+        example = example_unlike(rng, lambda: sorted(rng.sample(range(1, 10), 2)), positions)
+        return self._built(letter, word, example)
 
-    def _built(self, letter: str, word: str) -> tuple[str, str, dict[str, Any]]:
+    def _built(self, letter: str, word: str, example: list[int] | None = None) -> tuple[str, str, dict[str, Any]]:
         positions = letter_positions(word, letter)
         meta = {"letter": letter, "word": word, "count": len(positions), "positions": positions}
-        return self.question(letter, word), format_letter_answer(positions), meta
+        return self.question(letter, word, example), format_letter_answer(positions), meta
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
         count, positions = parse_letter_answer(answer)
@@ -765,7 +786,7 @@ class StatisticalCounting(GeneratedTask):
         )
 
     @staticmethod
-    def question(sequence: str, rules: list[dict[str, Any]]) -> str:
+    def question(sequence: str, rules: list[dict[str, Any]], example: int = 5) -> str:
         letters = [r["letter"] for r in rules]
         names = f"the letter {letters[0]}" if len(letters) == 1 else "letters " + ", ".join(letters[:-1])
         names += f" and {letters[-1]}" if len(letters) > 1 else ""
@@ -780,7 +801,7 @@ class StatisticalCounting(GeneratedTask):
             # the published wording leaves open whether a long run scores more than once; its checker says once
             "A run of consecutive equal letters scores once, however long it is.\n"
             f"What is the total score of the string {sequence}?\n"
-            "Return your answer with the format <<<number>>>, like <<<5>>> means the total score is 5."
+            f"Return your answer with the format <<<number>>>, like <<<{example}>>> means the total score is {example}."
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
@@ -797,7 +818,12 @@ class StatisticalCounting(GeneratedTask):
         ]
         sequence = "".join(rng.choice(letters) for _ in range(length))
         total = run_score(sequence, rules)
-        return self.question(sequence, rules), str(total), {"sequence": sequence, "rules": rules, "solution": total}
+        example = example_unlike(rng, lambda: rng.randint(1, 9), total)
+        return (
+            self.question(sequence, rules, example),
+            str(total),
+            {"sequence": sequence, "rules": rules, "solution": total},
+        )
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
         return float(_single_int(answer, max_digits=6) == entry["metadata"]["solution"])
