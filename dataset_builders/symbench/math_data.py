@@ -338,7 +338,11 @@ def _neutral(words: str, question: str) -> bool:
         word = word.replace("'", "")
         if word in _GSM_CLAIM_WORDS:
             return False
-        if word not in _GSM_NEUTRAL_WORDS and not {word, word + "s", word.removesuffix("s")} & question_words:
+        if (
+            question_words
+            and word not in _GSM_NEUTRAL_WORDS
+            and not {word, word + "s", word.removesuffix("s")} & question_words
+        ):
             return False
     return True
 
@@ -350,7 +354,8 @@ def gsm_number_text(answer: str, question: str = "") -> str:
     as written and `read_number` refuses it (math-verify would accept either, letting a policy hand
     its arithmetic to the verifier or hide a wrong number before the right one). A label or unit is
     removed only when its words are neutral (see `_GSM_NEUTRAL_WORDS`; `question` supplies the
-    question's own nouns such as "eggs"), so "322886700 is wrong" or "not 5" stays and is refused.
+    question's own nouns such as "eggs", and without it any word but a claim word is), so
+    "322886700 is wrong" or "not 5" stays and is refused.
     """
     text = answer.strip()
     if len(text) >= 2 and text[0] == text[-1] == "$":
