@@ -379,3 +379,10 @@ def test_published_letter_ids_name_the_length_band(tmp_path: Path) -> None:
     assert all(isinstance(i, dict) for i in items)
     ids = [i["id"] for i in items]
     assert len(set(ids)) == 2 and all(re.search(r"max_length_\d+-r_3_0$", i) for i in ids)
+    # the question is ours for published words too: its example is never the answer
+    sample = tmp_path / "Letters" / "Letters_dataset_min_length_5_max_length_10" / "a_2_0"
+    sample.mkdir()
+    (sample / "test_words.json").write_text(json.dumps("abacus"))  # a at 1 and 3, the usual example
+    entry = next(i for i in BY_NAME["letters"].load_published(tmp_path / "Letters") if i["id"].endswith("a_2_0"))
+    assert entry["answer"] == "Count: 2, Positions: [1, 3]"
+    assert BY_NAME["letters"].score(entry["question"], entry) == 0.0

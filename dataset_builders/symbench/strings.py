@@ -662,8 +662,7 @@ class Letters(GeneratedTask):
         return f"a {lo}-{hi} letter word (real or random), the letter 1-{self.max_count} times; count and positions"
 
     @staticmethod
-    def question(letter: str, word: str, example: list[int] | None = None) -> str:
-        example = example or [1, 3]
+    def question(letter: str, word: str, example: list[int]) -> str:
         return (
             f"How many times does the letter '{letter}' appear in the word '{word}', and at which positions? "
             "Positions count from 1 (the first letter of the word is position 1).\n"
@@ -690,6 +689,8 @@ class Letters(GeneratedTask):
 
     def _built(self, letter: str, word: str, example: list[int] | None = None) -> tuple[str, str, dict[str, Any]]:
         positions = letter_positions(word, letter)
+        if example is None:  # a published word: a fixed example, moved off the answer
+            example = [1, 3] if positions != [1, 3] else [2, 5]
         meta = {"letter": letter, "word": word, "count": len(positions), "positions": positions}
         return self.question(letter, word, example), format_letter_answer(positions), meta
 
