@@ -171,6 +171,11 @@ def test_insertion_finds_overlapping_triggers_in_the_original_string() -> None:
     # ABCDEA holds ABCD, BCDE and CDEA: inserting while scanning the growing string would break the later two
     assert strings.apply_insertions("ABCDEA") == "ABCDAEBAC"
     assert strings.apply_insertions("EABCDE") == "EABCEDAEB"
+    task = BY_NAME["string_insertion"]
+    for e in task.generate(20, seed=2, complexity=5):  # the misreading is a corruption that scores 0
+        misread = strings._insert_while_scanning(e["metadata"]["original_string"])
+        assert misread != e["answer"] and misread in task.corruptions(e)
+        assert task.score(wrap(misread), e) == 0.0
 
 
 @needs_external

@@ -258,6 +258,17 @@ def apply_insertions(s: str) -> str:
     return "".join(out)
 
 
+def _insert_while_scanning(s: str) -> str:
+    """The misreading the question rules out: matches looked for in the string as it grows."""
+    i = 0
+    while i <= len(s) - 4:
+        ch = next((c for pat, c in INSERTION_RULES if s.startswith(pat, i)), None)
+        if ch is not None:
+            s = s[: i + 4] + ch + s[i + 4 :]
+        i += 1
+    return s
+
+
 def count_triggers(s: str) -> int:
     """How many positions of `s` start a substring that one of the insertion rules matches."""
     return sum(s.startswith(pat, i) for i in range(len(s) - 3) for pat, _ in INSERTION_RULES)
@@ -319,7 +330,13 @@ class StringInsertion(GeneratedTask):
     def corruptions(self, entry: dict[str, Any]) -> list[str]:
         meta = entry["metadata"]
         res = meta["modified_string"]
-        wrong = [meta["original_string"], res[:-1], res + "A", res[::-1]]
+        wrong = [
+            meta["original_string"],
+            res[:-1],
+            res + "A",
+            res[::-1],
+            _insert_while_scanning(meta["original_string"]),
+        ]
         return [w for w in dict.fromkeys(wrong) if w != res]
 
     def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
