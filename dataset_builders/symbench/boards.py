@@ -97,7 +97,7 @@ class EightQueens(GeneratedTask):
 
     def level_description(self, level: int) -> str:
         shapes = ", ".join(f"{q}+{b}" for q, b in _QUEEN_SHAPES[level])
-        return f"{self.n}x{self.n} board, pre-placed queens + blocked cells in {{{shapes}}} (1 + queens + blocked//2 = {level})"
+        return f"{self.n}x{self.n} board, pre-placed queens + X cells in {{{shapes}}}"
 
     def question(self, board: list[str]) -> str:
         n = len(board)

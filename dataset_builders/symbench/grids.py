@@ -206,7 +206,7 @@ class PatternRecognition(GeneratedTask):
 
     def level_description(self, level: int) -> str:
         low, high = PATTERN_BANDS[level]
-        return f"grid up to {low}-{high} cells on its longer side (the other >= 6), one square of side 3..shorter//2"
+        return f"longer side {low}-{high}, shorter side 6+, one square of side 3..shorter//2"
 
     @staticmethod
     def question(grid: list[str]) -> str:
