@@ -557,31 +557,25 @@ def has_invisible(text: str) -> bool:
     )
 
 
-def model_written(completion: str, inserted_spans: Sequence[tuple[int, int]] = ()) -> str:
-    """`completion` with the interpreter's output replaced by spaces (same length), so it cannot hold an answer.
+def model_written(completion: str) -> str:
+    """`completion` with the first line of each interpreter result replaced by spaces (same length).
 
-    With `inserted_spans` (an episode's character spans of inserted text) exactly those are blanked.
-    Without them the extent of an output is not in the text, so the first line of each result (the
-    protocol's result template right after a python block's closing fence: where a printed
-    "<<<...>>>" lands) is blanked; an answer a snippet prints on a later output line is then not told
-    apart from one the model wrote, which only the spans can do.
+    The protocol reads answers only from model text, and finds inserted blocks in a plain string by
+    the result template after a python block's closing fence; its `render_result` escapes answer
+    markers in output, so a rendered block never holds one. A completion assembled elsewhere (by hand,
+    by another tool, by a policy imitating a result) may hold raw output such as
+    "Code Execution Results: <<<42>>>": blanking the line that starts each result keeps a printed
+    answer out of the verdict there too. Positions are kept, so inserted spans stay valid.
     """
-    if inserted_spans:
-        spans = [(max(0, start), min(end, len(completion))) for start, end in inserted_spans]
-    elif "```" in completion:
-        head = RESULT_TEMPLATE.split("{output}", 1)[0]
-        spans = []
-        for block in iter_blocks(completion):
-            if block.is_python and block.end is not None and completion.startswith(head, block.end):
-                line_end = completion.find("\n", block.end + len(head))
-                spans.append((block.end, len(completion) if line_end < 0 else line_end))
-    else:
+    if "```" not in completion:
         return completion
+    head = RESULT_TEMPLATE.split("{output}", 1)[0]
     pieces, pos = [], 0
-    for start, end in sorted(spans):
-        start = max(start, pos)
-        if end > start:
-            pieces += [completion[pos:start], " " * (end - start)]
-            pos = end
+    for block in iter_blocks(completion):
+        if block.is_python and block.end is not None and completion.startswith(head, block.end):
+            line_end = completion.find("\n", block.end + len(head))
+            line_end = len(completion) if line_end < 0 else line_end
+            pieces += [completion[pos : block.end], " " * (line_end - block.end)]
+            pos = line_end
     pieces.append(completion[pos:])
     return "".join(pieces)

@@ -110,14 +110,17 @@ class Task(ABC):
     def score(self, completion: str, entry: Entry, *, inserted_spans: Sequence[tuple[int, int]] = ()) -> float:
         """1.0 when the last <<<...>>> that the model wrote in `completion` verifies, else 0.0 (never raises).
 
-        Interpreter output never supplies the answer: the character `inserted_spans` (an episode's
-        `inserted_spans`) are blanked first, and without them the first line of every result that
-        follows a python block is. An answer holding invisible characters scores 0. `entry` may
-        hold its metadata as the JSON string a datasets column stores.
+        Interpreter output never supplies the answer: pass an episode's `inserted_spans` when known;
+        without them the protocol finds results by their template, and the first line of each result
+        is blanked too (`answer_parsing.model_written`). An answer holding invisible characters scores
+        0. `entry` may hold its metadata as the JSON string a datasets column stores.
         """
         if not isinstance(completion, str):
             return 0.0
-        answer = extract_answer(model_written(completion, inserted_spans))
+        try:
+            answer = extract_answer(model_written(completion), inserted_spans=inserted_spans or None)
+        except ValueError:  # malformed spans: no answer can be trusted
+            return 0.0
         if answer is None or len(answer) > self.max_answer_chars or has_invisible(answer):
             return 0.0
         try:
@@ -156,7 +159,6 @@ class Task(ABC):
         return f"<Task {self.name} ({self.split})>"
 
 
-
 class GeneratedTask(Task):
     """A task whose questions a seeded generator makes: implement `make_entry(rng, level)`.
 
@@ -190,7 +192,6 @@ def decoded_entry(entry: Entry) -> Entry:
 
         return {**entry, "metadata": json.loads(metadata) if metadata.strip() else {}}
     return entry
-
 
 
 class DatasetTask(Task):
@@ -240,7 +241,9 @@ class DatasetTask(Task):
 
     def rows(self) -> list[dict[str, Any]]:
         """The usable rows of the first source that applies (cached); TaskDataUnavailable when none works."""
-        local = self.path or (Path(os.environ[self.path_env]) if self.path_env and os.environ.get(self.path_env) else None)
+        local = self.path or (
+            Path(os.environ[self.path_env]) if self.path_env and os.environ.get(self.path_env) else None
+        )
         hub_id = self.hub_id or (os.environ.get(self.hub_env) if self.hub_env else None) or self.default_hub_id
         key = f"path:{local}" if local is not None else f"hub:{hub_id}:{self.hub_config}:{self.hub_split}"
         if key in self._rows:
