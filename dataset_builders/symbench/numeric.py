@@ -3,7 +3,16 @@
 Tasks: symbench/new_operator (evaluate expressions over newly defined binary operators),
 symbench/number_multiply (exact products of signed integers), symbench/permutations_and_combinations
 (shelve books under position constraints; any arrangement meeting every constraint scores 1),
-symbench/synthesis_decomposition (cycle two exchange methods until none applies).
+symbench/synthesis_decomposition (cycle exchange methods until none applies).
+
+Levels (`complexity_levels`, `level_description`) follow the published generators
+(CodeSteer-v1.0 create_dataset/): new_operator goes from one application of one operator to three
+operators in any bracketing; number_multiply from two 1-digit factors to two 16-digit ones (the
+published digit patterns, including seven factors); shelving from 6 books / 7-8 constraints to
+9 books / 10-11; synthesis_decomposition covers the three published variants (2 crops, 1 product,
+2 methods; 3 crops, 1 product, 3 methods; 3 crops, 2 products, 4 methods), each with the
+published method amounts and with drawn ones. The answer of synthesis_decomposition lists every
+crop and product of its variant, so the shorter list of an easier variant scores 0.
 
 Numbers are read with `dataset_builders.answer_parsing.parse_number` (bounded, never evaluated).
 Non-integer results accept the exact value or a decimal rounded to at least two places (see

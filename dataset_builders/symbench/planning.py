@@ -10,7 +10,14 @@ sample (missing file, malformed JSON, an instance that cannot be solved), a `Pub
 instance instead of raising, so one bad sample never hides the others; a missing or empty folder
 raises.
 The published Blocksworld, BoxLift and BoxNet samples hold instances only, so their reference
-answers are planned here. Path planning has no published sample. See `published_layout`.
+answers are planned here. See `published_layout`.
+
+Levels follow the published generators (CodeSteer-v1.0 create_dataset/): blocksworld 2-4 blocks
+on 3-5 stacks (and 5-6 blocks beyond), BoxLift's ten (boxes, lifters, weight, capacity)
+configurations, BoxNet grids from 1x2 with 3 colours of one box to 4x8 with 5 colours of 1-3.
+Path planning has no published generator or sample folder: the paper's instances are 14 fixed
+continuous rooms x 10 visit/avoid instructions written into its benchmark script, checked by
+segment/box-edge crossings. `PathPlan` is a grid stand-in with its own levels.
 """
 
 from __future__ import annotations
@@ -644,8 +651,9 @@ def _bfs_path(grid: list[str], start: Cell, goal: Cell) -> list[Cell] | None:
 
 
 class PathPlan(GeneratedTask):
-    """A grid stand-in for SymBench's region-based path planning (no published sample exists here):
-    walk from S through numbered checkpoints in order to G around obstacles within a move budget."""
+    """A grid stand-in for SymBench's continuous region-based path planning (which has no published
+    generator or sample folder): walk from S through numbered checkpoints in order to G around
+    obstacles within a move budget."""
 
     name = "symbench/path_plan"
     description = (
