@@ -346,3 +346,17 @@ def test_queens_reference_is_a_full_attack_free_board(batches):
         assert len(queens) == 8 and queens_attack_free(queens)
         assert {tuple(p) for p in e["metadata"]["placed"]} <= queens
         assert not {tuple(b) for b in e["metadata"]["blocked"]} & queens
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stored_metadata_and_hostile_input_at_the_hardest_level(name):
+    import time
+
+    task = BY_NAME[name]
+    e = next(iter(task.generate(1, seed=9, complexity=task.complexity_levels)))
+    stored = {**e, "metadata": json.dumps(e["metadata"])}  # the form a datasets column holds
+    assert task.score(wrap(e["answer"]), stored) == 1.0
+    for hostile in ("0 0, " * 799, "[" * 3_999, "9" * 3_999, "1,\n" * 1_333, "a," * 1_999, "x" * 100_000):
+        start = time.perf_counter()
+        assert task.score(wrap(hostile), e) == 0.0
+        assert time.perf_counter() - start < 1.0

@@ -276,3 +276,17 @@ def test_pooling_reference_is_the_exact_pooling(batches):
         meta = e["metadata"]
         expected = pool(meta["matrix"], meta["window_size"], meta["pooling_type"])
         assert [[Fraction(v) for v in row] for row in meta["solution"]] == expected
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stored_metadata_and_hostile_input_at_the_hardest_level(name):
+    import time
+
+    task = BY_NAME[name]
+    e = next(iter(task.generate(1, seed=9, complexity=task.complexity_levels)))
+    stored = {**e, "metadata": json.dumps(e["metadata"])}  # the form a datasets column holds
+    assert task.score(wrap(e["answer"]), stored) == 1.0
+    for hostile in ("0 0, " * 799, "[" * 3_999, "9" * 3_999, "1,\n" * 1_333, "*," * 1_999, "x" * 100_000):
+        start = time.perf_counter()
+        assert task.score(wrap(hostile), e) == 0.0
+        assert time.perf_counter() - start < 1.0
