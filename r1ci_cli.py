@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     roll.add_argument("--show", action="store_true", help="print every transcript")
     roll.set_defaults(func=_rollouts)
 
+    from dataset_builders import traces
+
+    traces.make_parser(sub)
+
     quick = sub.add_parser("quickstart", help="run the main job on offline defaults")
     quick.add_argument("--out", default="outputs/quickstart")
     quick.add_argument("-n", type=int, default=1, help="questions per task")

@@ -6,6 +6,13 @@ so `load_dataset(folder, config)` reads the folder exactly as it reads the Hub r
 the folder (`hub_tools.publish.push_folder`) gives the Hub repo the same bytes. Folders written by
 `save_to_disk` are not loadable by `load_dataset` and are not used.
 
+The card also carries `dataset_info` (features, rows and bytes per split, as `push_to_hub` writes
+it). Besides informing the Hub's viewer, it keys `datasets`' cache: for a folder whose README lists
+`configs:`, datasets 5.2 hashes only the README's metadata, not the files, so without it two folders
+of the same name, or one folder rebuilt in place, would load stale rows from the cache. (Two builds
+with equal row counts and byte sizes per split still share a cache entry; pass
+`download_mode="force_redownload"` to `load_dataset` where that can happen.)
+
 The folder is built in a temporary sibling and renamed into place, so a crash never leaves half a
 dataset; an existing folder is replaced only when it holds nothing but such a layout.
 """
@@ -28,6 +35,7 @@ from hub_tools.errors import HubInputError
 MAX_SHARD_BYTES = 256 * 1024 * 1024
 _CONFIG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _SHARD = re.compile(r"^[A-Za-z0-9._-]+-\d{5}-of-\d{5}\.parquet$")
+_IMAGE = re.compile(r"^[A-Za-z0-9._-]+\.(png|jpg|svg)$")
 
 
 def shard_paths(config: str, split: str, num_shards: int) -> list[str]:
@@ -47,11 +55,35 @@ def configs_metadata(layout: Mapping[str, Mapping[str, int]], default: str | Non
     return out
 
 
-def card_with_configs(card: str, configs: list[dict]) -> str:
-    """`card` (markdown, optionally with YAML front matter) with `configs:` set in its front matter."""
+def card_with_configs(card: str, configs: list[dict], dataset_info: list[dict] | dict | None = None) -> str:
+    """`card` (markdown, optionally with YAML front matter) with `configs:` (and `dataset_info:`) set."""
     meta, body = split_front_matter(card)
     meta["configs"] = configs
+    if dataset_info is not None:
+        meta["dataset_info"] = dataset_info
     return f"---\n{yaml.safe_dump(meta, sort_keys=False, allow_unicode=True)}---\n{body.lstrip()}"
+
+
+def dataset_info_metadata(
+    configs: Mapping[str, Mapping[str, object]], download_sizes: Mapping[str, int]
+) -> list | dict:
+    """The README `dataset_info:` of {config: {split: Dataset}}, built with datasets' own DatasetInfo."""
+    from datasets import DatasetInfo, SplitDict, SplitInfo
+    from datasets.info import DatasetInfosDict
+
+    infos = {}
+    for config, splits in configs.items():
+        first = next(iter(splits.values()))
+        info = DatasetInfo(features=first.features)
+        info.splits = SplitDict()
+        for split, dataset in splits.items():
+            info.splits.add(SplitInfo(name=split, num_bytes=dataset.data.nbytes, num_examples=dataset.num_rows))
+        info.download_size = download_sizes[config]
+        info.dataset_size = sum(dataset.data.nbytes for dataset in splits.values())
+        infos[config] = info
+    card_data: dict = {}
+    DatasetInfosDict(infos).to_dataset_card_data(card_data)
+    return card_data["dataset_info"]
 
 
 def split_front_matter(card: str) -> tuple[dict, str]:
@@ -73,8 +105,11 @@ def write_dataset_folder(
     *,
     default_config: str | None = None,
     max_shard_bytes: int = MAX_SHARD_BYTES,
+    images: Mapping[str, bytes] | None = None,
 ) -> Path:
     """Write {config: {split: datasets.Dataset}} and the card to `folder` atomically; returns the folder.
+
+    `images` ({file name: bytes}) go to `images/`, for plots the card shows.
 
     Same datasets and card, same bytes: shards are split by size deterministically and parquet is
     written without timestamps.
@@ -82,6 +117,7 @@ def write_dataset_folder(
     folder = Path(folder)
     _check_replaceable(folder)
     layout: dict[str, dict[str, int]] = {}
+    download_sizes: dict[str, int] = {}
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
@@ -94,8 +130,19 @@ def write_dataset_folder(
                 for i, path in enumerate(shard_paths(config, split, num_shards)):
                     (tmp / path).parent.mkdir(parents=True, exist_ok=True)
                     dataset.shard(num_shards, i, contiguous=True).to_parquet(str(tmp / path))
+                    download_sizes[config] = download_sizes.get(config, 0) + (tmp / path).stat().st_size
                 layout[config][split] = num_shards
-        (tmp / "README.md").write_text(card_with_configs(card, configs_metadata(layout, default_config)), "utf-8")
+        for name, data in (images or {}).items():
+            if not _IMAGE.match(name):
+                raise HubInputError(f"image name {name!r} must be a plain file name ending in .png, .jpg or .svg")
+            (tmp / "images").mkdir(exist_ok=True)
+            (tmp / "images" / name).write_bytes(data)
+        (tmp / "README.md").write_text(
+            card_with_configs(
+                card, configs_metadata(layout, default_config), dataset_info_metadata(configs, download_sizes)
+            ),
+            "utf-8",
+        )
         _replace(tmp, folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -115,6 +162,7 @@ def _check_replaceable(folder: Path) -> None:
             rel.as_posix() in ("README.md", ".gitattributes")
             or (path.is_dir() and len(rel.parts) == 1)
             or (len(rel.parts) == 2 and _SHARD.match(rel.parts[1]) is not None)
+            or (len(rel.parts) == 2 and rel.parts[0] == "images" and _IMAGE.match(rel.parts[1]) is not None)
         )
         if not ours:
             raise HubInputError(

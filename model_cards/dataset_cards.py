@@ -75,3 +75,40 @@ def tasks_dataset_card(
 def config_name(task_name: str) -> str:
     """A task's config in the tasks dataset: "symbench/game24" -> "symbench.game24" (configs may not hold '/')."""
     return task_name.replace("/", ".")
+
+
+def traces_dataset_card(
+    *,
+    repo_id: str,
+    num_rows: int,
+    tally: Sequence[tuple[str, object]],
+    max_per_task: int,
+    teacher: str,
+    styles: str,
+    settings: str,
+) -> str:
+    """The card of the SFT traces dataset (`r1ci traces build`); `tally` holds (task, obj with attempted/accepted)."""
+    attempted = sum(t.attempted for _, t in tally)  # type: ignore[attr-defined]
+    data = DatasetCardData(
+        pretty_name="R1-CI SFT traces",
+        license="apache-2.0",
+        language=["en"],
+        task_categories=["text-generation"],
+        size_categories=[size_category(num_rows)],
+        tags=["reasoning", "code-interpreter", "sft", "multi-turn", "r1-code-interpreter", "synthetic"],
+    )
+    card = DatasetCard.from_template(
+        data,
+        template_path=str(TEMPLATES / "traces_dataset.md"),
+        repo_id=repo_id,
+        num_rows=num_rows,
+        num_tasks=sum(1 for _, t in tally if t.accepted),  # type: ignore[attr-defined]
+        max_per_task=max_per_task,
+        attempted=attempted,
+        acceptance=f"{num_rows / attempted:.0%}" if attempted else "0%",
+        teacher=teacher,
+        styles=styles,
+        tally=tally,
+        settings=settings,
+    )
+    return str(card)

@@ -81,6 +81,11 @@ def test_local_folder_layout_loads_like_the_hub_and_is_reproducible(tmp_path):
     ]
     meta, body = split_front_matter((folder / "README.md").read_text())
     assert meta["license"] == "mit" and body.startswith("# Card")
+    info = {i["config_name"]: i for i in meta["dataset_info"]}
+    assert info["beta"]["splits"] == [
+        {"name": "train", "num_bytes": info["beta"]["splits"][0]["num_bytes"], "num_examples": 2},
+        {"name": "test", "num_bytes": info["beta"]["splits"][1]["num_bytes"], "num_examples": 3},
+    ]
     assert meta["configs"][0] == {
         "config_name": "alpha",
         "default": True,
@@ -91,6 +96,18 @@ def test_local_folder_layout_loads_like_the_hub_and_is_reproducible(tmp_path):
     first = _digest(folder)
     write_dataset_folder(tmp_path / "ds", _configs(), "---\nlicense: mit\n---\n# Card\n", default_config="alpha")
     assert _digest(folder) == first  # same data, same bytes: a re-push makes no commit
+
+
+def test_rebuilt_or_same_named_folders_never_load_stale_rows(tmp_path):
+    def rows(n: int) -> dict:
+        return {"default": {"train": Dataset.from_list([{"x": i} for i in range(n)])}}
+
+    write_dataset_folder(tmp_path / "a" / "out", rows(4), "# c\n")
+    assert load_dataset(str(tmp_path / "a" / "out"), split="train").num_rows == 4
+    write_dataset_folder(tmp_path / "b" / "out", rows(8), "# c\n")  # same name, same card: datasets hashed only these
+    assert load_dataset(str(tmp_path / "b" / "out"), split="train").num_rows == 8
+    write_dataset_folder(tmp_path / "a" / "out", rows(6), "# c\n")  # rebuilt in place
+    assert load_dataset(str(tmp_path / "a" / "out"), split="train").num_rows == 6
 
 
 def test_sharding_by_size(tmp_path):

@@ -1,0 +1,382 @@
+"""`r1ci traces build`: verified multi-turn text+code traces from a teacher, the SFT set of R1-CI.
+
+A teacher (any `code_interpreter` generator: an OpenAI-compatible endpoint such as GPT-4o or a vLLM
+server, a local transformers model, or an offline solver) answers questions of the train tasks in
+real episodes: its python blocks run in the sandbox and their output is fed back. A trace is kept
+only when the task's verifier accepts the answer the teacher wrote (interpreter output never
+supplies it), at most `max_per_task` per task, one per question (the first accepted), in one of
+the prompt styles of the paper (`STYLES`), recorded per trace.
+
+Resumable: every attempt is appended (and fsynced) to JSONL shards in a cache folder keyed by the
+build's settings; a restart skips what was attempted and never duplicates a trace. The output is
+a dataset folder with the Hub's layout (`hub_tools.dataset_folder`): config "default", split
+"train", one row per trace with the chat `messages` (system, user, and one assistant message
+holding the whole turn, interpreter output included) and `inserted_spans`, the character spans of
+that assistant content which the interpreter inserted. Trainers must mask those spans: training on
+the messages as plain chat would teach the model to predict interpreter output.
+
+`weight` up-weights traces that switch strategy or repair code (more than one code call, or code
+after an execution error) by `multi_turn_weight`; trainers may repeat rows by it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from code_interpreter.episode import Episode, EpisodeRunner
+from code_interpreter.protocol import ProtocolConfig, build_messages
+from dataset_builders.registry import get_task, list_tasks
+from dataset_builders.task import Entry, Task
+from hub_tools.errors import HubInputError
+
+#: Prompt styles, as in the paper: the teacher chooses freely, writes code first, or reasons in text
+#: and then checks with code. The hint is appended to the system prompt.
+STYLES: dict[str, str] = {
+    "free": "",
+    "code_first": "Start by writing a Python script that computes the answer, then give the final answer from its output.",
+    "text_then_code": (
+        "First reason step by step in text to a candidate answer, then write a Python script that checks it, "
+        "and give the final answer once it is verified."
+    ),
+}
+
+#: Finish reasons that mean the teacher endpoint, not the trace, failed.
+_ENDPOINT_FAILURE = "generator_error"
+
+
+class TeacherUnavailable(RuntimeError):
+    """The teacher failed on every request of a batch (endpoint down, auth error): stop, keep what was accepted."""
+
+
+@dataclass
+class TraceBuildConfig:
+    tasks: list[str] | None = None
+    max_per_task: int = 70
+    attempts_per_task: int = 140
+    seed: int = 0
+    styles: tuple[str, ...] = tuple(STYLES)
+    protocol_version: str = "v2"
+    timeout_s: float = 60.0
+    max_new_tokens: int = 4096
+    batch_size: int = 16
+    multi_turn_weight: float = 2.0
+    cost_per_1k_tokens: float = 0.0
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.styles if s not in STYLES]
+        if unknown:
+            raise HubInputError(f"unknown style(s) {', '.join(unknown)}; choose from {', '.join(STYLES)}")
+        for name in ("max_per_task", "attempts_per_task", "batch_size", "max_new_tokens"):
+            if getattr(self, name) < 1:
+                raise HubInputError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+    def key(self, teacher: dict[str, Any]) -> str:
+        """The cache folder of a build: the teacher and the settings that shape a trace. Tasks, caps and
+        batch size are left out, so raising a cap or adding tasks resumes the same attempts."""
+        shaping = ("seed", "styles", "protocol_version", "timeout_s", "max_new_tokens", "multi_turn_weight")
+        blob = json.dumps({"teacher": teacher, **{k: getattr(self, k) for k in shaping}}, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass
+class TaskTally:
+    attempted: int = 0
+    accepted: int = 0
+
+
+@dataclass
+class TraceBuild:
+    rows: list[dict[str, Any]]
+    tally: dict[str, TaskTally] = field(default_factory=dict)
+    tokens: int = 0
+    stopped: str | None = None
+
+
+def train_tasks(names: Sequence[str] | None) -> list[Task]:
+    """The tasks to draw questions from; test tasks are refused (their questions must stay unseen)."""
+    if not names:
+        return list_tasks(split="train")
+    tasks = [get_task(n) for n in names]
+    held_out = [t.name for t in tasks if t.split == "test"]
+    if held_out:
+        raise HubInputError(
+            f"{', '.join(held_out)} {'is a' if len(held_out) == 1 else 'are'} held-out test task(s): traces are built "
+            "only from train tasks, so that evaluation stays on unseen tasks"
+        )
+    return tasks
+
+
+def style_of(entry: Entry, styles: Sequence[str], seed: int) -> str:
+    return random.Random(f"{entry['id']}:{seed}:style").choice(list(styles))
+
+
+def weight_of(episode: Episode, multi_turn_weight: float) -> float:
+    """`multi_turn_weight` for traces that use code more than once or write code after an error."""
+    results = [s for s in episode.segments if s.role == "interpreter"]
+    repaired = any(
+        (r.execution or {}).get("exit_code") not in (0, None) or (r.execution or {}).get("timed_out")
+        for r in results[:-1]
+    )
+    return multi_turn_weight if len(results) > 1 or repaired else 1.0
+
+
+def trace_row(task: Task, entry: Entry, style: str, episode: Episode, teacher: dict, weight: float) -> dict:
+    """One dataset row: the chat with the whole assistant turn, and the spans the interpreter inserted."""
+    rounds, _ = episode.rounds()
+    return {
+        "task": task.name,
+        "id": entry["id"],
+        "style": style,
+        "messages": [*episode.messages, {"role": "assistant", "content": episode.completion}],
+        "inserted_spans": [list(span) for span in episode.inserted_spans],
+        "answer": episode.answer or "",
+        "num_code_calls": episode.num_code_calls,
+        "num_turns": len(rounds) + 1,
+        "completion_tokens": episode.tokens_used,
+        "weight": weight,
+        "teacher": json.dumps(teacher, sort_keys=True),
+    }
+
+
+class AttemptLog:
+    """Append-only JSONL shards of attempts; a torn last line (a kill mid-write) is ignored on reading."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        existing = sorted(folder.glob("attempts-*.jsonl"))
+        self.path = folder / f"attempts-{len(existing):05d}.jsonl"  # a new shard per run: no torn tails reused
+
+    def read(self) -> Iterator[dict[str, Any]]:
+        for shard in sorted(self.folder.glob("attempts-*.jsonl")):
+            for line in shard.read_text(encoding="utf-8").splitlines():
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+
+    def append(self, records: Sequence[dict[str, Any]]) -> None:
+        with self.path.open("a", encoding="utf-8") as f:
+            for record in records:
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def build_traces(
+    generator: Any,
+    sandbox: Any,
+    config: TraceBuildConfig,
+    *,
+    cache_dir: Path,
+    teacher: dict[str, Any],
+) -> TraceBuild:
+    """Run the teacher over the train tasks until each has `max_per_task` traces or its attempts run out."""
+    tasks = train_tasks(config.tasks)
+    log = AttemptLog(cache_dir / config.key(teacher))
+    done: set[str] = set()
+    build = TraceBuild(rows=[], tally={t.name: TaskTally() for t in tasks})
+    seen_questions: set[tuple[str, str]] = set()
+    for record in log.read():
+        done.add(record["key"])
+        tally = build.tally.setdefault(record["task"], TaskTally())
+        tally.attempted += 1
+        build.tokens += record.get("tokens", 0)
+        if record["row"] is not None and (record["task"], record["question"]) not in seen_questions:
+            seen_questions.add((record["task"], record["question"]))
+            tally.accepted += 1
+            build.rows.append(record["row"])
+
+    protocol = ProtocolConfig(version=config.protocol_version, timeout_s=config.timeout_s)
+    runner = EpisodeRunner(generator, sandbox, protocol, max_new_tokens=config.max_new_tokens)
+    bar = tqdm(total=config.attempts_per_task * len(tasks), desc="teacher traces", unit="episode")
+    bar.update(sum(t.attempted for t in build.tally.values()))
+    try:
+        for task in tasks:
+            tally = build.tally[task.name]
+            queue = [
+                (e, style_of(e, config.styles, config.seed))
+                for e in task.generate(config.attempts_per_task, seed=config.seed)
+            ]
+            queue = [
+                (e, s)
+                for e, s in queue
+                if f"{e['id']}|{s}" not in done and (task.name, e["question"]) not in seen_questions
+            ]
+            while queue and tally.accepted < config.max_per_task:
+                need = config.max_per_task - tally.accepted
+                batch, queue = queue[: min(config.batch_size, need)], queue[min(config.batch_size, need) :]
+                episodes = runner.run([_messages(e["question"], s, protocol) for e, s in batch])
+                if all(ep.finish_reason == _ENDPOINT_FAILURE for ep in episodes):
+                    raise TeacherUnavailable(episodes[0].error or "the teacher failed")
+                records = []
+                for (entry, style), ep in zip(batch, episodes, strict=True):
+                    if ep.finish_reason == _ENDPOINT_FAILURE:
+                        continue  # not an attempt: retried on the next run
+                    ok = task.score(ep.completion, entry, inserted_spans=ep.inserted_spans) == 1.0
+                    fresh = (task.name, entry["question"]) not in seen_questions
+                    row = trace_row(task, entry, style, ep, teacher, weight_of(ep, config.multi_turn_weight))
+                    keep = ok and fresh and tally.accepted < config.max_per_task
+                    if keep:
+                        seen_questions.add((task.name, entry["question"]))
+                        tally.accepted += 1
+                        build.rows.append(row)
+                    tally.attempted += 1
+                    build.tokens += ep.tokens_used
+                    records.append({"key": f"{entry['id']}|{style}", "task": task.name, "question": entry["question"],
+                                    "tokens": ep.tokens_used, "row": row if keep else None})  # fmt: skip
+                log.append(records)
+                bar.update(len(records))
+                accepted = sum(t.accepted for t in build.tally.values())
+                attempted = max(1, sum(t.attempted for t in build.tally.values()))
+                bar.set_postfix(
+                    accepted=accepted,
+                    rate=f"{accepted / attempted:.0%}",
+                    tokens=build.tokens,
+                    cost=f"${build.tokens / 1000 * config.cost_per_1k_tokens:.2f}",
+                )
+    except TeacherUnavailable as exc:
+        build.stopped = str(exc)
+    finally:
+        bar.close()
+    build.rows.sort(key=lambda r: (r["task"], r["id"]))
+    return build
+
+
+def _messages(question: str, style: str, protocol: ProtocolConfig) -> list[dict[str, str]]:
+    messages = build_messages(question, protocol)
+    if STYLES[style]:
+        messages[0] = {"role": "system", "content": f"{messages[0]['content']}\n\n{STYLES[style]}"}
+    return messages
+
+
+def style_counts(rows: Sequence[dict[str, Any]]) -> Counter[str]:
+    return Counter(r["style"] for r in rows)
+
+
+def write_traces(build: TraceBuild, target: Any, config: TraceBuildConfig, teacher: dict[str, Any]) -> Path:
+    """The traces as a dataset folder with card and plots (pushed by the caller when the target pushes)."""
+    from datasets import Dataset
+
+    from hub_tools.dataset_folder import write_dataset_folder
+    from model_cards.dataset_cards import traces_dataset_card
+    from model_cards.plots import histogram_png
+
+    if not build.rows:
+        raise HubInputError("no trace was accepted, so there is nothing to write; see the log above")
+    rows = Dataset.from_list(build.rows)
+    settings = {k: v for k, v in asdict(config).items() if k != "tasks"}
+    card = traces_dataset_card(
+        repo_id=target.repo_id or str(target.folder),
+        num_rows=len(build.rows),
+        tally=sorted(build.tally.items()),
+        max_per_task=config.max_per_task,
+        teacher=json.dumps(teacher, sort_keys=True),
+        styles=", ".join(f"{s} ({n})" for s, n in sorted(style_counts(build.rows).items())),
+        settings="\n".join(f"{k}: {v}" for k, v in settings.items()),
+    )
+    images = {
+        "code_calls.png": histogram_png(
+            [r["num_code_calls"] for r in build.rows], title="Code calls per trace", xlabel="code calls"
+        ),
+        "turns.png": histogram_png([r["num_turns"] for r in build.rows], title="Turns per trace", xlabel="turns"),
+    }
+    return write_dataset_folder(target.folder, {"default": {"train": rows}}, card, images=images)
+
+
+# -- command line ---------------------------------------------------------------------------------
+
+
+def make_parser(subparsers: Any) -> None:
+    traces = subparsers.add_parser("traces", help="verified teacher traces (the SFT set)")
+    traces.set_defaults(func=main)
+    tsub = traces.add_subparsers(dest="traces_command", required=True)
+    p = tsub.add_parser("build", help="run a teacher over the train tasks and keep traces whose answers verify")
+    p.add_argument("--teacher", choices=["openai", "transformers"], default="openai", help="teacher backend")
+    p.add_argument("--model", required=True, help="served model name (openai) or model folder / Hub id (transformers)")
+    p.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (default: OpenAI)")
+    p.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the endpoint's key")
+    p.add_argument("--openai-mode", choices=["chat", "completions"], default="chat")
+    p.add_argument("--temperature", type=float, default=0.7)
+    p.add_argument("--max-concurrency", type=int, default=16, help="requests in flight against the endpoint")
+    p.add_argument("--tasks", help="comma-separated train task names (default: all 107 train tasks)")
+    p.add_argument("--max-per-task", type=int, default=70)
+    p.add_argument("--attempts-per-task", type=int, default=140, help="questions tried per task at most")
+    p.add_argument("--styles", default=",".join(STYLES), help=f"prompt styles to draw from ({', '.join(STYLES)})")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--sandbox", choices=["local", "e2b"], default="local")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--max-new-tokens", type=int, default=4096)
+    p.add_argument("--multi-turn-weight", type=float, default=2.0)
+    p.add_argument("--cost-per-1k-tokens", type=float, default=0.0, help="for the running cost estimate")
+    p.add_argument("--cache-dir", default="outputs/cache/traces", help="attempt log; a rerun resumes from it")
+    p.add_argument("--output-dir")
+    p.add_argument("--push-to-hub", metavar="REPO", help="dataset repo id, e.g. <org>/R1-CI-SFT-traces")
+    p.add_argument("--private", action="store_true")
+
+
+def main(args: Any) -> int:
+    from rich.console import Console
+
+    from code_interpreter import get_generator, get_sandbox
+    from hub_tools.publish import commit_message, push_folder, resolve_target
+
+    target = resolve_target(args.output_dir, args.push_to_hub, private=args.private)
+    config = TraceBuildConfig(
+        tasks=[n.strip() for n in args.tasks.split(",") if n.strip()] if args.tasks else None,
+        max_per_task=args.max_per_task,
+        attempts_per_task=args.attempts_per_task,
+        seed=args.seed,
+        styles=tuple(s.strip() for s in args.styles.split(",") if s.strip()),
+        timeout_s=60.0,
+        max_new_tokens=args.max_new_tokens,
+        batch_size=args.batch_size,
+        multi_turn_weight=args.multi_turn_weight,
+        cost_per_1k_tokens=args.cost_per_1k_tokens,
+    )
+    train_tasks(config.tasks)  # refuse test tasks before any model loads
+    teacher = {"backend": args.teacher, "model": args.model, "temperature": args.temperature}
+    if args.teacher == "openai":
+        teacher |= {"base_url": args.base_url or "https://api.openai.com/v1", "mode": args.openai_mode}
+        generator = get_generator(
+            "openai",
+            model=args.model,
+            base_url=args.base_url,
+            api_key=os.environ.get(args.api_key_env),
+            mode=args.openai_mode,
+            temperature=args.temperature,
+            max_concurrency=args.max_concurrency,
+        )
+    else:
+        generator = get_generator("transformers", model=args.model, temperature=args.temperature)
+    console = Console()
+    with get_sandbox(args.sandbox) as sandbox:
+        build = build_traces(generator, sandbox, config, cache_dir=Path(args.cache_dir), teacher=teacher)
+    if build.stopped:
+        console.print(
+            f"[red]the teacher stopped answering:[/] {build.stopped}\ncheck --base-url, that the server is up and "
+            f"that {args.api_key_env} holds a valid key; accepted traces are kept in {args.cache_dir} and a rerun "
+            "resumes",
+            soft_wrap=True,
+            highlight=False,
+        )
+    folder = write_traces(build, target, config, teacher)
+    attempted = sum(t.attempted for t in build.tally.values())
+    console.print(f"{len(build.rows)} traces accepted of {attempted} attempts, written to {folder}")
+    if target.pushes:
+        summary, description = commit_message(f"Build SFT traces: {len(build.rows)} traces", **teacher, seed=args.seed)
+        result = push_folder(
+            folder, str(target.repo_id), summary=summary, description=description, private=args.private
+        )
+        console.print(f"pushed to {result.url} ({'new commit' if result.new_commit else 'unchanged'})")
+    return 1 if build.stopped else 0

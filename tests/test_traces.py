@@ -1,0 +1,135 @@
+"""`r1ci traces build`: verified teacher traces through real episodes, caps, refusal of test tasks,
+resume after a kill, and the dataset folder with spans, card and plots."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from datasets import load_dataset
+
+from code_interpreter import get_generator, get_sandbox
+from dataset_builders import get_task, list_tasks
+from dataset_builders.traces import TraceBuildConfig, build_traces, train_tasks, write_traces
+from hub_tools.errors import HubInputError
+from hub_tools.publish import resolve_target
+from r1ci_cli import main
+from tests.teacher_double import SolverTeacher
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+TASK = "symbench/number_multiply"
+
+
+@pytest.fixture()
+def teacher():
+    t = SolverTeacher()
+    yield t
+    t.close()
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with get_sandbox("local") as sb:
+        yield sb
+
+
+def _build(teacher, sandbox, cache: Path, **overrides):
+    config = TraceBuildConfig(tasks=[TASK], batch_size=4, max_new_tokens=256, **overrides)
+    generator = get_generator("openai", model="solver", base_url=teacher.base_url, api_key="k", temperature=0)
+    return build_traces(generator, sandbox, config, cache_dir=cache, teacher={"backend": "openai", "model": "solver"})
+
+
+def test_accepts_only_verified_traces_with_spans_and_cap(teacher, sandbox, tmp_path):
+    build = _build(teacher, sandbox, tmp_path / "cache", max_per_task=5, attempts_per_task=12)
+    task = get_task(TASK)
+    assert 0 < len(build.rows) <= 5 and build.tally[TASK].accepted == len(build.rows)
+    assert build.tally[TASK].attempted > len(build.rows)  # some answers were wrong and rejected
+    ids = [r["id"] for r in build.rows]
+    assert len(ids) == len(set(ids))
+    for row in build.rows:
+        system, user, assistant = row["messages"]
+        text = assistant["content"]
+        assert system["role"] == "system" and user["role"] == "user" and assistant["role"] == "assistant"
+        ((start, end),) = row["inserted_spans"]
+        inserted = text[start:end]
+        assert inserted.strip().startswith("Code Execution Results:") and "```python" in text[:start]
+        entry = next(e for e in task.generate(12, seed=0) if e["id"] == row["id"])
+        assert task.score(text, entry, inserted_spans=row["inserted_spans"]) == 1.0
+        assert (
+            row["num_code_calls"] == 1
+            and row["num_turns"] == 2
+            and row["style"] in ("free", "code_first", "text_then_code")
+        )
+    assert len({r["style"] for r in build.rows}) >= 2 or len(build.rows) < 3
+
+
+def test_test_tasks_are_refused(capsys):
+    name = list_tasks(split="test")[0].name
+    with pytest.raises(HubInputError, match="held-out test task"):
+        train_tasks([TASK, name])
+    assert main(["traces", "build", "--model", "m", "--tasks", name, "--output-dir", "unused"]) == 2
+    assert "held-out test task" in capsys.readouterr().err
+
+
+def test_written_folder_loads_with_card_and_plots(teacher, sandbox, tmp_path):
+    config = TraceBuildConfig(tasks=[TASK], max_per_task=4, attempts_per_task=10)
+    build = _build(teacher, sandbox, tmp_path / "cache", max_per_task=4, attempts_per_task=10)
+    folder = write_traces(
+        build, resolve_target(tmp_path / "out", None), config, {"backend": "openai", "model": "solver"}
+    )
+    rows = load_dataset(str(folder), split="train")
+    assert rows.num_rows == len(build.rows) and list(rows[0]["inserted_spans"][0]) == build.rows[0]["inserted_spans"][0]
+    card = (folder / "README.md").read_text()
+    assert f"| `{TASK}` | {build.tally[TASK].attempted} | {build.tally[TASK].accepted} |" in card
+    assert "Mask those spans" in card and "images/code_calls.png" in card
+    assert (folder / "images" / "code_calls.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_endpoint_down_stops_once_and_keeps_accepted(teacher, sandbox, tmp_path):
+    first = _build(teacher, sandbox, tmp_path / "cache", max_per_task=3, attempts_per_task=6)
+    teacher.fail_with = 401
+    again = _build(teacher, sandbox, tmp_path / "cache", max_per_task=10, attempts_per_task=20)
+    assert again.stopped and "401" in again.stopped or "Authentication" in (again.stopped or "")
+    assert [r["id"] for r in again.rows] == [r["id"] for r in first.rows]  # nothing lost
+
+
+def test_resume_after_kill_loses_and_duplicates_nothing(tmp_path, sandbox):
+    slow = SolverTeacher(delay_s=0.15)
+    try:
+        cmd = [sys.executable, "-m", "r1ci_cli", "traces", "build", "--model", "solver", "--base-url", slow.base_url,
+               "--tasks", TASK, "--max-per-task", "8", "--attempts-per-task", "16", "--batch-size", "2",
+               "--max-new-tokens", "256", "--temperature", "0", "--cache-dir", str(tmp_path / "cache"),
+               "--output-dir", str(tmp_path / "out")]  # fmt: skip
+        env = {**os.environ, "OPENAI_API_KEY": "k", "PYTHONPATH": str(PROJECT_ROOT)}
+        proc = subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        log = None
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            logs = list((tmp_path / "cache").rglob("attempts-*.jsonl"))
+            if logs and len(logs[0].read_text().splitlines()) >= 3:
+                log = logs[0]
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert log is not None, "the build never logged an attempt"
+        before = len(log.read_text().splitlines())
+        assert not (tmp_path / "out").exists()  # killed before writing
+        assert main(cmd[3:]) == 0
+    finally:
+        slow.close()
+    attempts = [
+        json.loads(line)
+        for p in sorted((tmp_path / "cache").rglob("attempts-*.jsonl"))
+        for line in p.read_text().splitlines()
+    ]
+    keys = [a["key"] for a in attempts]
+    assert len(keys) == len(set(keys)) and len(keys) > before  # resumed, nothing attempted twice
+    rows = load_dataset(str(tmp_path / "out"), split="train")
+    assert len(set(rows["id"])) == rows.num_rows == min(8, sum(a["row"] is not None for a in attempts))
