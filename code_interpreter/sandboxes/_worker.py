@@ -86,6 +86,9 @@ _pylibc.syscall.restype = ctypes.c_long
 _libc.pthread_self.restype = ctypes.c_void_p
 _SYS_CLONE = {"x86_64": 56, "aarch64": 220}.get(platform.machine())
 _TID_OFFSET = None  # offset of glibc's cached tid in struct pthread, calibrated at start-up
+# The seccomp module's namespace (its source comes from the host, see main) and the host-built filter.
+SECCOMP = None
+SECCOMP_PROGRAM = None
 
 
 def _check(rc, what):
@@ -205,7 +208,7 @@ def _bwrap_root_setup(cfg, info):
 
 def _settle_worker_creds(cfg):
     """With per-slot uids: move into a namespace that maps only the worker's and the slots' uids, as
-    its root, holding only CAP_SETUID/CAP_SETGID (to write each spare's uid map). Without: become
+    its root, holding only CAP_SETUID/CAP_SETGID (to clone each spare with its slot's uid). Without: become
     INNER_UID with no capabilities."""
     if cfg.get("slot_uids"):
         _enter_worker_userns(int(cfg["slot_uids"]))
@@ -218,10 +221,6 @@ def _settle_worker_creds(cfg):
         keep = (1 << CAP_SETGID) | (1 << CAP_SETUID)
         data = (ctypes.c_uint32 * 6)(keep, keep, 0, 0, 0, 0)  # effective, permitted, inheritable (x2 words)
         _check(_libc.capset(header, data), "capset")
-        # The uid change above left us undumpable, and so would be every spare born of us: their
-        # /proc files (the uid maps we must write) would then belong to host root, not to us. Only
-        # a process with our host uid could use this, and no snippet has it.
-        _prctl(PR_SET_DUMPABLE, 1)
     else:
         os.setresgid(INNER_UID, INNER_UID, INNER_UID)
         os.setresuid(INNER_UID, INNER_UID, INNER_UID)  # clears every capability
@@ -323,8 +322,8 @@ def _staging_root():
     return where
 
 
-def _ro_remount(path):
-    flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
+def _ro_remount(path, devices=False):
+    flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | (0 if devices else MS_NODEV)
     for st, ms in _ST_TO_MS:
         if os.statvfs(path).f_flag & st:
             flags |= ms
@@ -427,7 +426,7 @@ def _close_fds_except(keep):
     os.closerange(low, 1 << 16)
 
 
-def _spare_main(sock, cfg, snippet_ns, announce, report_fd, seq):
+def _spare_main(sock, cfg, snippet_ns, announce, report_fd, seq, slot_uid):
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     _close_fds_except({sock.fileno(), report_fd})
@@ -438,7 +437,7 @@ def _spare_main(sock, cfg, snippet_ns, announce, report_fd, seq):
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         os.setsid()  # else kill(0, ...) would reach the worker, which shares our process group
         if snippet_ns:
-            private_proc, hardening = _snippet_ns_setup(cfg, sock)
+            private_proc, hardening = _snippet_ns_setup(cfg, slot_uid)
         else:
             _raise_oom_score()
             tmp = os.path.join(cfg["tmp"], f"s{os.getpid()}")
@@ -447,6 +446,7 @@ def _spare_main(sock, cfg, snippet_ns, announce, report_fd, seq):
             os.environ["HOME"] = os.environ["TMPDIR"] = tmp
         if snippet_ns:
             _drop_caps()
+        hardening += _enter_seccomp()
         _warm_up()
     except Exception as exc:  # reported by the worker with this spare's exit, so the host sees a sandbox error
         setup_error = f"snippet setup failed: {exc!r}"
@@ -457,7 +457,7 @@ def _spare_main(sock, cfg, snippet_ns, announce, report_fd, seq):
             pass
     os.close(report_fd)  # before any snippet code runs: a snippet cannot forge a set-up failure
     if announce:  # only the start-up probe is asked: unread data would reset the socket when the worker closes it
-        probe = {"private_proc": private_proc, "hardening_failed": hardening}
+        probe = {"private_proc": private_proc, "hardening_failed": hardening, "seccomp": _seccomp_mode()}
         sock.send(b"R" + json.dumps(probe).encode() if setup_error is None else b"E" + setup_error.encode())
     try:
         msg, fds = _recv_fds(sock, 64, 4)
@@ -467,6 +467,32 @@ def _spare_main(sock, cfg, snippet_ns, announce, report_fd, seq):
         os._exit(0)  # the worker is going away or dropped this spare
     sock.close()
     _run_job(fds, setup_error, cfg)
+
+
+def _enter_seccomp():
+    """A fresh session keyring (so the trainer's keys are not ours to read), then the filter, which
+    denies keyctl among the rest; a spare that cannot load it never runs a snippet."""
+    if SECCOMP is None:
+        return []
+    notes = []
+    try:
+        SECCOMP["join_new_session_keyring"]()
+    except OSError as exc:
+        if exc.errno != errno.EDQUOT:
+            raise
+        # This uid's key quota is full: keep the worker's own fresh keyring (never the trainer's);
+        # with keyctl denied, snippets cannot use it as a channel either.
+        notes.append("own session keyring (key quota exhausted)")
+    SECCOMP["install"](SECCOMP_PROGRAM)
+    return notes
+
+
+def _seccomp_mode():
+    try:
+        with open("/proc/self/status") as f:
+            return next((int(line.split()[1]) for line in f if line.startswith("Seccomp:")), 0)
+    except OSError:
+        return 0
 
 
 def _warm_up():
@@ -483,26 +509,24 @@ def _warm_up():
     json.loads('{"rlimits": {"RLIMIT_AS": [1, 1]}}')
 
 
-def _snippet_ns_setup(cfg, sock):
+def _snippet_ns_setup(cfg, slot_uid):
     """A fresh root for this snippet (overlays of the worker's directories), its own uid, /proc, /tmp,
     /dev/shm, terminals and network. Returns (private_proc, what could not be done)."""
-    if cfg.get("slot_uids"):
-        # The worker writes our uid map (it holds CAP_SETUID for that; see _settle_worker_creds).
-        if sock.recv(1) != b"M":
-            raise OSError(errno.EPERM, "no uid map from the worker")
-        # Become the mapped uid now: files made below (mount points) need an owner the namespace knows.
-        # The capabilities of our new namespace stay (the old uid was not its root).
-        os.setgroups([])
+    # We are the creator of our user namespace and hold every capability in it. Map our uid: the
+    # slot's own (the worker cloned us with it as effective uid), or the worker's where there is none.
+    outer = slot_uid if slot_uid is not None else INNER_UID
+    _prctl(PR_SET_DUMPABLE, 1)  # /proc/self/*_map must be ours to write
+    _write("/proc/self/setgroups", "deny")
+    _write("/proc/self/uid_map", f"{INNER_UID} {outer} 1")
+    _write("/proc/self/gid_map", f"{INNER_UID} {outer} 1")
+    if slot_uid is not None:
+        # Our real and saved uids are still the worker's: become the slot uid through and through.
+        # The capabilities of our namespace stay (none of the old uids was its root).
         os.setresgid(INNER_UID, INNER_UID, INNER_UID)
         os.setresuid(INNER_UID, INNER_UID, INNER_UID)
         # A uid change leaves a process undumpable: its /proc/self files (oom_score_adj, ...) would
         # belong to host root. It is alone with its uid and in its pid namespace: nothing else can use this.
         _prctl(PR_SET_DUMPABLE, 1)
-    else:
-        _prctl(PR_SET_DUMPABLE, 1)  # /proc/self/*_map must be ours to write
-        _write("/proc/self/setgroups", "deny")
-        _write("/proc/self/uid_map", f"{INNER_UID} {INNER_UID} 1")
-        _write("/proc/self/gid_map", f"{INNER_UID} {INNER_UID} 1")
     hardening = []
     opts = f"size={cfg['tmp_bytes']},nr_inodes={cfg['tmp_inodes']},mode=1777"
     root = _staging_root()
@@ -523,6 +547,15 @@ def _snippet_ns_setup(cfg, sock):
     _chroot(root)
     _raise_oom_score()
     hardening += _harden_snippet_ns()
+    for name in ("keys", "key-users"):
+        # They list the descriptions of every key of our kuid, the trainer's too when snippets run as
+        # the trainer's uid (an unprivileged host): the empty /dev/null instead.
+        if os.path.exists(f"/proc/{name}"):
+            try:
+                _mount("/dev/null", f"/proc/{name}", None, MS_BIND)
+                _ro_remount(f"/proc/{name}", devices=True)
+            except OSError:
+                hardening.append(f"hide /proc/{name}")
     try:
         # Read-only from here on: the snippet cannot lower its oom_score_adj (written above) and so
         # make the kernel's OOM killer pick the trainer instead; no other /proc file is its to write.
@@ -538,6 +571,15 @@ def _raise_oom_score(score=1000):
         _write("/proc/self/oom_score_adj", str(score))  # under memory pressure, snippets die first
     except OSError:
         pass
+
+
+_NS_COUNT_LIMITS = {
+    "max_user_namespaces": "0",  # no nested user namespaces, hence no new namespaces of any kind
+    "max_inotify_instances": "32",
+    "max_inotify_watches": "8192",
+    "max_fanotify_groups": "0",
+    "max_fanotify_marks": "0",
+}
 
 
 def _harden_snippet_ns():
@@ -563,10 +605,13 @@ def _harden_snippet_ns():
             fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", IFF_UP))
     except OSError:
         failed.append("private network")
-    try:
-        _write("/proc/sys/user/max_user_namespaces", "0")
-    except OSError:
-        failed.append("user/max_user_namespaces")
+    # Per-namespace counts. Each is also charged to every ancestor namespace's owner, up to the
+    # host's per-user limits that the trainer itself lives under: so a snippet gets a small share.
+    for name, value in _NS_COUNT_LIMITS.items():
+        try:
+            _write(f"/proc/sys/user/{name}", value)
+        except OSError:
+            failed.append(f"user/{name}")
     return failed
 
 
@@ -763,7 +808,14 @@ class Worker:
             uid = heapq.heappop(self.free_uids)
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.seq += 1
+        pid = None
         try:
+            if uid is not None:
+                # Clone with the slot's uid as effective uid: the spare's user namespace is then owned
+                # by it, so per-user kernel counts (processes, pipes, inotify, message queues,
+                # signals, keys) are charged to the slot all the way up, not to the worker.
+                os.setresgid(-1, uid, -1)
+                os.setresuid(-1, uid, -1)
             pid = _clone(SNIPPET_FLAGS if self.snippet_ns else 0)
         except BaseException:
             parent.close()
@@ -771,21 +823,16 @@ class Worker:
             if uid is not None:
                 heapq.heappush(self.free_uids, uid)
             raise
+        finally:
+            if uid is not None and pid != 0:  # back to the worker's own (its saved uid is 0)
+                os.setresuid(-1, 0, -1)
+                os.setresgid(-1, 0, -1)
         if pid and uid is not None:
-            # A uid of its own per live spare (one of the namespace's range): per-user kernel limits
-            # (pipe buffers, inotify, message queues, signals) are then not shared between snippets.
             self.pid_uid[pid] = uid
-            try:
-                _write(f"/proc/{pid}/uid_map", f"{INNER_UID} {uid} 1")
-                _write(f"/proc/{pid}/gid_map", f"{INNER_UID} {uid} 1")
-                parent.send(b"M")
-            except OSError as exc:
-                print(f"worker: could not map a slot uid: {exc}", file=sys.stderr)
-                os.kill(pid, signal.SIGKILL)  # reaped (and its uid freed) like any spare
         if pid == 0:
             try:
                 parent.close()
-                _spare_main(child, self.cfg, self.snippet_ns, announce, self.report_w, self.seq)
+                _spare_main(child, self.cfg, self.snippet_ns, announce, self.report_w, self.seq, uid)
             finally:
                 os._exit(EXIT_SETUP_FAILED)
         child.close()
@@ -996,6 +1043,19 @@ class Worker:
         os._exit(0)
 
 
+def _probe_seccomp():
+    """Without per-snippet namespaces there is no probe spare: load the filter in a throw-away child."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _enter_seccomp()
+            os._exit(_seccomp_mode())
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
 def _probe_snippet_ns(worker):
     """Start one spare and wait for its setup report: per-snippet namespaces work here, or not."""
     try:
@@ -1010,6 +1070,7 @@ def _probe_snippet_ns(worker):
     if msg.startswith(b"R"):
         probe = json.loads(msg[1:])
         worker.info["private_proc"] = probe["private_proc"]
+        worker.info["seccomp_mode"] = probe.get("seccomp", 0)
         if probe["hardening_failed"]:
             worker.info["warnings"].append(f"could not set snippet limits: {', '.join(probe['hardening_failed'])}")
         worker.probe = (pid, sock)
@@ -1025,12 +1086,30 @@ def _probe_snippet_ns(worker):
     return msg[1:].decode(errors="replace") or "spare exited during setup"
 
 
+def _load_seccomp(cfg, info):
+    """The host ships seccomp.py's source (standard library only) and the filter it built; the
+    worker joins a keyring of its own at once, so even its spares never hold the trainer's."""
+    global SECCOMP, SECCOMP_PROGRAM
+    spec = cfg.get("seccomp")
+    if not spec:
+        return
+    namespace = {"__name__": "r1ci_seccomp"}
+    exec(compile(spec["source"], "<sandbox-seccomp>", "exec"), namespace)
+    namespace["_libc"]()  # made now: spares inherit a ready handle
+    SECCOMP, SECCOMP_PROGRAM = namespace, bytes.fromhex(spec["program"])
+    try:
+        SECCOMP["join_new_session_keyring"]()
+    except OSError as exc:
+        info["warnings"].append(f"the worker could not leave the host's session keyring: {exc}")
+
+
 def main(argv):
     global _TID_OFFSET
     cfg = json.loads(argv[1])
     ctl = socket.socket(fileno=cfg["ctl_fd"])
     info = {"mode": cfg["mode"], "warnings": []}
     mode = cfg["mode"]
+    _load_seccomp(cfg, info)
     # Under memory pressure: snippets first (1000), then this worker, whose death takes every snippet
     # with it, and only then any host process (the trainer).
     _raise_oom_score(WORKER_OOM_SCORE)
@@ -1075,6 +1154,8 @@ def main(argv):
             info["snippet_ns"] = worker.snippet_ns = False
             info["warnings"].append(f"per-snippet namespaces unavailable: {problem}")
     info.setdefault("private_proc", False)
+    if not info["snippet_ns"] and SECCOMP is not None:
+        info["seccomp_mode"] = _probe_seccomp()
     info["slot_uids"] = int(cfg.get("slot_uids") or 0) if info["snippet_ns"] else 0
     info.update(op="ready", pid=os.getpid(), uid=os.getuid(), python=sys.version.split()[0])
     worker.send(info)

@@ -37,4 +37,8 @@ class Limits:
             "RLIMIT_NPROC": [self.max_processes] * 2,
             "RLIMIT_NOFILE": [self.max_open_files] * 2,
             "RLIMIT_CORE": [0, 0],
+            # Kernel memory that RLIMIT_AS does not see, capped per snippet (see docs/sandbox.md).
+            "RLIMIT_SIGPENDING": [256, 256],
+            "RLIMIT_MSGQUEUE": [256 << 10] * 2,
+            "RLIMIT_MEMLOCK": [64 << 10] * 2,
         }

@@ -65,6 +65,8 @@ class LocalSandbox(Sandbox):
         slot_uid_base: first of the host uids snippets run as when the host runs as root: each live
             snippet gets one of its own (`slot_uid_count` of them, by default enough for
             max_concurrency plus the spares), so per-user kernel limits are not shared.
+        seccomp: load the seccomp filter (seccomp.py) into every snippet process where the kernel
+            supports it; False only to measure what it costs.
         start_timeout: seconds to wait for the worker to start (it imports the preload modules).
         grace_s: extra seconds past a call's timeout before the worker is declared stuck and replaced.
         warm: start the worker now, in the background, rather than at the first call.
@@ -91,6 +93,7 @@ class LocalSandbox(Sandbox):
         sandbox_uid: int = 65534,
         slot_uid_base: int = DEFAULT_SLOT_UID_BASE,
         slot_uid_count: int | None = None,
+        seccomp: bool = True,
         start_timeout: float = 120.0,
         grace_s: float = 5.0,
         warm: bool = True,
@@ -136,6 +139,7 @@ class LocalSandbox(Sandbox):
         self.python = python or sys.executable
         self.extra_env = dict(env or {})
         self.sandbox_uid = sandbox_uid
+        self.seccomp = seccomp
         self.slot_uid_base = slot_uid_base
         # Spares and killed snippets not yet reaped hold a uid too; a spare that finds none is retried.
         self.slot_uid_count = slot_uid_count or self.max_concurrency + 2 * spares + 8

@@ -16,8 +16,10 @@ import tempfile
 import threading
 import time
 from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from code_interpreter.sandboxes import seccomp
 from code_interpreter.sandboxes.local import host_view
 from code_interpreter.sandboxes.local.job import Job
 from code_interpreter.sandboxes.local.levels import SandboxUnavailable
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
     from code_interpreter.sandboxes.local.sandbox import LocalSandbox
 
 log = logging.getLogger(__name__)
+#: Shipped to the worker, which cannot import the project (seccomp.py uses the standard library only).
+_SECCOMP_SOURCE = Path(seccomp.__file__).read_text()
 
 
 class WorkerGone(RuntimeError):
@@ -77,6 +81,8 @@ class WorkerProxy:
             }
             pass_fds = [child_end.fileno()]
             as_root = os.geteuid() == 0
+            if owner.seccomp and seccomp.supported():
+                cfg["seccomp"] = {"program": seccomp.program().hex(), "source": _SECCOMP_SOURCE}
             if self.level in ("bwrap", "namespaces"):
                 layout = host_view.python_layout(owner.python)
                 cfg["env"] = owner.env_for("/tmp")
@@ -134,6 +140,11 @@ class WorkerProxy:
         self.alive = True
         self.start_s = time.monotonic() - t0
         self.info["isolation"] = self.isolation = self._isolation_name()
+        applied = self.info.get("seccomp_mode") == 2
+        self.info["seccomp"] = {**seccomp.describe(), "applied": applied}
+        if not applied:
+            why = "turned off (seccomp=False)" if not owner.seccomp else "not supported by this kernel or machine"
+            self.notes.append(f"no seccomp filter: {why}")
         self.info["per_slot_uid"] = bool(self.info.get("snippet_ns") and self.info.get("slot_uids"))
         if self.level != "rlimits" and not self.info["per_slot_uid"] and not self.notes:
             self.notes.append(
