@@ -73,43 +73,6 @@ def _wrap(expr: str, prec: int, need: int, strict: bool) -> str:
     return f"({expr})" if prec < need or (strict and prec == need) else expr
 
 
-def solve_any_order(numbers: list[int], target: int) -> str | None:
-    """An expression over all `numbers` (any order, + - * / and brackets) equal to `target`, or None.
-
-    Depth-first over pairs of remaining values with float arithmetic (fast), remembering value
-    multisets known to fail; a float hit is confirmed exactly before it is returned, so rounding
-    can only cost a missed solution, never a wrong one.
-    """
-    failed: set[tuple[float, ...]] = set()
-
-    def search(items: list[tuple[float, str, int]]) -> str | None:
-        if len(items) == 1:
-            value, expr, _ = items[0]
-            if abs(value - target) < 1e-9 and evaluate_arithmetic(expr, allow_unary=False).value == target:
-                return expr
-            return None
-        key = tuple(sorted(round(v, 9) for v, _, _ in items))
-        if key in failed:
-            return None
-        for i, j in itertools.permutations(range(len(items)), 2):
-            (av, ae, ap), (bv, be, bp) = items[i], items[j]
-            rest = [items[k] for k in range(len(items)) if k != i and k != j]
-            for op in "+-*/":
-                if op in "+*" and i > j:
-                    continue  # commutative: the swapped order adds nothing new
-                if op == "/" and abs(bv) < 1e-12:
-                    continue
-                value = av + bv if op == "+" else av - bv if op == "-" else av * bv if op == "*" else av / bv
-                expr = f"{_wrap(ae, ap, _PREC[op], False)}{op}{_wrap(be, bp, _PREC[op], op in '-/')}"
-                found = search(rest + [(value, expr, _PREC[op])])
-                if found:
-                    return found
-        failed.add(key)
-        return None
-
-    return search([(float(n), str(n), 3) for n in numbers])
-
-
 def solve_fixed_order(numbers: list[int], target: int) -> list[str]:
     """Every expression (minimal brackets) over `numbers` in the given order equal to `target`."""
 
@@ -131,6 +94,133 @@ def solve_fixed_order(numbers: list[int], target: int) -> list[str]:
     return sorted({e for v, e, _ in build(0, len(numbers)) if v == goal}, key=lambda e: (len(e), e))
 
 
+def _join(op: str, left: tuple[str, int], right: tuple[str, int]) -> tuple[str, int]:
+    (le, lp), (re_, rp) = left, right
+    return f"{_wrap(le, lp, _PREC[op], False)}{op}{_wrap(re_, rp, _PREC[op], op in '-/')}", _PREC[op]
+
+
+def _render(node: int | tuple[str, Any, Any]) -> tuple[str, int]:
+    """(text with minimal brackets, precedence) of an expression tree of ints and (op, left, right)."""
+    if isinstance(node, int):
+        return str(node), 3
+    op, left, right = node
+    return _join(op, _render(left), _render(right))
+
+
+def solve_any_order(numbers: list[int], target: int) -> str | None:
+    """An expression over all `numbers` (any order, + - * / and brackets) equal to `target`, or None.
+
+    Depth-first over pairs of remaining values with float arithmetic (fast), remembering value
+    multisets known to fail; expressions stay trees until a hit, and the last pair is compared with
+    the target directly. A float hit is confirmed exactly before it is returned, so rounding can only
+    cost a missed solution, never a wrong one.
+    """
+    failed: set[tuple[float, ...]] = set()
+
+    def options(a: float, b: float, an: Any, bn: Any) -> list[tuple[float, Any]]:
+        out = [(a + b, ("+", an, bn)), (a - b, ("-", an, bn)), (b - a, ("-", bn, an)), (a * b, ("*", an, bn))]
+        if b:
+            out.append((a / b, ("/", an, bn)))
+        if a:
+            out.append((b / a, ("/", bn, an)))
+        return out
+
+    def confirmed(node: Any) -> str | None:
+        expr = _render(node)[0]
+        try:
+            exact = evaluate_arithmetic(expr, allow_unary=False).value
+        except AnswerParseError:  # a float near 0 that is exactly 0: the expression divides by zero
+            return None
+        return expr if exact == target else None
+
+    def search(values: list[float], nodes: list[Any]) -> str | None:
+        if len(values) == 2:
+            for value, node in options(values[0], values[1], nodes[0], nodes[1]):
+                if abs(value - target) < 1e-9 and (expr := confirmed(node)):
+                    return expr
+            return None
+        key = tuple(sorted(round(v, 9) for v in values))
+        if key in failed:
+            return None
+        m = len(values)
+        for i, j in itertools.combinations(range(m), 2):
+            rest = [k for k in range(m) if k != i and k != j]
+            for value, node in options(values[i], values[j], nodes[i], nodes[j]):
+                found = search([values[k] for k in rest] + [value], [nodes[k] for k in rest] + [node])
+                if found:
+                    return found
+        failed.add(key)
+        return None
+
+    if len(numbers) == 1:
+        return str(numbers[0]) if numbers[0] == target else None
+    return search([float(n) for n in numbers], list(numbers))
+
+
+def solve_fixed_order_one(numbers: list[int], target: int, rng: random.Random | None = None) -> str | None:
+    """One expression over `numbers` in the given order equal to `target`, or None; fast enough for six numbers.
+
+    Every proper sub-range gets a table value -> one expression (floats keyed by rounding, which is
+    fast); the whole range is never tabled: for each split and left value the needed right value is
+    looked up. A float hit is confirmed exactly, so rounding can only cost a missed solution, never a
+    wrong one. `rng` varies which solution is found (the split order); without it the search is fixed.
+    """
+    tables: dict[tuple[int, int], dict[float, tuple[float, str, int]]] = {}
+
+    def table(lo: int, hi: int) -> dict[float, tuple[float, str, int]]:
+        if (lo, hi) in tables:
+            return tables[(lo, hi)]
+        out: dict[float, tuple[float, str, int]] = {}
+        if hi - lo == 1:
+            out[float(numbers[lo])] = (float(numbers[lo]), str(numbers[lo]), 3)
+        for mid in range(lo + 1, hi):
+            right = table(mid, hi)
+            for av, ae, ap in table(lo, mid).values():
+                for bv, be, bp in right.values():
+                    for op in "+-*/":
+                        if op == "/" and bv == 0:
+                            continue
+                        value = av + bv if op == "+" else av - bv if op == "-" else av * bv if op == "*" else av / bv
+                        key = round(value, 9)
+                        if key not in out:
+                            out[key] = (value, *_join(op, (ae, ap), (be, bp)))
+        tables[(lo, hi)] = out
+        return out
+
+    n = len(numbers)
+    if n == 1:
+        return str(numbers[0]) if numbers[0] == target else None
+    splits = list(range(1, n))
+    if rng is not None:
+        rng.shuffle(splits)
+    for mid in splits:
+        left, right = table(0, mid), table(mid, n)
+        for av, ae, ap in left.values():
+            for op in "+-*/":
+                if op == "*" and av == 0 or op == "/" and target == 0:
+                    continue
+                need = (
+                    target - av
+                    if op == "+"
+                    else av - target
+                    if op == "-"
+                    else target / av
+                    if op == "*"
+                    else av / target
+                )
+                hit = right.get(round(need, 9))
+                if hit is None:
+                    continue
+                expr = _join(op, (ae, ap), (hit[1], hit[2]))[0]
+                try:
+                    exact = evaluate_arithmetic(expr, allow_unary=False, max_digits=3).value
+                except AnswerParseError:  # a float near 0 that is exactly 0: the expression divides by zero
+                    continue
+                if exact == target:
+                    return expr
+    return None
+
+
 def _expression_tokens(expr: str) -> list[str]:
     return re.findall(r"\d+|[-+*/()]", expr)
 
@@ -138,15 +228,24 @@ def _expression_tokens(expr: str) -> list[str]:
 # -- game 24 -----------------------------------------------------------------------------------
 
 
+GAME24_TARGET = 24
+#: (how many numbers, lowest, highest), easiest first: the classic card deck, then the published range
+#: (numbers up to 20); the published generator's count knob gives the longer lists.
+_GAME24_LEVELS: tuple[tuple[int, int, int], ...] = ((4, 1, 13), (4, 1, 20), (5, 1, 20), (6, 1, 20))
+#: Published CSVs are named "<target>_<count>_number.csv".
+_GAME24_FILE = re.compile(r"(\d+)_(\d+)_number\.csv")
+
+
 class Game24(GeneratedTask):
     name = "symbench/game24"
     description = "Combine the given numbers with + - * / and brackets, each exactly once, to reach 24."
     published_folders = ("game24_dataset",)
     max_answer_chars = 300
+    complexity_levels = len(_GAME24_LEVELS)
 
-    def __init__(self, count: int = 4, target: int = 24, low: int = 1, high: int = 13) -> None:
-        """`count` numbers drawn from `low`..`high` (inclusive); only solvable draws are kept."""
-        self.count, self.target, self.low, self.high = count, target, low, high
+    def level_description(self, level: int) -> str:
+        count, low, high = _GAME24_LEVELS[level - 1]
+        return f"{count} numbers from {low}..{high}, target {GAME24_TARGET}"
 
     def question(self, numbers: list[int], target: int) -> str:
         shown = " ".join(map(str, numbers))
@@ -160,11 +259,12 @@ class Game24(GeneratedTask):
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
+        count, low, high = _GAME24_LEVELS[level - 1]
         for _ in range(MAX_DRAWS):
-            numbers = sorted(rng.randint(self.low, self.high) for _ in range(self.count))
-            solution = solve_any_order(numbers, self.target)
+            numbers = sorted(rng.randint(low, high) for _ in range(count))
+            solution = solve_any_order(numbers, GAME24_TARGET)
             if solution:
-                return self.question(numbers, self.target), solution, {"numbers": numbers, "target": self.target}
+                return self.question(numbers, GAME24_TARGET), solution, {"numbers": numbers, "target": GAME24_TARGET}
         raise RuntimeError(f"{self.name}: no valid instance in {MAX_DRAWS} draws; loosen the knobs")
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
@@ -193,6 +293,8 @@ class Game24(GeneratedTask):
         if not files:
             raise PublishedDataError(f"{folder}: expected a CSV file with columns Rank, Puzzles, Solutions")
         for path in files:
+            named = _GAME24_FILE.fullmatch(path.name)
+            target = int(named.group(1)) if named else GAME24_TARGET
             text = read_text(path)
             rows = list(csv.DictReader(text.splitlines()))
             if not rows or "Puzzles" not in rows[0]:
@@ -210,12 +312,12 @@ class Game24(GeneratedTask):
                 if len(numbers) < 2:
                     yield PublishedDataError(f"{where}: Puzzles should hold at least two numbers")
                     continue
-                answer = (row.get("Solutions") or "").strip() or solve_any_order(numbers, 24)
+                answer = (row.get("Solutions") or "").strip() or solve_any_order(numbers, target)
                 if not answer:
                     yield PublishedDataError(f"{where}: no solution given and none exists for {numbers}")
                     continue
                 name = (row.get("Rank") or str(index)).strip()
-                built = (self.question(numbers, 24), answer, {"numbers": sorted(numbers), "target": 24})
+                built = (self.question(numbers, target), answer, {"numbers": sorted(numbers), "target": target})
                 yield checked_entry(self, name, built, Path(where))
 
 
@@ -226,15 +328,20 @@ def _format_tokens(tokens: list[str]) -> str:
     return "[" + ", ".join(tokens) + "]"
 
 
+#: The published configurations, easiest first: (how many numbers, target).
+_COMBINATION_LEVELS: tuple[tuple[int, int], ...] = ((3, 10), (4, 24), (5, 69), (5, 78), (6, 100))
+
+
 class CombinatorialCalculation(GeneratedTask):
     name = "symbench/combinatorial_calculation"
     description = "Insert + - * / and brackets between numbers kept in their given order to reach a target."
     published_folders = ("combinatorial_calculation",)
     max_answer_chars = 400
+    complexity_levels = len(_COMBINATION_LEVELS)
 
-    def __init__(self, targets: tuple[tuple[int, int], ...] = ((3, 10), (4, 24)), low: int = 1, high: int = 9) -> None:
-        """`targets`: (how many numbers, target value) choices; numbers are drawn from `low`..`high`."""
-        self.targets, self.low, self.high = targets, low, high
+    def level_description(self, level: int) -> str:
+        count, target = _COMBINATION_LEVELS[level - 1]
+        return f"{count} numbers from 1..9 in a fixed order, target {target}"
 
     @staticmethod
     def question(numbers: list[int], target: int) -> str:
@@ -251,12 +358,12 @@ class CombinatorialCalculation(GeneratedTask):
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        count, target = rng.choice(self.targets)
+        count, target = _COMBINATION_LEVELS[level - 1]
         for _ in range(MAX_DRAWS):
-            numbers = [rng.randint(self.low, self.high) for _ in range(count)]
-            solutions = solve_fixed_order(numbers, target)
-            if solutions:
-                answer = _format_tokens(_expression_tokens(rng.choice(solutions)))
+            numbers = [rng.randint(1, 9) for _ in range(count)]
+            solution = solve_fixed_order_one(numbers, target, rng)
+            if solution:
+                answer = _format_tokens(_expression_tokens(solution))
                 return self.question(numbers, target), answer, {"numbers": numbers, "target": target}
         raise RuntimeError(f"{self.name}: no valid instance in {MAX_DRAWS} draws; loosen the knobs")
 
@@ -284,9 +391,10 @@ class CombinatorialCalculation(GeneratedTask):
                 out.append(_format_tokens(tokens))
                 break
         swapped = list(reversed(numbers))
-        if swapped != numbers and solve_fixed_order(swapped, target):
+        reordered = solve_fixed_order_one(swapped, target) if swapped != numbers else None
+        if reordered:
             # a correct value with the numbers out of order breaks the "keep the order" rule
-            out.append(_format_tokens(_expression_tokens(solve_fixed_order(swapped, target)[0])))
+            out.append(_format_tokens(_expression_tokens(reordered)))
         return out + ["", "[]"]
 
     def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
@@ -309,14 +417,14 @@ class CombinatorialCalculation(GeneratedTask):
 
 _EQ_SUM = re.compile(r"^([A-Z])\s*([+-])\s*([A-Z])\s*=\s*(-?\d+)$")
 _EQ_RATIO = re.compile(r"^([A-Z])\s*=\s*(\d+(?:\.\d+)?)\s*\*?\s*([A-Z])$")
-_EQ_ORDER = re.compile(r"^([A-Z])\s*([<>])\s*([A-Z])$")
+_EQ_ORDER = re.compile(r"^([A-Z])\s*([<>=])\s*([A-Z])$")
 
-#: A parsed equation: (kind, x, y, constant) with kind one of "+", "-", "*" (x = c*y), ">" and "<".
+#: A parsed equation: (kind, x, y, constant) with kind one of "+", "-", "*" (x = c*y), ">", "<" and "=".
 Equation = tuple[str, str, str, Fraction]
 
 
 def parse_equation(text: str) -> Equation:
-    """'C + J = 186', 'C - B = -44', 'H = 3.0F', 'J > E' (an optional 'n. ' prefix is ignored)."""
+    """'C + J = 186', 'C - B = -44', 'H = 3.0F', 'J > E', 'A = C' (an optional 'n. ' prefix is ignored)."""
     body = re.sub(r"^\s*\d+\.\s*", "", text).strip()
     if m := _EQ_SUM.match(body):
         return m.group(2), m.group(1), m.group(3), Fraction(int(m.group(4)))
@@ -334,66 +442,158 @@ def equation_holds(eq: Equation, x: int, y: int) -> bool:
     if kind == "-":
         return x - y == k
     if kind == "*":
-        return x == k * y
+        return x * k.denominator == k.numerator * y
+    if kind == "=":
+        return x == y
     return x > y if kind == ">" else x < y
 
 
-def count_assignments(letters: list[str], numbers: list[int], equations: list[Equation], limit: int = 2) -> int:
+class _SearchBudgetSpent(Exception):
+    pass
+
+
+def _partner_value(eq: Equation, v: str, other: int) -> int | None:
+    """The value `v` must take in the pinning equation `eq` ("+", "-", "*" or "=") when its partner is
+    `other`; None when no integer fits (integer arithmetic: this runs in the generator's inner loop)."""
+    kind, x, _, k = eq
+    if kind == "=":
+        return other
+    if kind == "+":
+        return k.numerator - other
+    if kind == "-":
+        return other + k.numerator if x == v else other - k.numerator
+    if kind == "*":
+        top, bottom = (k.numerator * other, k.denominator) if x == v else (other * k.denominator, k.numerator)
+        return top // bottom if top % bottom == 0 else None
+    return None
+
+
+def count_assignments(
+    letters: list[str], numbers: list[int], equations: list[Equation], limit: int = 2, budget: int = 20_000
+) -> int:
     """How many one-to-one letter->number assignments satisfy `equations` (stops counting at `limit`).
 
-    Letters are assigned in breadth-first order of the equation graph, so each new letter is usually
-    pinned by a sum, difference or ratio with an assigned one and the search hardly branches.
+    Sums, differences, ratios and equalities pin a letter once its partner is known, so each group of
+    letters they connect has only a few placements (one per value of its first letter that keeps every
+    value among the numbers). Groups are combined fewest placements first, keeping the numbers used at
+    most as often as given and checking order clues across groups as soon as both letters are placed.
+    After `budget` steps the answer is `limit`, i.e. "not shown to be unique", which callers treat
+    like several.
     """
     links: dict[str, list[Equation]] = {v: [] for v in letters}
     for eq in equations:
         links[eq[1]].append(eq)
         links[eq[2]].append(eq)
-    order: list[str] = []
-    for root in sorted(letters, key=lambda v: -len(links[v])):
-        queue = [root]
+    available = Counter(numbers)
+    groups: list[list[tuple[dict[str, int], Counter[int]]]] = []
+    seen: set[str] = set()
+    for root in letters:
+        if root in seen:
+            continue
+        members, queue = [root], [root]
+        seen.add(root)
+        tree: dict[str, tuple[str, Equation]] = {}
         while queue:
             v = queue.pop(0)
-            if v not in order:
-                order.append(v)
-                queue.extend(eq[2] if eq[1] == v else eq[1] for eq in links[v])
+            for eq in links[v]:
+                other = eq[2] if eq[1] == v else eq[1]
+                if eq[0] in "+-*=" and other not in seen:
+                    seen.add(other)
+                    tree[other] = (v, eq)
+                    members.append(other)
+                    queue.append(other)
+        inside = [eq for eq in equations if eq[1] in tree or eq[1] == root]
+        placements = []
+        for start in sorted(available):
+            value = {root: start}
+            for v in members[1:]:
+                parent, eq = tree[v]
+                got = _partner_value(eq, v, value[parent])
+                if got is None:
+                    break
+                value[v] = got
+            else:
+                used = Counter(value.values())
+                if all(available[n] >= c for n, c in used.items()) and all(
+                    equation_holds(eq, value[eq[1]], value[eq[2]]) for eq in inside if eq[2] in value
+                ):
+                    placements.append((value, used))
+        groups.append(placements)
+    groups.sort(key=len)
     value: dict[str, int] = {}
     free = Counter(numbers)
-    found = 0
-
-    def candidates(v: str) -> list[int]:
-        for kind, x, y, k in links[v]:
-            other = y if x == v else x
-            if other in value and kind in "+-*":
-                o = value[other]
-                if kind == "+":
-                    guess = k - o
-                elif kind == "-":
-                    guess = o + k if x == v else o - k
-                else:
-                    guess = k * o if x == v else Fraction(o) / k
-                return [int(guess)] if guess.denominator == 1 and free[int(guess)] else []
-        return [n for n in free if free[n]]
+    found = steps = 0
 
     def extend(i: int) -> None:
-        nonlocal found
+        nonlocal found, steps
+        steps += 1
+        if steps > budget:
+            raise _SearchBudgetSpent
         if found >= limit:
             return
-        if i == len(order):
+        if i == len(groups):
             found += 1
             return
-        v = order[i]
-        for n in candidates(v):
-            value[v] = n
+        for placement, used in groups[i]:
+            if any(free[n] < c for n, c in used.items()):
+                continue
+            value.update(placement)
             if all(
-                equation_holds(eq, value[eq[1]], value[eq[2]]) for eq in links[v] if eq[1] in value and eq[2] in value
+                equation_holds(eq, value[eq[1]], value[eq[2]])
+                for v in placement
+                for eq in links[v]
+                if eq[1] in value and eq[2] in value
             ):
-                free[n] -= 1
+                for n, c in used.items():
+                    free[n] -= c
                 extend(i + 1)
-                free[n] += 1
-            del value[v]
+                for n, c in used.items():
+                    free[n] += c
+            for v in placement:
+                del value[v]
 
-    extend(0)
+    try:
+        extend(0)
+    except _SearchBudgetSpent:
+        return limit
     return found
+
+
+#: The published configurations, easiest first: (letters, clues). The clue count is a floor: clues are
+#: added past it until the assignment is unique.
+_EQUATION_LEVELS: tuple[tuple[int, int], ...] = (
+    (9, 7),
+    (9, 8),
+    (11, 10),
+    (11, 11),
+    (13, 10),
+    (13, 11),
+    (13, 12),
+    (15, 12),
+    (15, 13),
+    (15, 14),
+)
+_EQUATION_MAX_VALUE = 250
+#: Factors that turn a drawn number into another one, so that "X = 2.5Y" clues exist as in the published sets.
+_EQUATION_FACTORS = (Fraction(3, 2), Fraction(2), Fraction(5, 2), Fraction(3), Fraction(4), Fraction(4, 3))
+
+
+def _equation_numbers(rng: random.Random, n: int) -> list[int]:
+    """`n` distinct numbers in 1.._EQUATION_MAX_VALUE, about half of them a small multiple of another."""
+    numbers: list[int] = []
+    while len(numbers) < n:
+        value = rng.randint(1, 150)
+        if numbers and rng.random() < 0.5:
+            scaled = rng.choice(numbers) * rng.choice(_EQUATION_FACTORS)
+            value = int(scaled) if scaled.denominator == 1 and scaled <= _EQUATION_MAX_VALUE else value
+        if value not in numbers:
+            numbers.append(value)
+    return sorted(numbers)
+
+
+def _ratio_clue_fits(a: int, b: int) -> bool:
+    """Whether a = m * b for a multiplier m in 1.1..4.9 with one decimal (the published clue form)."""
+    return (10 * a) % b == 0 and 11 * b <= 10 * a <= 49 * b
 
 
 def _format_equation(kind: str, x: str, y: str, a: int, b: int) -> str:
@@ -410,10 +610,75 @@ class LogicalEquation(GeneratedTask):
     name = "symbench/logical_equation"
     description = "Assign distinct given numbers to letters so that a system of equations and inequalities holds."
     published_folders = ("logical_equation",)
+    complexity_levels = len(_EQUATION_LEVELS)
 
-    def __init__(self, letters: tuple[int, int] = (6, 11), max_value: int = 230) -> None:
-        """`letters`: inclusive range of how many letters; numbers are distinct values in 1..`max_value`."""
-        self.letters, self.max_value = letters, max_value
+    def level_description(self, level: int) -> str:
+        n, clues = _EQUATION_LEVELS[level - 1]
+        return f"{n} letters, at least {clues} clues (sums, differences, multiples, order), one solution"
+
+    @staticmethod
+    def _clue(
+        rng: random.Random,
+        secret: dict[str, int],
+        mentioned: set[str],
+        pairs: list[tuple[str, str]],
+        ratio_pairs: list[tuple[str, str]],
+    ) -> str:
+        """One true clue about `secret`, in the published mix: mostly sums, differences and multiples.
+
+        `pairs` are all ordered letter pairs and `ratio_pairs` those whose values fit a multiple clue."""
+        kind = ">" if rng.random() < 0.08 else rng.choice("+-*")
+        pool = ratio_pairs if kind == "*" else pairs
+        if not pool:
+            kind, pool = "-", pairs
+        # favour a letter no clue names yet, so that fewer clues reach a unique assignment
+        if len(mentioned) < len(secret) and rng.random() < 0.7:
+            pool = [(x, y) for x, y in pool if x not in mentioned or y not in mentioned] or pool
+        x, y = rng.choice(pool)
+        return _format_equation(kind, x, y, secret[x], secret[y])
+
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
+        n, floor = _EQUATION_LEVELS[level - 1]
+        letters = list(string.ascii_uppercase[:n])
+        numbers = _equation_numbers(rng, n)
+        shuffled = numbers[:]
+        rng.shuffle(shuffled)
+        secret = dict(zip(letters, shuffled, strict=True))
+        pairs = list(itertools.permutations(letters, 2))
+        ratio_pairs = [(x, y) for x, y in pairs if _ratio_clue_fits(secret[x], secret[y])]
+        texts: list[str] = []
+        parsed: list[Equation] = []
+        mentioned: set[str] = set()
+
+        def add(text: str) -> None:
+            texts.append(text)
+            parsed.append(parse_equation(text))
+            mentioned.update(parsed[-1][1:3])
+
+        while len(texts) < floor or count_assignments(letters, numbers, parsed) > 1:
+            if len(texts) >= floor + n:
+                # a chain of differences fixes every value up to one shift, and no shift maps a finite
+                # set of numbers onto itself: these clues always end the search
+                for x, y in itertools.pairwise(letters):
+                    text = _format_equation("-", x, y, secret[x], secret[y])
+                    if text not in texts:
+                        add(text)
+                        if count_assignments(letters, numbers, parsed) == 1:
+                            break
+                break
+            for _ in range(MAX_DRAWS):
+                text = self._clue(rng, secret, mentioned, pairs, ratio_pairs)
+                if text not in texts:
+                    add(text)
+                    break
+            else:
+                raise RuntimeError(f"{self.name}: no new clue in {MAX_DRAWS} draws")
+        answer = "[" + ", ".join(str(secret[v]) for v in letters) + "]"
+        return (
+            self.question(letters, numbers, texts),
+            answer,
+            {"letters": letters, "numbers": numbers, "equations": texts},
+        )
 
     @staticmethod
     def question(letters: list[str], numbers: list[int], equations: list[str]) -> str:
@@ -426,36 +691,6 @@ class LogicalEquation(GeneratedTask):
             "Return the answers in alphabetical order starting with A, and each element in the list represents the "
             "value of the corresponding letter. Return your answer with the format <<<list of values>>>, like "
             "<<<[1, 2, 3]>>> means that A represents 1, B represents 2, and C represents 3."
-        )
-
-    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        n = rng.randint(*self.letters)
-        letters = list(string.ascii_uppercase[:n])
-        numbers = sorted(rng.sample(range(1, self.max_value + 1), n))
-        shuffled = numbers[:]
-        rng.shuffle(shuffled)
-        secret = dict(zip(letters, shuffled, strict=True))
-        texts: list[str] = []
-        parsed: list[Equation] = []
-        # add clues until the assignment is unique; n - 1 pinning clues always suffice, the cap is a guard
-        while len(texts) < 3 * n:
-            x, y = rng.sample(letters, 2)
-            a, b = secret[x], secret[y]
-            kinds = ["+", "+", "-", "-", ">"]
-            if a > b and Fraction(a * 10, b).denominator == 1 and a <= 5 * b:
-                kinds += ["*", "*"]
-            text = _format_equation(rng.choice(kinds), x, y, a, b)
-            if text in texts:
-                continue
-            texts.append(text)
-            parsed.append(parse_equation(text))
-            if len(texts) >= n - 2 and count_assignments(letters, numbers, parsed) == 1:
-                break
-        answer = "[" + ", ".join(str(secret[v]) for v in letters) + "]"
-        return (
-            self.question(letters, numbers, texts),
-            answer,
-            {"letters": letters, "numbers": numbers, "equations": texts},
         )
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
@@ -576,17 +811,94 @@ _DIGIT_PAIRS = ["".join(p) for p in itertools.permutations(string.digits, 2)]
 _LETTER_PAIRS = ["".join(p) for p in itertools.permutations(string.ascii_uppercase, 2)]
 
 
+#: Guess counts of the published configurations, easiest first (the published generator stops at the
+#: first guess that leaves one code, so its first level also holds 3-guess puzzles).
+_LOCK_LEVELS: tuple[tuple[int, int], ...] = ((3, 6), (7, 9), (10, 12), (13, 15), (16, 18))
+_LOCK_HINT_RATE = 0.35
+#: Random tries for a last guess that settles the code before falling back to a constructed one.
+_LOCK_FINAL_TRIES = 400
+
+
 class Cryptanalysis(GeneratedTask):
     name = "symbench/cryptanalysis"
     description = "Deduce a two-digit, two-letter lock code from guesses and their feedback."
     published_folders = ("cryptanalysis",)
     max_answer_chars = 200
 
-    def __init__(self, min_guesses: int = 3, max_guesses: int = 12, options: int = 2, hint_rate: float = 0.35) -> None:
-        """Guesses are added until the code is unique (at least `min_guesses`, at most `max_guesses`);
-        each guess is the most informative of `options` random tries and reuses a symbol of the code
-        with probability `hint_rate` per half. More options or hints give fewer, denser clues."""
-        self.min_guesses, self.max_guesses, self.options, self.hint_rate = min_guesses, max_guesses, options, hint_rate
+    complexity_levels = len(_LOCK_LEVELS)
+
+    def level_description(self, level: int) -> str:
+        low, high = _LOCK_LEVELS[level - 1]
+        return f"{low}-{high} guesses with feedback, one consistent code"
+
+    @staticmethod
+    def _draw_guess(rng: random.Random, digits: str, letters: str) -> str | None:
+        """A random guess; each half reuses a symbol of the code with probability _LOCK_HINT_RATE, which
+        makes "correct" clues as common as in the published set. None for a repeated symbol or the code."""
+        d = "".join(rng.sample(string.digits, 2))
+        lt = "".join(rng.sample(string.ascii_uppercase, 2))
+        if rng.random() < _LOCK_HINT_RATE:
+            d = rng.choice([d[0] + digits[rng.randrange(2)], digits[rng.randrange(2)] + d[1]])
+        if rng.random() < _LOCK_HINT_RATE:
+            lt = rng.choice([lt[0] + letters[rng.randrange(2)], letters[rng.randrange(2)] + lt[1]])
+        if d[0] == d[1] or lt[0] == lt[1] or d + lt == digits + letters:
+            return None
+        return d + lt
+
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
+        low, high = _LOCK_LEVELS[level - 1]
+        count = rng.randint(low, high)
+        digits = "".join(rng.sample(string.digits, 2))
+        letters = "".join(rng.sample(string.ascii_uppercase, 2))
+        secret = digits + letters
+        pools = (list(_DIGIT_PAIRS), list(_LETTER_PAIRS))
+
+        def narrowed(guess: str) -> tuple[list[str], list[str]]:
+            kd, kl = feedback_key(guess[:2], digits), feedback_key(guess[2:], letters)
+            return (
+                [p for p in pools[0] if feedback_key(guess[:2], p) == kd],
+                [p for p in pools[1] if feedback_key(guess[2:], p) == kl],
+            )
+
+        guesses: list[str] = []
+        # every guess but the last leaves more than one code open; on short levels each is the most
+        # informative of a few tries, so that the last guess can usually settle the code by itself
+        tries = max(1, 4 - level) if count > 3 else 6
+        for _ in range(MAX_DRAWS):
+            if len(guesses) == count - 1:
+                break
+            best: tuple[int, str, tuple[list[str], list[str]]] | None = None
+            for _ in range(tries if guesses else 1):
+                guess = self._draw_guess(rng, digits, letters)
+                if guess is None or guess in guesses:
+                    continue
+                kept = narrowed(guess)
+                size = len(kept[0]) * len(kept[1])
+                if size > 1 and (best is None or size < best[0]):
+                    best = (size, guess, kept)
+            if best is not None:
+                guesses.append(best[1])
+                pools = best[2]
+
+        def settles(guess: str) -> bool:
+            # like narrowed(guess) == one code each, but stops at the second match (most tries fail early)
+            for pool, part, code in ((pools[0], guess[:2], digits), (pools[1], guess[2:], letters)):
+                key = feedback_key(part, code)
+                if sum(1 for p in pool if feedback_key(part, p) == key) != 1:
+                    return False
+            return True
+
+        last = None
+        for _ in range(_LOCK_FINAL_TRIES):
+            guess = self._draw_guess(rng, digits, letters)
+            if guess and guess not in guesses and settles(guess):
+                last = guess
+                break
+        # both halves reversed: "correct but in the wrong positions" twice names exactly one code
+        guesses.append(last or digits[::-1] + letters[::-1])
+        feedback = [full_feedback(g, secret) for g in guesses]
+        answer = "[" + ", ".join(f'"{c}"' for c in secret) + "]"
+        return self.question(guesses, feedback), answer, {"guesses": guesses, "feedback": feedback}
 
     @staticmethod
     def question(guesses: list[str], feedback: list[str]) -> str:
@@ -602,40 +914,6 @@ class Cryptanalysis(GeneratedTask):
             'Please provide your answer in the format <<< ["X", "Y", "Z", "W"] >>> where X and Y are the numbers and '
             "Z and W are the letters of the password."
         )
-
-    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        digits = "".join(rng.sample(string.digits, 2))
-        letters = "".join(rng.sample(string.ascii_uppercase, 2))
-        secret = digits + letters
-        digit_pool, letter_pool = list(_DIGIT_PAIRS), list(_LETTER_PAIRS)
-        guesses: list[str] = []
-        while len(guesses) < self.max_guesses and (
-            len(digit_pool) > 1 or len(letter_pool) > 1 or len(guesses) < self.min_guesses
-        ):
-            best: tuple[int, str, list[str], list[str]] | None = None
-            # the first guess faces all 650 letter pairs, so it is not worth comparing several tries
-            for _ in range(self.options if guesses else 1):
-                # mixing in symbols of the secret makes "correct" clues as common as in the published set
-                d = "".join(rng.sample(string.digits, 2))
-                lt = "".join(rng.sample(string.ascii_uppercase, 2))
-                if rng.random() < self.hint_rate:
-                    d = rng.choice([d[0] + digits[rng.randrange(2)], digits[rng.randrange(2)] + d[1]])
-                if rng.random() < self.hint_rate:
-                    lt = rng.choice([lt[0] + letters[rng.randrange(2)], letters[rng.randrange(2)] + lt[1]])
-                if d[0] == d[1] or lt[0] == lt[1] or d + lt in guesses:
-                    continue
-                kd, kl = feedback_key(d, digits), feedback_key(lt, letters)
-                keep_d = [p for p in digit_pool if feedback_key(d, p) == kd]
-                keep_l = [p for p in letter_pool if feedback_key(lt, p) == kl]
-                cost = len(keep_d) * len(keep_l)
-                if best is None or cost < best[0]:
-                    best = (cost, d + lt, keep_d, keep_l)
-            if best is not None:
-                guesses.append(best[1])
-                digit_pool, letter_pool = best[2], best[3]
-        feedback = [full_feedback(g, secret) for g in guesses]
-        answer = "[" + ", ".join(f'"{c}"' for c in secret) + "]"
-        return self.question(guesses, feedback), answer, {"guesses": guesses, "feedback": feedback}
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
         tokens = parse_token_list(answer, max_items=4)
@@ -745,20 +1023,23 @@ def duel_result(game: str, mine: str, theirs: str) -> str:
     return "loss" if _STICK_BEATS[theirs] == mine else "draw"
 
 
+#: Rounds per level, as in the published configurations (3 to 5; a game is drawn among those with
+#: enough cards, so the four-card stick game stops at level 2).
+_DUEL_ROUNDS = (3, 4, 5)
+
+
 class ConstrainedLinearArrangement(GeneratedTask):
     name = "symbench/constrained_linear_arrangement"
     description = "Deduce the opponent's card sequence in a card duel from your cards and the round results."
     published_folders = ("constrained_linear_arrangement",)
     max_answer_chars = 200
 
-    def __init__(
-        self, games: tuple[str, ...] = ("elements", "animal", "stick_game"), rounds: tuple[int, int] = (3, 5)
-    ) -> None:
-        """`games`: which rule sets to draw from; `rounds`: inclusive range, capped by the number of cards."""
-        unknown = set(games) - set(_GAMES)
-        if unknown:
-            raise ValueError(f"unknown games {sorted(unknown)}; choose from {sorted(_GAMES)}")
-        self.games, self.rounds = games, rounds
+    complexity_levels = len(_DUEL_ROUNDS)
+
+    def level_description(self, level: int) -> str:
+        rounds = _DUEL_ROUNDS[level - 1]
+        games = ", ".join(g for g in _GAMES if len(_GAMES[g][0]) >= rounds)
+        return f"{rounds} rounds; game one of {games}"
 
     @staticmethod
     def question(game: str, moves: list[str], results: list[str]) -> str:
@@ -770,9 +1051,9 @@ class ConstrainedLinearArrangement(GeneratedTask):
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        game = rng.choice(self.games)
+        n = _DUEL_ROUNDS[level - 1]
+        game = rng.choice([g for g in _GAMES if len(_GAMES[g][0]) >= n])
         cards = _GAMES[game][0]
-        n = min(len(cards), rng.randint(*self.rounds))
         moves, theirs = rng.sample(cards, n), rng.sample(cards, n)
         results = [duel_result(game, m, t) for m, t in zip(moves, theirs, strict=True)]
         meta = {"game": game, "moves": moves, "results": results}
@@ -1136,10 +1417,11 @@ class MahjongPattern(GeneratedTask):
     # 2 published Peng/Pass-only questions store 2 (Chi) as the answer (see the module docstring)
     keeps_flawed_references = True
 
-    def __init__(self, rounds: tuple[int, int] = (1, 4), chi_probability: float = 0.6, alphabet: int = 26) -> None:
-        """`rounds`: inclusive range; `chi_probability`: share of questions that also have the Chi rule;
-        `alphabet`: how many letters (from A) cards are drawn from (fewer letters, more pairs and runs)."""
-        self.rounds, self.chi_probability, self.alphabet = rounds, chi_probability, alphabet
+    # the published levels: level k plays k rounds, and the Chi rule joins from level 3
+    complexity_levels = 5
+
+    def level_description(self, level: int) -> str:
+        return f"{level} round(s); " + ("Peng, Chi or Pass" if level > 2 else "Peng or Pass")
 
     @staticmethod
     def question(initial: str, adds: list[str], removes: list[str], chi: bool) -> str:
@@ -1158,16 +1440,20 @@ class MahjongPattern(GeneratedTask):
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        letters = string.ascii_uppercase[: self.alphabet]
-        chi = rng.random() < self.chi_probability
+        letters = string.ascii_uppercase
+        chi = level > 2
         want = rng.choice([0, 1, 2] if chi else [0, 1])
-        n_rounds = rng.randint(*self.rounds)
         for _ in range(MAX_DRAWS):
-            hand = [rng.choice(letters) for _ in range(13)]
+            # as in the published hands, no letter starts more than twice
+            hand = rng.sample(sorted(letters * 2), 13)
             initial = "".join(hand)
             adds, removes = [], []
-            for _ in range(n_rounds - 1):
-                adds.append(rng.choice(letters))
+            for _ in range(level - 1):
+                # from level 2 on, earlier rounds often add a card that makes a pattern, so the hand
+                # must be tracked round by round rather than read off the initial cards
+                patterned = [c for c in letters if mahjong_judge(hand, c, chi)]
+                pool = patterned if level > 1 and patterned and rng.random() < 0.5 else letters
+                adds.append(rng.choice(pool))
                 hand.append(adds[-1])
                 removes.append(rng.choice(hand))
                 hand.remove(removes[-1])
