@@ -701,6 +701,48 @@ CASES = [
         _stdout_has("BLOCKED:ValueError"),
         needs_isolation=False,
     ),
+    # -- round 2 (issue 7): the snippet's own root, its kernel-side limits -------------------------
+    Case("chroot_again", _try("import os; os.mkdir('/tmp/j'); os.chroot('/tmp/j')"), _blocked),
+    Case(
+        "mount_over_the_view",
+        _try(
+            "import ctypes; libc = ctypes.CDLL(None, use_errno=True); "
+            "assert libc.mount(b'none', b'/tmp', b'tmpfs', 0, None) == 0"
+        ),
+        _stdout_has("BLOCKED:AssertionError"),
+    ),
+    Case(
+        "root_shows_only_the_view",
+        "import os\nprint(sorted(os.listdir('/')))\nprint(open('/proc/self/mountinfo').read().count('overlay') > 0)\n",
+        _all(_stdout_lacks(".empty", "'home'", "'var'", "'run'", "'mnt'"), _stdout_has("True")),
+    ),
+    Case(
+        "socketpair_buffer_flood",
+        textwrap.dedent("""
+        import socket
+        pairs, queued = [], 0
+        try:
+            while True:
+                a, b = socket.socketpair()
+                a.setblocking(False)
+                pairs.append((a, b))
+                try:
+                    while True:
+                        queued += a.send(b'x' * 65536)
+                except BlockingIOError:
+                    pass
+        except OSError as e:
+            print('pairs', len(pairs), 'MiB', queued >> 20, e.errno)
+    """),
+        _stdout_has("pairs"),
+        needs_isolation=False,
+    ),
+    Case(
+        "seek_and_reconfigure_stdout",
+        "import sys\nprint(sys.stdout.seekable())\nsys.stdout.reconfigure(line_buffering=False, encoding='ascii', errors='replace')\nprint('\\u00e9')\n",
+        _all(_exit(0), _expect(lambda res: res.stdout == "False\n?\n")),
+        needs_isolation=False,
+    ),
     Case(
         "stdout_and_stderr_flood_at_once",
         textwrap.dedent("""
@@ -885,6 +927,39 @@ def test_a_forged_done_record_ends_the_snippet_at_once(sandbox):
     assert _all_slots_free(sandbox, within=3.0), "the forged snippet still holds its slot"
     _assert_no_leftovers(sandbox)
     _assert_still_healthy(sandbox)
+
+
+SLOT_WRITER = textwrap.dedent("""
+    import os, time
+    open('/tmp/slot-secret', 'w').write('r1ci-slot-secret')
+    os.makedirs('/dev/shm/x', exist_ok=True)
+    print('wrote', flush=True)
+    time.sleep(1.5)
+""")
+SLOT_READER = textwrap.dedent("""
+    import os, time
+    time.sleep(0.5)
+    seen = []
+    for top in ('/tmp', '/dev/shm', '/var/tmp'):
+        for root, dirs, files in os.walk(top):
+            seen += [os.path.join(root, f) for f in files]
+    for pid in os.listdir('/proc'):
+        if pid.isdigit():
+            try:
+                seen += os.listdir(f'/proc/{pid}/root/tmp')
+            except OSError:
+                pass
+    print('seen', seen)
+""")
+
+
+@pytest.mark.bwrap
+def test_a_snippet_cannot_read_another_slots_temp_dir(sandbox):
+    if not sandbox.isolation.startswith(("bwrap", "namespaces")):
+        pytest.skip(f"needs namespace isolation (bubblewrap); this host runs at {sandbox.isolation!r}")
+    writer, reader = sandbox.run_many([SLOT_WRITER, SLOT_READER], timeout=5)
+    assert writer.ok and reader.ok, (writer, reader)
+    assert "slot-secret" not in reader.stdout and "seen []" in reader.stdout, reader.stdout
 
 
 def test_code_with_lone_surrogates_is_the_snippets_error_and_leaks_nothing(sandbox):

@@ -299,12 +299,33 @@ def test_requiring_full_isolation_without_bwrap_refuses(monkeypatch):
 
 
 def test_without_bwrap_auto_falls_back_and_says_so(monkeypatch, caplog):
+    from code_interpreter.sandboxes.local import sandbox as sandbox_module
+
     monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(sandbox_module, "_TOLD", set())
     caplog.set_level(logging.WARNING, logger="code_interpreter.sandboxes.local")
     with LocalSandbox(spares=0, preload=()) as sandbox:
         res = sandbox.run("print(1)", timeout=10)
         assert res.ok and res.isolation == sandbox.isolation and res.isolation in ("namespaces", "rlimits")
-    assert any("weaker than full isolation" in r.getMessage() for r in caplog.records)
+    notices = [r for r in caplog.records if "weaker than full isolation" in r.getMessage()]
+    assert notices and notices[0].levelno == logging.WARNING
+    text = notices[0].getMessage()
+    assert "bubblewrap (`bwrap`) is not installed" in text and "apt-get install bubblewrap" in text
+    assert "What that means:" in text and REQUIRE_FULL_ISOLATION_ENV in text
+
+
+def test_a_newcomer_is_told_once(monkeypatch, caplog):
+    from code_interpreter.sandboxes.local import sandbox as sandbox_module
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(sandbox_module, "_TOLD", set())
+    caplog.set_level(logging.INFO, logger="code_interpreter.sandboxes.local")
+    for _ in range(2):
+        with LocalSandbox(spares=0, preload=(), isolation="rlimits") as sandbox:
+            assert sandbox.run("print(1)", timeout=10).ok
+    notices = [r for r in caplog.records if "apt-get install bubblewrap" in r.getMessage()]
+    assert [r.levelno for r in notices] == [logging.WARNING, logging.INFO]
+    assert "WITHOUT namespaces" in notices[0].getMessage()
 
 
 NETWORK_AND_SECRETS = """

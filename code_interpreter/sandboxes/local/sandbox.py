@@ -37,12 +37,15 @@ from code_interpreter.sandboxes.local.levels import (
     REQUIRE_FULL_ISOLATION_ENV,
     SandboxUnavailable,
     candidate_levels,
+    weaker_level_notice,
 )
 from code_interpreter.sandboxes.local.limits import Limits
 from code_interpreter.sandboxes.local.worker_proxy import WorkerProxy
 
 log = logging.getLogger(__name__)
 
+_TOLD: set[str] = set()  # weaker levels this process has already explained
+_TOLD_LOCK = threading.Lock()
 #: Host uids from here on run snippets on a root host (inside the range systemd leaves to containers).
 DEFAULT_SLOT_UID_BASE = 1_800_000_000
 #: Imported once in the worker, so snippets that use them start in milliseconds.
@@ -297,10 +300,13 @@ class LocalSandbox(Sandbox):
             started = worker
             msg = "local sandbox ready: isolation=%s uid=%s preloaded=%s (%.1fs)"
             args = (worker.isolation, worker.info.get("uid"), worker.info.get("preloaded"), worker.start_s)
-            if worker.isolation == FULL_ISOLATION:
-                log.info(msg, *args)
-            else:
-                log.warning(msg + "; weaker than full isolation: %s", *args, "; ".join(worker.warnings()))
+            log.info(msg, *args)
+            if worker.isolation != FULL_ISOLATION:
+                notice = weaker_level_notice(worker.isolation, worker.warnings())
+                with _TOLD_LOCK:  # once per process and level: a trainer makes many sandboxes
+                    first = worker.isolation not in _TOLD
+                    _TOLD.add(worker.isolation)
+                (log.warning if first else log.info)(notice)
             break
         with self._cond:
             self._worker = started
