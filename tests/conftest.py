@@ -54,3 +54,22 @@ def external_task_data() -> Iterator[Path]:
         for name, path in TASK_DATA_ENV.items():
             mp.setenv(name, str(path))
         yield EXTERNAL
+
+
+# --- sandbox: say how much of the hardened sandbox this run could not test ---------------------------
+def pytest_terminal_summary(terminalreporter) -> None:
+    """`make test` on a machine without bubblewrap (or seccomp, or a root host) skips the hardened
+    sandbox's tests: count them and say why, so a green run is not mistaken for a full one."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        if not report.nodeid.startswith("tests/test_sandbox_"):
+            continue
+        reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    if reasons:
+        total = sum(reasons.values())
+        terminalreporter.write_sep("-", f"hardened sandbox: {total} test(s) skipped")
+        for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
+            terminalreporter.write_line(f"  {count:4d} x {reason}")
+        terminalreporter.write_line("  full isolation needs bubblewrap: sudo apt-get install bubblewrap")
