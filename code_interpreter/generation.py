@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from code_interpreter.errors import InputError, MissingInput
 from code_interpreter.protocol import first_closed_python, iter_blocks, truncate_at_stop
 
 
@@ -90,7 +91,7 @@ class TransformersGenerator:
             tokenizer = AutoTokenizer.from_pretrained(path)
             model = AutoModelForCausalLM.from_pretrained(path)
         except OSError as exc:
-            raise FileNotFoundError(f"could not load model {path!r}: {exc}") from exc
+            raise MissingInput(f"could not load model {path!r}: {exc}") from exc
         model.eval()
         return cls(model, tokenizer, **kwargs)
 
@@ -194,7 +195,7 @@ def check_model_path(path: str) -> None:
     if Path(path).exists():
         return
     if not re.fullmatch(r"[\w.-]+/[\w.-]+", path):
-        raise FileNotFoundError(f"model path {path!r} does not exist (give a local folder or a Hub model id)")
+        raise MissingInput(f"model path {path!r} does not exist (give a local folder or a Hub model id)")
 
 
 class OpenAIGenerator:
@@ -231,9 +232,9 @@ class OpenAIGenerator:
         from openai import OpenAI
 
         if mode not in ("chat", "completions"):
-            raise ValueError(f"mode must be 'chat' or 'completions', got {mode!r}")
+            raise InputError(f"mode must be 'chat' or 'completions', got {mode!r}")
         if mode == "completions" and tokenizer is None:
-            raise ValueError("completions mode applies the chat template locally: pass `tokenizer`")
+            raise InputError("completions mode applies the chat template locally: pass `tokenizer`")
         key = api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"  # local vLLM servers accept any key
         self.client = OpenAI(base_url=base_url, api_key=key, timeout=request_timeout, max_retries=max_retries)
         self.model, self.mode, self.tokenizer = model, mode, tokenizer
@@ -315,8 +316,8 @@ def get_generator(name: str = "transformers", **options: Any) -> Generator:
     """
     if name == "transformers":
         if "model" not in options:
-            raise ValueError("the transformers generator needs model=<local folder or Hub model id>")
+            raise InputError("the transformers generator needs model=<local folder or Hub model id>")
         return TransformersGenerator.from_pretrained(options.pop("model"), **options)
     if name == "openai":
         return OpenAIGenerator(**options)
-    raise ValueError(f"unknown generator {name!r}; choose 'transformers' or 'openai'")
+    raise InputError(f"unknown generator {name!r}; choose 'transformers' or 'openai'")

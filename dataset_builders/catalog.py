@@ -10,6 +10,7 @@ by the verifier) are listed by `validate` as warnings with the reason; they do n
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import time
@@ -221,3 +222,42 @@ def validate(path: str | os.PathLike[str]) -> int:
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# -- command line ---------------------------------------------------------------------------------
+
+
+def make_parser(subparsers: argparse._SubParsersAction) -> None:
+    from dataset_builders import tasks_dataset
+
+    tasks = subparsers.add_parser("tasks", help="the 144 reasoning and planning tasks")
+    tasks.set_defaults(func=main)
+    tsub = tasks.add_subparsers(dest="tasks_command", required=True)
+    tl = tsub.add_parser("list", help="table of tasks: name, source, split, levels, what it tests")
+    tl.add_argument("--source", choices=list(SOURCES))
+    tl.add_argument("--split", choices=["train", "test"])
+    ts = tsub.add_parser("show", help="a few generated questions with answers")
+    ts.add_argument("name")
+    ts.add_argument("-n", type=int, default=3)
+    ts.add_argument("--seed", type=int, default=0)
+    tst = tsub.add_parser("stats", help="the difficulty range a task's generator produces, per level")
+    tst.add_argument("name")
+    tst.add_argument("-n", type=int, default=200)
+    tst.add_argument("--seed", type=int, default=0)
+    tasks_dataset.make_parser(tsub)
+    tv = tsub.add_parser("validate", help="check the paper's published data against our verifiers")
+    tv.add_argument("path")
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.tasks_command == "list":
+        return print_table(source=args.source, split=args.split)
+    if args.tasks_command == "show":
+        return show(args.name, n=args.n, seed=args.seed)
+    if args.tasks_command == "stats":
+        return stats(args.name, n=args.n, seed=args.seed)
+    if args.tasks_command == "build":
+        from dataset_builders import tasks_dataset
+
+        return tasks_dataset.main(args)
+    return validate(args.path)

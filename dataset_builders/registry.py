@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from functools import cache
 
+from code_interpreter.errors import InputError
 from dataset_builders.task import Task
+
+
+class UnknownTask(InputError, KeyError):
+    """No task has this name; the message suggests near names."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
 
 
 @cache
@@ -37,5 +45,5 @@ def get_task(name: str) -> Task:
 
         near = difflib.get_close_matches(name, tasks, n=3)
         hint = f"; did you mean {', '.join(near)}?" if near else "; run `r1ci tasks list` to see them all"
-        raise KeyError(f"unknown task {name!r}{hint}")
+        raise UnknownTask(f"unknown task {name!r}{hint}")
     return tasks[name]

@@ -1,6 +1,8 @@
-"""The one error type the command line turns into a one-sentence message (anything else is a bug)."""
+"""Bad input for Hub operations (an `InputError`, so the command line prints it as one sentence)."""
+
+from code_interpreter.errors import InputError
 
 
-class HubInputError(ValueError):
-    """Bad input for a Hub operation: a malformed repo id, a missing token, a repo without permission,
-    an output folder that holds something else. The message names the repo or folder and the fix."""
+class HubInputError(InputError):
+    """A malformed repo id, a missing token, a repo without permission, an output folder that holds
+    something else. The message names the repo or folder and the fix."""

@@ -114,3 +114,21 @@ def test_generate_fixed_complexity_and_range_check():
     assert {e["metadata"]["complexity"] for e in task.generate(5, seed=1, complexity=2)} == {2}
     with pytest.raises(ValueError, match="complexity must be in 1..3"):
         next(task.generate(1, complexity=4))
+
+
+def test_only_input_errors_become_one_sentence(monkeypatch):
+    from dataset_builders import catalog
+
+    def buggy(**kwargs):
+        raise KeyError("a bug, not bad input")
+
+    monkeypatch.setattr(catalog, "print_table", buggy)
+    with pytest.raises(KeyError, match="a bug"):
+        main(["tasks", "list"])
+
+
+def test_every_command_registers_itself():
+    from r1ci_cli import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    assert set(commands) == {"tasks", "traces", "rollouts", "tiny-model", "quickstart"}

@@ -7,6 +7,7 @@ verdict. Later stages (SFT, GRPO, evaluation) extend it into the full pipeline.
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 QUICKSTART_TASKS = ["symbench/number_multiply", "symbench/game24", "symbench/letters", "reasoning_gym/leg_counting"]
@@ -39,3 +40,15 @@ def run_quickstart(out_dir: str | Path = "outputs/quickstart", n_questions: int 
         f"(tokenizer, generation, stop rule, sandbox, verifiers). Transcripts: {path}"
     )
     return 0
+
+
+def make_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("quickstart", help="run the main job on offline defaults")
+    p.add_argument("--out", default="outputs/quickstart")
+    p.add_argument("-n", type=int, default=1, help="questions per task")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    return run_quickstart(out_dir=args.out, n_questions=args.n, seed=args.seed)

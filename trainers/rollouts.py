@@ -7,6 +7,7 @@ each, and a JSONL of transcripts with verdicts.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import types
@@ -14,6 +15,8 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from code_interpreter.errors import InputError, MissingInput
 
 
 @dataclass
@@ -39,16 +42,16 @@ class RolloutJobConfig:
         # Checked here, before any model loads: a bad value would otherwise surface late, or (a
         # temperature transformers rejects) as every episode ending in "generator_error".
         if self.backend not in ("transformers", "openai"):
-            raise ValueError(f"backend must be 'transformers' or 'openai', got {self.backend!r}")
+            raise InputError(f"backend must be 'transformers' or 'openai', got {self.backend!r}")
         if self.openai_mode not in ("chat", "completions"):
-            raise ValueError(f"openai_mode must be 'chat' or 'completions', got {self.openai_mode!r}")
+            raise InputError(f"openai_mode must be 'chat' or 'completions', got {self.openai_mode!r}")
         for name in ("num_questions", "max_new_tokens", "batch_size"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+                raise InputError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.timeout_s <= 0:
-            raise ValueError(f"timeout_s must be positive, got {self.timeout_s}")
+            raise InputError(f"timeout_s must be positive, got {self.timeout_s}")
         if self.temperature < 0:
-            raise ValueError(f"temperature must be at least 0 (0 is greedy), got {self.temperature}")
+            raise InputError(f"temperature must be at least 0 (0 is greedy), got {self.temperature}")
 
 
 def load_job_config(path: str | Path, **overrides: Any) -> RolloutJobConfig:
@@ -57,16 +60,16 @@ def load_job_config(path: str | Path, **overrides: Any) -> RolloutJobConfig:
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"config file {path} does not exist")
+        raise MissingInput(f"config file {path} does not exist")
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "parse error"
-        raise ValueError(f"config file {path} is not valid YAML{where}: {problem}") from exc
+        raise InputError(f"config file {path} is not valid YAML{where}: {problem}") from exc
     if not isinstance(data, dict):
-        raise ValueError(f"config file {path} must be a mapping of keys to values, got {type(data).__name__}")
+        raise InputError(f"config file {path} must be a mapping of keys to values, got {type(data).__name__}")
     data.update({k: v for k, v in overrides.items() if v is not None})
     return config_from_dict(RolloutJobConfig, data, source=str(path))
 
@@ -76,18 +79,18 @@ def config_from_dict(cls: type, data: dict[str, Any], source: str) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(fields))
     if unknown:
-        raise ValueError(f"{source}: unknown key(s) {', '.join(unknown)}; expected some of {', '.join(fields)}")
+        raise InputError(f"{source}: unknown key(s) {', '.join(unknown)}; expected some of {', '.join(fields)}")
     hints = typing.get_type_hints(cls)
     for key, value in data.items():
         if not _matches(value, hints[key]):
-            raise ValueError(f"{source}: {key} must be {_describe(hints[key])}, got {value!r}")
+            raise InputError(f"{source}: {key} must be {_describe(hints[key])}, got {value!r}")
     missing = [n for n, f in fields.items() if n not in data and f.default is f.default_factory is dataclasses.MISSING]
     if missing:
-        raise ValueError(f"{source}: missing required key(s) {', '.join(missing)}")
+        raise InputError(f"{source}: missing required key(s) {', '.join(missing)}")
     try:
         return cls(**data)
     except ValueError as exc:
-        raise ValueError(f"{source}: {exc}") from exc
+        raise InputError(f"{source}: {exc}") from exc
 
 
 def _matches(value: Any, hint: Any) -> bool:
@@ -187,3 +190,25 @@ def print_transcripts(records: list[dict], console: Any) -> None:
                 subtitle=Text(escape_controls(f"reference: {r['entry']['answer']}")),
             )
         )
+
+
+def make_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("rollouts", help="run R1-CI episodes over task questions from a YAML job file")
+    p.add_argument("--config", required=True, help="YAML file with the fields of trainers.rollouts.RolloutJobConfig")
+    p.add_argument("--model", help="override the config's model")
+    p.add_argument("--output-dir", help="override the config's output_dir")
+    p.add_argument("--show", action="store_true", help="print every transcript")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    config = load_job_config(args.config, model=args.model, output_dir=args.output_dir)
+    console = Console()
+    path, records = run_rollouts(config, console)
+    if args.show:
+        print_transcripts(records, console)
+    solved = sum(r["score"] for r in records)
+    console.print(f"{len(records)} episodes, mean score {solved / max(1, len(records)):.3f}; transcripts: {path}")
+    return 0

