@@ -18,9 +18,10 @@ Helpers, all general (no task knowledge):
 - `parse_polynomial(text, variables)`: a polynomial as {exponents: coefficient}, with bounded degree
   and size, optionally only in expanded form (a sum of distinct monomials).
 
-And two checks that `Task.score` applies to every answer: `model_written(completion)` blanks the
-interpreter's output so that only model text can hold the answer, and `has_invisible(text)` finds
-characters that render as nothing (zero-width, bidi controls, variation selectors).
+And what `Task.score` applies to every answer: `model_written(completion)` blanks the first line
+of raw interpreter results so that only model text can hold the answer, `has_invisible(text)` finds
+characters that render as nothing (zero-width, bidi controls, variation selectors), and
+`ascii_digits(text)` reads full-width digits as ASCII ones.
 """
 
 from __future__ import annotations
@@ -541,6 +542,18 @@ def _check_expanded(body: ast.AST, index: dict[str, int]) -> None:
 
 #: Variation selectors: invisible, and what hides text inside an emoji (Reasoning-Gym emoji_mystery).
 _VARIATION_SELECTORS = (("\ufe00", "\ufe0f"), ("\U000e0100", "\U000e01ef"))
+
+
+_FULL_WIDTH_DIGITS = str.maketrans({chr(0xFF10 + d): str(d) for d in range(10)})
+
+
+def ascii_digits(text: str) -> str:
+    """`text` with full-width digits (０-９, as East Asian keyboards type them) as ASCII digits.
+
+    The one compatibility form every task accepts: the same digits, read the same by any reader.
+    Other look-alikes (Cyrillic or Greek letters, Arabic-Indic digits) are left for verifiers to refuse.
+    """
+    return text.translate(_FULL_WIDTH_DIGITS)
 
 
 def has_invisible(text: str) -> bool:

@@ -48,8 +48,9 @@ Fixes for upstream defects of kept datasets:
   parse, get a shape check first (`ANSWER_GUARDS`), so "3/4 or 1/2" or "(1, 2), (3, 4)" is not a
   right answer with junk after it: `fraction_simplification`, `time_intervals`,
   `polynomial_equations`, `advanced_geometry`, `cryptarithm` (a letter given twice,
-  where the last one counted), `game_of_life` (extra rows after the board), and `kakurasu` and
-  `survo` (whose scorers drop every token that is not an integer).
+  where the last one counted), `game_of_life` (extra rows after the board), `kakurasu` and
+  `survo` (whose scorers drop every token that is not an integer), and `palindrome_partitioning`
+  (compared as a set, so every partition listed twice passed).
 - `list_functions` draws some numbers from the global `random` module and `acre` builds items
   that depend on the dataset size. Items are therefore built in fixed blocks of `BLOCK` items
   (block b from its own derived seed) with the global `random`/`numpy.random` states seeded per
@@ -321,6 +322,15 @@ def _same_grid_shape(answer: str, rg_entry: dict[str, Any]) -> bool:
         return False
 
 
+def _distinct_partitions(answer: str, rg_entry: dict[str, Any]) -> bool:
+    # the scorer compares sets, so every partition listed twice (or ten times) still scored 1
+    partitions = json.loads(answer)
+    if not isinstance(partitions, list) or not all(isinstance(p, list) for p in partitions):
+        return False
+    keys = [tuple(map(str, p)) for p in partitions]
+    return len(keys) == len(set(keys))
+
+
 #: Shape checks that must pass before Reasoning-Gym's scorer sees the answer (see module doc).
 ANSWER_GUARDS: dict[str, Callable[[str, dict[str, Any]], bool]] = {
     "binary_matrix": _digits_only(allow_minus=False),
@@ -333,6 +343,7 @@ ANSWER_GUARDS: dict[str, Callable[[str, dict[str, Any]], bool]] = {
     "advanced_geometry": _geometry_value,
     "cryptarithm": _letter_digits,
     "game_of_life": _same_grid_shape,
+    "palindrome_partitioning": _distinct_partitions,
     "kakurasu": _digits_only(allow_minus=False),
     "survo": _digits_only(allow_minus=False),
 }

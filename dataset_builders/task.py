@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from code_interpreter.protocol import extract_answer
-from dataset_builders.answer_parsing import has_invisible, model_written
+from dataset_builders.answer_parsing import ascii_digits, has_invisible, model_written
 
 SOURCES = ("symbench", "bbh", "reasoning_gym")
 
@@ -113,7 +113,8 @@ class Task(ABC):
         Interpreter output never supplies the answer: pass an episode's `inserted_spans` when known;
         without them the protocol finds results by their template, and the first line of each result
         is blanked too (`answer_parsing.model_written`). An answer holding invisible characters scores
-        0. `entry` may hold its metadata as the JSON string a datasets column stores.
+        0; full-width digits read as ASCII ones. `entry` may hold its metadata as the JSON string a
+        datasets column stores.
         """
         if not isinstance(completion, str):
             return 0.0
@@ -124,7 +125,7 @@ class Task(ABC):
         if answer is None or len(answer) > self.max_answer_chars or has_invisible(answer):
             return 0.0
         try:
-            value = float(self.verify(answer, decoded_entry(entry)))
+            value = float(self.verify(ascii_digits(answer), decoded_entry(entry)))
         except Exception:  # a malformed answer is a wrong answer, whatever the parser raised
             return 0.0
         return min(1.0, max(0.0, value)) if value == value else 0.0

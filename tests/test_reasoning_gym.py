@@ -399,3 +399,12 @@ def test_expression_bombs_return_at_once(name: str) -> None:
     for bomb in bombs:
         assert task.score(f"<<<{bomb}>>>", entry) == 0.0, bomb[:40]
     assert time.perf_counter() - start < 2.0  # sympy took 30-60 s on such products
+
+
+def test_palindrome_partitioning_lists_each_partition_once() -> None:
+    task = ReasoningGymTask("palindrome_partitioning")
+    for entry in task.generate(5, seed=3):
+        partitions = json.loads(entry["answer"])
+        assert task.score(f"<<<{json.dumps(partitions[::-1])}>>>", entry) == 1.0
+        # upstream compared sets of partitions, so repeating them passed
+        assert task.score(f"<<<{json.dumps(partitions + partitions[:1])}>>>", entry) == 0.0
