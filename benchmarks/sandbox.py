@@ -6,6 +6,10 @@ Latencies are per call on an otherwise idle sandbox (calls spaced --gap-ms apart
 generation steps in an episode loop); the cold baseline is measured the same way. `warm_b2b_*`
 are back-to-back calls, where pre-starting the next snippet process competes for the same cores.
 Targets (2 cores): warm p50 <= 5 ms and >= 10x faster than cold; 64 sleeping snippets < 1.0 s.
+
+The seccomp filter's cost is measured in the same run against a second sandbox with `seccomp=False`,
+calls alternating between the two so that load from elsewhere hits both alike: `seccomp_*_ratio` is
+filtered / unfiltered p50 for `print(1+1)` and for a snippet making 100k cheap syscalls.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from code_interpreter.sandboxes.local import LocalSandbox  # noqa: E402
 PRINT = "print(1+1)"
 NUMPY = "import numpy as np\nprint(int(np.arange(10).sum()))"
 SLEEP = "import time\ntime.sleep(0.2)"
+SYSCALLS = "import os\nfor _ in range(100_000):\n    os.getppid()"
 
 
 def _pcts(samples: list[float]) -> tuple[float, float]:
@@ -45,6 +50,14 @@ def _warm(sb: LocalSandbox, code: str, n: int, gap: float) -> list[float]:
         if not res.ok:
             raise RuntimeError(f"benchmark snippet failed: {res}")
     return out
+
+
+def _paired(on: LocalSandbox, off: LocalSandbox, code: str, n: int, gap: float) -> tuple[list[float], list[float]]:
+    """Alternate calls between two sandboxes; per-call wall times of each."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for i in range(2 * n):
+        times[i % 2].extend(_warm((on, off)[i % 2], code, 1, gap))
+    return times
 
 
 def _cold(code: str, n: int, gap: float) -> list[float]:
@@ -92,6 +105,22 @@ def main() -> None:
         results = sb.run_many([SLEEP] * 64, timeout=30)
         result["sleep64_wall_s"] = round(time.perf_counter() - t0, 3)
         assert all(r.ok for r in results)
+    with LocalSandbox(spares=2) as on, LocalSandbox(spares=2, seccomp=False) as off:
+        applied = on.wait_ready(180)["seccomp"]["applied"]
+        off.wait_ready(180)
+        _paired(on, off, PRINT, 10, gap)
+        print_on, print_off = _paired(on, off, PRINT, max(20, args.n // 2), gap)
+        sys_on, sys_off = _paired(on, off, SYSCALLS, max(10, args.n // 10), gap)
+    p50 = statistics.median
+    result["seccomp"] = {
+        "applied": applied,
+        "warm_p50_ms_on": round(p50(print_on) * 1e3, 3),
+        "warm_p50_ms_off": round(p50(print_off) * 1e3, 3),
+        "warm_p50_ratio": round(p50(print_on) / p50(print_off), 3),
+        "syscalls_100k_p50_ms_on": round(p50(sys_on) * 1e3, 2),
+        "syscalls_100k_p50_ms_off": round(p50(sys_off) * 1e3, 2),
+        "syscalls_100k_ratio": round(p50(sys_on) / p50(sys_off), 3),
+    }
     result["cold_p50_ms"], result["cold_p95_ms"] = _pcts(_cold(PRINT, max(20, args.n // 4), gap))
     result["numpy_cold_p50_ms"], result["numpy_cold_p95_ms"] = _pcts(_cold(NUMPY, max(10, args.n // 10), gap))
     result["speedup_p50"] = round(result["cold_p50_ms"] / result["warm_p50_ms"], 1)
