@@ -11,7 +11,7 @@ import sys
 COMMANDS = (
     "dataset_builders.catalog",  # tasks list|show|stats|build|validate
     "dataset_builders.traces",  # traces build
-    "trainers.rollouts",  # rollouts
+    "dataset_builders.rollouts",  # rollouts
     "trainers.tiny_model",  # tiny-model
     "trainers.quickstart",  # quickstart
 )

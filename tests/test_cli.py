@@ -4,9 +4,9 @@ import json
 
 import pytest
 
+from dataset_builders.rollouts import RolloutJobConfig, config_from_dict, load_job_config
 from dataset_builders.task import GeneratedTask
 from r1ci_cli import main
-from trainers.rollouts import RolloutJobConfig, config_from_dict, load_job_config
 
 
 def test_tiny_model_command(tmp_path, capsys):

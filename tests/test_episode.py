@@ -260,7 +260,7 @@ def test_printed_transcripts_cannot_drive_the_terminal():
 
     from rich.console import Console
 
-    from trainers.rollouts import print_transcripts
+    from dataset_builders.rollouts import print_transcripts
 
     hostile = "\x1b]52;c;cm0=\x07\x1b[2J\u202e[red]:smile:[/red]\x00"
     record = {

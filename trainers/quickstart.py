@@ -16,7 +16,7 @@ QUICKSTART_TASKS = ["symbench/number_multiply", "symbench/game24", "symbench/let
 def run_quickstart(out_dir: str | Path = "outputs/quickstart", n_questions: int = 1, seed: int = 0) -> int:
     from rich.console import Console
 
-    from trainers.rollouts import RolloutJobConfig, print_transcripts, run_rollouts
+    from dataset_builders.rollouts import RolloutJobConfig, print_transcripts, run_rollouts
     from trainers.tiny_model import build_tiny_model
 
     console = Console()

@@ -2,7 +2,9 @@
 
 This is the loop that SFT-trace collection, GRPO and evaluation build on, as a job of its own: a
 model (local transformers or an OpenAI-compatible endpoint), a sandbox, some tasks, N questions
-each, and a JSONL of transcripts with verdicts.
+each, and a JSONL of transcripts with verdicts. It lives in dataset_builders so that every consumer
+(trace builder, evaluation, trainers, the Space) may import it. Verdicts read the answer only from
+text the model wrote (`Task.score` with the episode's inserted spans).
 """
 
 from __future__ import annotations
@@ -115,17 +117,18 @@ def _describe(hint: Any) -> str:
 
 def make_generator(config: RolloutJobConfig) -> Any:
     """The job's generator: local transformers, or an OpenAI-compatible endpoint."""
-    from code_interpreter.generation import OpenAIGenerator, TransformersGenerator
+    from code_interpreter import get_generator
 
     if config.backend == "transformers":
-        return TransformersGenerator.from_pretrained(config.model, temperature=config.temperature)
+        return get_generator("transformers", model=config.model, temperature=config.temperature)
     tokenizer = None  # backend == "openai" (checked by RolloutJobConfig)
     if config.openai_mode == "completions":
         from transformers import AutoTokenizer
 
         tokenizer = AutoTokenizer.from_pretrained(config.model)
-    return OpenAIGenerator(
-        config.model,
+    return get_generator(
+        "openai",
+        model=config.model,
         base_url=config.base_url,
         mode=config.openai_mode,
         tokenizer=tokenizer,
@@ -155,7 +158,7 @@ def run_rollouts(config: RolloutJobConfig, console: Any = None) -> tuple[Path, l
         for start in tqdm(range(0, len(entries), config.batch_size), desc="episodes", unit="batch"):
             batch = entries[start : start + config.batch_size]
             for ep, entry in zip(runner.run([e["question"] for e in batch]), batch, strict=True):
-                score = tasks[entry["task"]].score(ep.completion, entry)
+                score = tasks[entry["task"]].score(ep.completion, entry, inserted_spans=ep.inserted_spans)
                 records.append(ep.to_dict() | {"entry": entry, "score": score})
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -194,7 +197,7 @@ def print_transcripts(records: list[dict], console: Any) -> None:
 
 def make_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("rollouts", help="run R1-CI episodes over task questions from a YAML job file")
-    p.add_argument("--config", required=True, help="YAML file with the fields of trainers.rollouts.RolloutJobConfig")
+    p.add_argument("--config", required=True, help="YAML file with the fields of dataset_builders.rollouts.RolloutJobConfig")
     p.add_argument("--model", help="override the config's model")
     p.add_argument("--output-dir", help="override the config's output_dir")
     p.add_argument("--show", action="store_true", help="print every transcript")
