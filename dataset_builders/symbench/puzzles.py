@@ -195,25 +195,24 @@ def solve_fixed_order_one(numbers: list[int], target: int, rng: random.Random | 
         rng.shuffle(splits)
     for mid in splits:
         left, right = table(0, mid), table(mid, n)
+        nonzero = next((r for r in right.values() if r[0] != 0), None)
         for av, ae, ap in left.values():
             for op in "+-*/":
-                if op == "*" and av == 0 or op == "/" and target == 0:
-                    continue
-                need = (
-                    target - av
-                    if op == "+"
-                    else av - target
-                    if op == "-"
-                    else target / av
-                    if op == "*"
-                    else av / target
-                )
-                hit = right.get(round(need, 9))
+                if op == "*" and av == 0:
+                    hit = next(iter(right.values())) if target == 0 else None  # 0 times anything
+                elif op == "/" and target == 0:
+                    hit = nonzero if av == 0 else None  # 0 divided by anything but 0
+                elif op == "+":
+                    hit = right.get(round(target - av, 9))
+                elif op == "-":
+                    hit = right.get(round(av - target, 9))
+                else:
+                    hit = right.get(round(target / av if op == "*" else av / target, 9))
                 if hit is None:
                     continue
                 expr = _join(op, (ae, ap), (hit[1], hit[2]))[0]
                 try:
-                    exact = evaluate_arithmetic(expr, allow_unary=False, max_digits=3).value
+                    exact = evaluate_arithmetic(expr, allow_unary=False).value
                 except AnswerParseError:  # a float near 0 that is exactly 0: the expression divides by zero
                     continue
                 if exact == target:
@@ -275,6 +274,10 @@ class Game24(GeneratedTask):
             expr, _, rhs = expr.partition("=")
             if rhs.strip() != str(meta["target"]):
                 return 0.0
+        # plain decimal numbers, operators and brackets only: Python would also read a "# or ..." comment,
+        # a line continuation, "1_0" or "0x10", none of which the question allows
+        if not re.fullmatch(r"[0-9+\-*/() ]+", expr.strip()):
+            return 0.0
         result = evaluate_arithmetic(expr, allow_unary=False, max_digits=6)
         used = sorted(result.literals)
         return float(used == sorted(Fraction(n) for n in meta["numbers"]) and result.value == meta["target"])
