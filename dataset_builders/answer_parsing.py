@@ -27,8 +27,10 @@ characters that render as nothing (zero-width, bidi controls, variation selector
 from __future__ import annotations
 
 import ast
+import io
 import math
 import re
+import tokenize
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -75,9 +77,21 @@ def check_nesting(text: str, max_depth: int = DEFAULT_MAX_DEPTH) -> None:
             depth -= 1
 
 
+def _has_comment(text: str) -> bool:
+    """Whether `text` holds a Python comment, which `ast.parse` would silently drop ("7*2-2 # or 13")."""
+    if "#" not in text:
+        return False
+    try:
+        return any(tok.type == tokenize.COMMENT for tok in tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return True  # a '#' we cannot place outside or inside a string: refuse rather than guess
+
+
 def _parse_tree(text: str, max_chars: int, max_depth: int, max_nodes: int) -> ast.Expression:
     _check_length(text, max_chars)
     check_nesting(text, max_depth)
+    if _has_comment(text):
+        raise AnswerParseError("a comment is not part of an answer")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:

@@ -81,6 +81,8 @@ REFUSED = [
     ("280", "28О"),  # Cyrillic O
     ("\\pi", "\\pі"),  # Cyrillic i: only the unparsed part differed
     ("280", "2\u200b80"),
+    ("22", "2²"),  # a superscript is an exponent (NFKC would have read "22")
+    ("280", "²80"),
     ("\\frac{1}{3}", "0.333333"),
     ("\\frac{1}{3}", "0.33"),
     ("\\pi", "3.14159"),

@@ -259,7 +259,7 @@ def test_countdown_allows_only_the_four_operations_on_each_number_once() -> None
     # upstream evaluated with sympy: floor division, powers, sign tricks and decimals passed
     for bad in ("(7+2)//2*2+2", "7//2*2*2", "7*2 - -2 - 4", "7*2 - (-2)", "--7*2-2", "+7*2-2", "-(-7)*2-2"):
         assert task.score(f"<<<{bad}>>>", entry) == 0.0, bad
-    for bad in ("7*2**1-2", "7.0*2-2", "7*2-2+0", "7*2", "14-2", "7*2-2=12", "12"):
+    for bad in ("7*2**1-2", "7.0*2-2", "7*2-2+0", "7*2", "14-2", "7*2-2=12", "12", "7*2-2 # or 7+2+2"):
         assert task.score(f"<<<{bad}>>>", entry) == 0.0, bad
 
 

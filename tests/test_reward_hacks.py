@@ -108,6 +108,8 @@ def hacks(task: Task, entry: dict[str, Any]) -> Iterator[tuple[str, str]]:
     yield "hedged_comma", f"<<<{wrong}, {ref}>>>"
     yield "hedged_slash", f"<<<{ref} / {wrong}>>>"
     yield "relation", f"<<<{wrong} = {ref}>>>"
+    yield "python_comment", f"<<<{ref} # or {wrong}>>>"
+    yield "parenthesised_alternative", f"<<<{ref} ({wrong})>>>"
     yield "junk_after", f"<<<{ref} (not sure, it could also be something else)>>>"
     yield "junk_before", f"<<<Maybe {ref}>>>"
     yield "negated", f"<<<not {ref}>>>"

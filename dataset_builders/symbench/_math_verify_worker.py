@@ -6,7 +6,8 @@ anybody's `__main__`): it reads JSON lines {"gold": ..., "answer": ...} from std
 a scorer busy (sympy building 10**999999 in C cannot be interrupted by any in-process timeout).
 
 The rule (`compare`): a MATH answer is ONE value in simplest form, written as the reference is.
-1. Notation is normalised on both sides: Unicode compatibility forms (full-width digits), the
+1. Notation is normalised on both sides: full-width characters (not other compatibility forms:
+   superscript digits are exponents, and are refused), the
    symbols models type (π √ ° − × ·), a surrounding $...$, \\(...\\), \\[...\\] or \\boxed{}, LaTeX
    spacing, \\left/\\right, \\dfrac/\\tfrac, degree marks, "{,}" and thousands commas, a final full stop.
 2. The answer may hold only digits, a decimal point, + - * / ^ ( ) [ ] { } and commas, and the
@@ -33,7 +34,6 @@ import json
 import os
 import re
 import sys
-import unicodedata
 from collections import Counter
 from fractions import Fraction
 from functools import lru_cache
@@ -53,6 +53,8 @@ _SYMBOLS = {
     "÷": "/",
     "∞": "\\infty ",
 }
+#: Full-width ASCII (U+FF01-U+FF5E) as ASCII. Not NFKC: it would also turn "2²" into "22".
+_FULL_WIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
 _SPACING = re.compile(r"\\[!,;:> ]|~|\\(?:left|right|big|Big|bigg|Bigg)\b|\\displaystyle\b|\\mathrm\{\s*\}")
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree\b")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
@@ -71,7 +73,7 @@ _FRACTIONS = (
 
 def normalize(text: str) -> str:
     """The notation-level normal form of an answer or reference (rule 1)."""
-    text = unicodedata.normalize("NFKC", text)
+    text = text.translate(_FULL_WIDTH)
     text = "".join(_SYMBOLS.get(c, c) for c in text).strip()
     for _ in range(3):
         before = text
