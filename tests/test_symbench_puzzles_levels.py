@@ -16,6 +16,7 @@ import random
 import subprocess
 import sys
 from collections import Counter
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -256,6 +257,28 @@ def test_fixed_order_search_agrees_with_full_enumeration() -> None:
         if one:
             result = evaluate_arithmetic(one, allow_unary=False)
             assert result.value == target and [int(v) for v in result.literals] == numbers
+
+
+def test_any_order_search_agrees_with_exact_brute_force() -> None:
+    def reachable(values: list[Fraction], target: int) -> bool:
+        if len(values) == 1:
+            return values[0] == target
+        for i, j in itertools.permutations(range(len(values)), 2):
+            rest = [values[k] for k in range(len(values)) if k not in (i, j)]
+            a, b = values[i], values[j]
+            if any(reachable(rest + [v], target) for v in [a + b, a - b, a * b] + ([a / b] if b else [])):
+                return True
+        return False
+
+    rng = random.Random(4)
+    for _ in range(200):
+        numbers = [rng.randint(1, 13) for _ in range(rng.randint(1, 4))]
+        target = rng.choice([24, 10, 0, 1, 7])
+        found = solve_any_order(numbers, target)
+        assert (found is not None) == reachable([Fraction(n) for n in numbers], target), (numbers, target)
+        if found:
+            result = evaluate_arithmetic(found, allow_unary=False)
+            assert result.value == target and sorted(result.literals) == sorted(map(Fraction, numbers))
 
 
 def test_uniqueness_count_matches_brute_force() -> None:

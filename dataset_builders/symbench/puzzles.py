@@ -133,12 +133,31 @@ def solve_any_order(numbers: list[int], target: int) -> str | None:
             return None
         return expr if exact == target else None
 
-    def search(values: list[float], nodes: list[Any]) -> str | None:
-        if len(values) == 2:
-            for value, node in options(values[0], values[1], nodes[0], nodes[1]):
-                if abs(value - target) < 1e-9 and (expr := confirmed(node)):
+    def last_three(values: list[float], nodes: list[Any]) -> str | None:
+        # Three values: the last operation joins one of them, x, with what the other two make, so
+        # look up the value the pair would need for each operation instead of trying every tree
+        for k in range(3):
+            x, xn = values[k], nodes[k]
+            (a, b), (an, bn) = [values[i] for i in range(3) if i != k], [nodes[i] for i in range(3) if i != k]
+            pair = {round(v, 9): node for v, node in options(a, b, an, bn)}
+            needs = [(target - x, "+", False), (target + x, "-", False), (x - target, "-", True)]
+            if x:
+                needs += [(target / x, "*", False), (target * x, "/", False)]
+            if target:
+                needs.append((x / target, "/", True))
+            for need, op, x_first in needs:
+                p = pair.get(round(need, 9))
+                if p is not None and (expr := confirmed((op, xn, p) if x_first else (op, p, xn))):
                     return expr
-            return None
+        return None
+
+    def search(values: list[float], nodes: list[Any]) -> str | None:
+        if len(values) == 3:
+            return last_three(values, nodes)
+        if len(values) == 2:
+            return next(
+                (e for v, n in options(*values, *nodes) if abs(v - target) < 1e-9 and (e := confirmed(n))), None
+            )
         key = tuple(sorted(round(v, 9) for v in values))
         if key in failed:
             return None
@@ -165,25 +184,26 @@ def solve_fixed_order_one(numbers: list[int], target: int, rng: random.Random | 
     looked up. A float hit is confirmed exactly, so rounding can only cost a missed solution, never a
     wrong one. `rng` varies which solution is found (the split order); without it the search is fixed.
     """
-    tables: dict[tuple[int, int], dict[float, tuple[float, str, int]]] = {}
+    tables: dict[tuple[int, int], dict[float, tuple[float, Any]]] = {}
 
-    def table(lo: int, hi: int) -> dict[float, tuple[float, str, int]]:
+    def table(lo: int, hi: int) -> dict[float, tuple[float, Any]]:
+        # value -> (value, expression tree); trees become text only for the one solution returned
         if (lo, hi) in tables:
             return tables[(lo, hi)]
-        out: dict[float, tuple[float, str, int]] = {}
+        out: dict[float, tuple[float, Any]] = {}
         if hi - lo == 1:
-            out[float(numbers[lo])] = (float(numbers[lo]), str(numbers[lo]), 3)
+            out[float(numbers[lo])] = (float(numbers[lo]), numbers[lo])
         for mid in range(lo + 1, hi):
             right = table(mid, hi)
-            for av, ae, ap in table(lo, mid).values():
-                for bv, be, bp in right.values():
+            for av, an in table(lo, mid).values():
+                for bv, bn in right.values():
                     for op in "+-*/":
                         if op == "/" and bv == 0:
                             continue
                         value = av + bv if op == "+" else av - bv if op == "-" else av * bv if op == "*" else av / bv
                         key = round(value, 9)
                         if key not in out:
-                            out[key] = (value, *_join(op, (ae, ap), (be, bp)))
+                            out[key] = (value, (op, an, bn))
         tables[(lo, hi)] = out
         return out
 
@@ -196,7 +216,7 @@ def solve_fixed_order_one(numbers: list[int], target: int, rng: random.Random | 
     for mid in splits:
         left, right = table(0, mid), table(mid, n)
         nonzero = next((r for r in right.values() if r[0] != 0), None)
-        for av, ae, ap in left.values():
+        for av, an in left.values():
             for op in "+-*/":
                 if op == "*" and av == 0:
                     hit = next(iter(right.values())) if target == 0 else None  # 0 times anything
@@ -210,7 +230,7 @@ def solve_fixed_order_one(numbers: list[int], target: int, rng: random.Random | 
                     hit = right.get(round(target / av if op == "*" else av / target, 9))
                 if hit is None:
                     continue
-                expr = _join(op, (ae, ap), (hit[1], hit[2]))[0]
+                expr = _render((op, an, hit[1]))[0]
                 try:
                     exact = evaluate_arithmetic(expr, allow_unary=False).value
                 except AnswerParseError:  # a float near 0 that is exactly 0: the expression divides by zero
