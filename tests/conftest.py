@@ -72,4 +72,5 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.write_sep("-", f"hardened sandbox: {total} test(s) skipped")
         for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
             terminalreporter.write_line(f"  {count:4d} x {reason}")
-        terminalreporter.write_line("  full isolation needs bubblewrap: sudo apt-get install bubblewrap")
+        if any("bubblewrap" in reason for reason in reasons):
+            terminalreporter.write_line("  full isolation needs bubblewrap: sudo apt-get install bubblewrap")

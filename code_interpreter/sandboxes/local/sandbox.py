@@ -40,6 +40,7 @@ from code_interpreter.sandboxes.local.levels import (
     weaker_level_notice,
 )
 from code_interpreter.sandboxes.local.limits import Limits
+from code_interpreter.sandboxes.local.memory_cgroup import MEMORY_CGROUP_ENV, cgroup_version, default_limit_mb
 from code_interpreter.sandboxes.local.worker_proxy import WorkerProxy
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,10 @@ class LocalSandbox(Sandbox):
         slot_uid_base: first of the host uids snippets run as when the host runs as root: each live
             snippet gets one of its own (`slot_uid_count` of them, by default enough for
             max_concurrency plus the spares), so per-user kernel limits are not shared.
+        memory_cgroup: a parent cgroup (v2 with the memory controller delegated, or a writable v1
+            memory directory) in which each worker gets a cgroup of its own with a hard limit of
+            `cgroup_memory_mb` (default: half the machine's memory) for it and all its snippets
+            (default: the R1CI_SANDBOX_MEMORY_CGROUP environment variable; none otherwise).
         seccomp: load the seccomp filter (seccomp.py) into every snippet process where the kernel
             supports it; False only to measure what it costs.
         start_timeout: seconds to wait for the worker to start (it imports the preload modules).
@@ -97,6 +102,8 @@ class LocalSandbox(Sandbox):
         slot_uid_base: int = DEFAULT_SLOT_UID_BASE,
         slot_uid_count: int | None = None,
         seccomp: bool = True,
+        memory_cgroup: str | None = None,
+        cgroup_memory_mb: int | None = None,
         start_timeout: float = 120.0,
         grace_s: float = 5.0,
         warm: bool = True,
@@ -143,6 +150,10 @@ class LocalSandbox(Sandbox):
         self.extra_env = dict(env or {})
         self.sandbox_uid = sandbox_uid
         self.seccomp = seccomp
+        self.memory_cgroup = memory_cgroup or os.environ.get(MEMORY_CGROUP_ENV) or None
+        if self.memory_cgroup:
+            cgroup_version(self.memory_cgroup)  # a clear error now rather than a failed start later
+        self.cgroup_memory_mb = cgroup_memory_mb or default_limit_mb()
         self.slot_uid_base = slot_uid_base
         # Spares and killed snippets not yet reaped hold a uid too; a spare that finds none is retried.
         self.slot_uid_count = slot_uid_count or self.max_concurrency + 2 * spares + 8

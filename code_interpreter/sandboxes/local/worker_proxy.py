@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import array
 import collections
+import itertools
 import json
 import logging
 import os
@@ -23,11 +24,13 @@ from code_interpreter.sandboxes import seccomp
 from code_interpreter.sandboxes.local import host_view
 from code_interpreter.sandboxes.local.job import Job
 from code_interpreter.sandboxes.local.levels import SandboxUnavailable
+from code_interpreter.sandboxes.local.memory_cgroup import MemoryCgroup
 
 if TYPE_CHECKING:
     from code_interpreter.sandboxes.local.sandbox import LocalSandbox
 
 log = logging.getLogger(__name__)
+_CGROUP_IDS = itertools.count(1)
 #: Shipped to the worker, which cannot import the project (seccomp.py uses the standard library only).
 _SECCOMP_SOURCE = Path(seccomp.__file__).read_text()
 
@@ -58,6 +61,7 @@ class WorkerProxy:
         self.start_s = 0.0
         self.isolation = level
         self._stderr_tail = bytearray()
+        self.cgroup: MemoryCgroup | None = None
         self.notes: list[str] = []  # host-side findings reported as warnings with the worker's own
         self._stopping = False
         self._abort_reason: str | None = None
@@ -105,6 +109,11 @@ class WorkerProxy:
                 cfg["tmp"] = self.tmpdir
                 argv = host_view.worker_argv(owner.python, cfg)
                 env = {**cfg["env"], **host_view.WORKER_ENV}
+            if owner.memory_cgroup:
+                self.cgroup = MemoryCgroup.create(
+                    owner.memory_cgroup, f"r1ci-sandbox-{os.getpid()}-{next(_CGROUP_IDS)}", owner.cgroup_memory_mb << 20
+                )
+                argv = self.cgroup.wrap([shutil.which(argv[0]) or argv[0], *argv[1:]])
             self.proc = subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
@@ -118,6 +127,8 @@ class WorkerProxy:
         except BaseException:
             host_end.close()
             self._cleanup_tmp()
+            if self.cgroup is not None:
+                self.cgroup.remove(wait_s=0)
             raise
         finally:
             child_end.close()
@@ -145,6 +156,7 @@ class WorkerProxy:
         if not applied:
             why = "turned off (seccomp=False)" if not owner.seccomp else "not supported by this kernel or machine"
             self.notes.append(f"no seccomp filter: {why}")
+        self.info["memory_cgroup"] = self.cgroup.describe() if self.cgroup is not None else None
         self.info["per_slot_uid"] = bool(self.info.get("snippet_ns") and self.info.get("slot_uids"))
         if self.level != "rlimits" and not self.info["per_slot_uid"] and not self.notes:
             self.notes.append(
@@ -335,12 +347,17 @@ class WorkerProxy:
             self.owner.release_slot()
         if self.proc is not None:
             proc = self.proc
-            threading.Thread(target=proc.wait, daemon=True).start()  # reap without blocking
+            threading.Thread(target=self._reap, args=(proc,), daemon=True).start()  # without blocking
             if not proc.stderr.closed:
                 proc.stderr.close()
         self._cleanup_tmp()
         self.owner.wake_waiters()
         (log.debug if self._stopping else log.warning)("local sandbox worker stopped: %s", why)
+
+    def _reap(self, proc: subprocess.Popen) -> None:
+        proc.wait()
+        if self.cgroup is not None:  # empty once the worker's tree is gone
+            self.cgroup.remove()
 
     def _cleanup_tmp(self) -> None:
         if self.tmpdir:
