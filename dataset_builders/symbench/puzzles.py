@@ -1,6 +1,14 @@
 """SymBench arithmetic and deduction puzzles: game24, combinatorial calculation, logical equation,
 cryptanalysis, constrained linear arrangement, logic puzzle, mahjong pattern.
 
+Levels follow the configuration tables of the published generators (CodeSteer-v1.0
+create_dataset_*.py), easiest first, and at the higher levels the question changes shape, not only
+size: logic_puzzle goes from 2x2 grids with a row/column sum limit to 10x10 grids with negative numbers
+and positive row/column products; mahjong adds the Chi rule from level 3; combinatorial calculation and
+game24 add numbers (and other targets); logical equation, cryptanalysis and the card duels add letters,
+guesses and rounds. Where a question names one answer (logical equation, cryptanalysis, mahjong) the
+generator proves it is the only one; the others accept every answer that keeps the rules.
+
 Verifiers check the question's rules, never one stored solution: an arithmetic answer is parsed
 (a whitelisted AST evaluated exactly with Fractions, never `eval`) and must use the given numbers
 and hit the target; a deduction answer must be consistent with every stated clue, so any other
@@ -14,8 +22,10 @@ missing or empty folder raises. See `published_layout` for the shared contract.
 Two tasks keep published samples whose stored reference breaks their own question's rules, since
 the paper's checker accepted those references (`keeps_flawed_references`): logic_puzzle (11 of 20
 stored selections exceed the row/column sum limit, and most of those questions have no valid
-selection at all) and mahjong_pattern (2 Peng/Pass-only questions store 2, the Chi result). Such an
-entry is flagged in metadata (`published_reference_breaks_rules`, with the reason in
+selection at all: the published generator caches its rule check by cell positions across grids, so
+the product levels can be affected too) and mahjong_pattern (2 Peng/Pass-only questions store 2, the
+Chi result; its Chi check also misses a run with a pair between the cards, e.g. A, B, B and a new C).
+Such an entry is flagged in metadata (`published_reference_breaks_rules`, with the reason in
 `published_reference_flaw`), and its verifier accepts the stored reference as well as any answer
 that keeps the rules; every entry of these two tasks carries both keys (False and "" otherwise).
 """
