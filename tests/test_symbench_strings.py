@@ -391,3 +391,45 @@ def test_published_letter_ids_name_the_length_band(tmp_path: Path) -> None:
     entry = next(i for i in BY_NAME["letters"].load_published(tmp_path / "Letters") if i["id"].endswith("a_2_0"))
     assert entry["answer"] == "Count: 2, Positions: [1, 3]"
     assert BY_NAME["letters"].score(entry["question"], entry) == 0.0
+
+
+def _published_solution(name: str, e: dict[str, Any]) -> dict[str, Any]:
+    """The solution.json the published generator writes for this instance (its field names)."""
+    m = e["metadata"]
+    if name == "string_deletion_and_modification":
+        return {
+            "initial_string": m["initial_string"],
+            "selected_rules": m["rules"],
+            "intermediate_states": m["states"],
+            "final_string": m["final_string"],
+            "complexity": min(5, len(m["states"]) - 1),
+        }
+    if name == "string_insertion":
+        return {"original_string": m["original_string"], "modified_string": m["modified_string"], "complexity": 5}
+    if name == "string_splitting":
+        return {"expected_answer": [str(v) for v in m["final"]], "complexity": m["complexity"]}
+    if name == "string_synthesis":
+        a, b, c = m["initial"]
+        return {"A_count": a, "B_count": b, "C_count": c, "final_counts": m["final"], "complexity": 1}
+    return {"sequence": m["sequence"], "rules": m["rules"], "solution": m["solution"], "complexity": 5}
+
+
+@pytest.mark.parametrize("name", [n for n in BY_NAME if n != "letters"])
+def test_published_layout_of_the_hardest_levels_loads(name: str, tmp_path: Path) -> None:
+    """Samples of every level written in the published layout load and verify (the local copy has few levels)."""
+    task = BY_NAME[name]
+    folder = tmp_path / task.published_folders[0]
+    originals = []
+    for level in range(1, task.complexity_levels + 1):
+        for e in task.generate(3, seed=level, complexity=level):
+            sample = folder / f"sample_{len(originals)}"
+            sample.mkdir(parents=True)
+            (sample / "question.txt").write_text(e["question"])
+            (sample / "solution.json").write_text(json.dumps(_published_solution(name, e)))
+            originals.append(e)
+    loaded = list(task.load_published(folder))
+    assert not [i for i in loaded if isinstance(i, PublishedDataError)]
+    assert [e["answer"] for e in loaded] == [e["answer"] for e in originals]
+    for e in loaded:
+        for w in task.corruptions(e):
+            assert task.score(wrap(w), e) == 0.0
