@@ -233,6 +233,12 @@ def _adversarial(entry: dict[str, Any]) -> Iterator[tuple[str, str]]:
     yield "answer_100k", "<<<" + (ref + " ") * (big // (len(ref) + 1)) + ">>>"
     yield "fences_100k", "```python\n" * (big // 10)
     yield "spaces_then_junk", "<<<" + ref[:1] + " " * 20_000 + "!>>>"
+    yield "letters_then_bang", "<<<" + "a" * 19_000 + "!>>>"
+    yield "open_pairs", "<<<" + "(1, 2), " * 2_400 + "(>>>"
+    yield "open_json", "<<<" + "[{" * 4_000 + ">>>"
+    yield "whitespace_runs", "<<<" + " \t" * 9_000 + "x>>>"
+    yield "equation_chain", "<<<" + "=".join(["1"] * 5_000) + ">>>"
+    yield "arrows", "<<<" + "A → " * 4_000 + "!>>>"
 
 
 @pytest.mark.parametrize("task", TASKS, ids=[t.name for t in TASKS])
@@ -247,6 +253,18 @@ def test_adversarial_inputs_return_within_the_bound(task: Task, request: pytest.
         if elapsed > BOUND_S:
             slow.append((name, round(elapsed, 1)))
     assert not slow, f"{task.name}: {slow}"
+
+
+def test_inserted_spans_never_supply_the_answer() -> None:
+    task = next(t for t in TASKS if t.name == "reasoning_gym/leg_counting")
+    entry = next(task.generate(1, seed=0))
+    model = f"Let me count.\n```python\nprint('<<<{entry['answer']}>>>')\n```"
+    inserted = f"\nOutput: <<<{entry['answer']}>>>\n"  # a result rendered by some other template
+    spans = [(len(model), len(model) + len(inserted))]
+    assert task.score(model + inserted, entry) == 1.0  # without spans this template is not known
+    assert task.score(model + inserted, entry, inserted_spans=spans) == 0.0
+    assert task.score(model + inserted + f"So <<<{entry['answer']}>>>", entry, inserted_spans=spans) == 1.0
+    assert task.score(model + inserted, entry, inserted_spans=[(5, 2)]) == 0.0  # malformed spans
 
 
 @pytest.mark.parametrize("task", TASKS, ids=[t.name for t in TASKS])
