@@ -223,6 +223,19 @@ def test_each_live_snippet_has_a_uid_of_its_own(sb):
     assert int(hog.stdout.split("inotify ")[1].split()[0]) <= 32, hog.stdout
 
 
+def test_running_short_of_slot_uids_waits_instead_of_failing(caplog):
+    """Spares and snippets being torn down hold slot uids too: with too few, the worker must wait for
+    one to come back rather than report failed spawns (five in a row replace the worker)."""
+    with LocalSandbox(spares=2, preload=(), max_concurrency=4, slot_uid_count=2) as sandbox:
+        info = sandbox.wait_ready(60)
+        if not info["per_slot_uid"]:
+            pytest.skip("a uid per slot needs a root host")
+        results = sandbox.run_many([f"import time\ntime.sleep(0.05)\nprint({i})" for i in range(12)], timeout=10)
+    assert [r.stdout for r in results] == [f"{i}\n" for i in range(12)], results
+    assert all(r.error is None for r in results)
+    assert not [r for r in caplog.records if "could not start a snippet process" in r.getMessage()]
+
+
 # --- hole 6: kernel memory outside RLIMIT_AS -----------------------------------------------------------
 
 

@@ -1009,17 +1009,22 @@ class Worker:
                 job.timed_out = True
                 self.kill(pid)
 
+    def can_spawn(self):
+        # Every slot uid is held (by spares and by killed snippets the kernel is still tearing
+        # down): wait for a reap rather than fail, which the host would count against the worker.
+        return not (self.snippet_ns and self.cfg.get("slot_uids")) or bool(self.free_uids)
+
     def want_spare(self):
         # Keep `target` spares ready at all times: under a steady stream of calls, a spare started
         # while the previous snippet runs is what keeps the next call fast.
-        return len(self.idle) < self.target
+        return len(self.idle) < self.target and self.can_spawn()
 
     def loop(self):
         while True:
             timeout = None
             if self.heap:
                 timeout = max(0, int((self.heap[0][0] - time.monotonic()) * 1000) + 1)
-            if self.pending_spawn or self.want_spare():
+            if (self.pending_spawn and self.can_spawn()) or self.want_spare():
                 timeout = 0
             events = self.poll.poll(timeout)
             for fd, _ in events:
@@ -1030,7 +1035,7 @@ class Worker:
                 else:
                     self.handle_ctl()
             self.expire()
-            if self.pending_spawn:  # the host is waiting for these: start them even when busy
+            if self.pending_spawn and self.can_spawn():  # the host waits for these: start them even when busy
                 self.pending_spawn -= 1
                 self.spawn_and_hand_over()
             elif not events and self.want_spare():
