@@ -8,7 +8,13 @@ in the published schema at the hardest level) scoring 1, and hostile answers sco
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import random
+import subprocess
+import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -98,8 +104,6 @@ def test_sudoku_levels_have_their_hole_counts_and_one_solution(batches):
 
 
 def test_sudoku_uniqueness_check_finds_a_second_solution():
-    import random
-
     puzzle, solution = unique_sudoku(random.Random(4), 55)
     flat = [v for row in puzzle for v in row]
     filled = flat[:]
@@ -350,8 +354,6 @@ def test_queens_reference_is_a_full_attack_free_board(batches):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_stored_metadata_and_hostile_input_at_the_hardest_level(name):
-    import time
-
     task = BY_NAME[name]
     e = next(iter(task.generate(1, seed=9, complexity=task.complexity_levels)))
     stored = {**e, "metadata": json.dumps(e["metadata"])}  # the form a datasets column holds
@@ -360,3 +362,26 @@ def test_stored_metadata_and_hostile_input_at_the_hardest_level(name):
         start = time.perf_counter()
         assert task.score(wrap(hostile), e) == 0.0
         assert time.perf_counter() - start < 1.0
+
+
+def test_same_bytes_whatever_the_hash_seed():
+
+    script = (
+        "import hashlib, json\n"
+        "from dataset_builders.symbench.boards import TASKS\n"
+        "h = hashlib.sha256()\n"
+        "for t in TASKS:\n"
+        "    h.update(json.dumps(list(t.generate(15, seed=3)), sort_keys=True).encode())\n"
+        "print(h.hexdigest())\n"
+    )
+    root = Path(__file__).parents[1]
+    digests = set()
+    for hash_seed in ("0", "4242"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        run = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr[-2000:]
+        digests.add(run.stdout.strip())
+    here = hashlib.sha256()
+    for t in TASKS:
+        here.update(json.dumps(list(t.generate(15, seed=3)), sort_keys=True).encode())
+    assert digests == {here.hexdigest()}

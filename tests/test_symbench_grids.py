@@ -8,7 +8,12 @@ published schema at the hardest level) scoring 1, and hostile answers scoring 0.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import subprocess
+import sys
+import time
 from collections import Counter
 from fractions import Fraction
 from pathlib import Path
@@ -280,8 +285,6 @@ def test_pooling_reference_is_the_exact_pooling(batches):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_stored_metadata_and_hostile_input_at_the_hardest_level(name):
-    import time
-
     task = BY_NAME[name]
     e = next(iter(task.generate(1, seed=9, complexity=task.complexity_levels)))
     stored = {**e, "metadata": json.dumps(e["metadata"])}  # the form a datasets column holds
@@ -290,3 +293,26 @@ def test_stored_metadata_and_hostile_input_at_the_hardest_level(name):
         start = time.perf_counter()
         assert task.score(wrap(hostile), e) == 0.0
         assert time.perf_counter() - start < 1.0
+
+
+def test_same_bytes_whatever_the_hash_seed():
+
+    script = (
+        "import hashlib, json\n"
+        "from dataset_builders.symbench.grids import TASKS\n"
+        "h = hashlib.sha256()\n"
+        "for t in TASKS:\n"
+        "    h.update(json.dumps(list(t.generate(15, seed=3)), sort_keys=True).encode())\n"
+        "print(h.hexdigest())\n"
+    )
+    root = Path(__file__).parents[1]
+    digests = set()
+    for hash_seed in ("0", "4242"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        run = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr[-2000:]
+        digests.add(run.stdout.strip())
+    here = hashlib.sha256()
+    for t in TASKS:
+        here.update(json.dumps(list(t.generate(15, seed=3)), sort_keys=True).encode())
+    assert digests == {here.hexdigest()}
