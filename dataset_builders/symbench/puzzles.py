@@ -38,7 +38,7 @@ import random
 import re
 import string
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,7 @@ from dataset_builders.answer_parsing import (
     parse_token_list,
 )
 from dataset_builders.symbench.published_layout import (
+    Built,
     checked_entry,
     field,
     iter_published,
@@ -254,6 +255,17 @@ def _expression_tokens(expr: str) -> list[str]:
     return re.findall(r"\d+|[-+*/()]", expr)
 
 
+def _with_level(task: Any, build: Callable[[Path], Built]) -> Callable[[Path], Built]:
+    """`build` for a published sample, with the generator level its structure matches (0 if none) recorded
+    as metadata["complexity"], so published and generated entries share one difficulty scale."""
+
+    def built(sample: Path) -> Built:
+        question, answer, metadata = build(sample)
+        return question, answer, {**metadata, "complexity": task.level_of(metadata)}
+
+    return built
+
+
 # -- game 24 -----------------------------------------------------------------------------------
 
 
@@ -275,6 +287,18 @@ class Game24(GeneratedTask):
     def level_description(self, level: int) -> str:
         count, low, high = _GAME24_LEVELS[level - 1]
         return f"{count} numbers from {low}..{high}, target {GAME24_TARGET}"
+
+    def level_of(self, metadata: dict[str, Any]) -> int:
+        """The easiest level whose count and number range fit `metadata` (a published entry), 0 if none."""
+        numbers = metadata["numbers"]
+        return next(
+            (
+                i
+                for i, (count, low, high) in enumerate(_GAME24_LEVELS, 1)
+                if len(numbers) == count and low <= min(numbers) and max(numbers) <= high
+            ),
+            0,
+        )
 
     def question(self, numbers: list[int], target: int) -> str:
         shown = " ".join(map(str, numbers))
@@ -350,7 +374,8 @@ class Game24(GeneratedTask):
                     yield PublishedDataError(f"{where}: no solution given and none exists for {numbers}")
                     continue
                 name = (row.get("Rank") or str(index)).strip()
-                built = (self.question(numbers, target), answer, {"numbers": sorted(numbers), "target": target})
+                meta = {"numbers": sorted(numbers), "target": target}
+                built = (self.question(numbers, target), answer, {**meta, "complexity": self.level_of(meta)})
                 yield checked_entry(self, name, built, Path(where))
 
 
@@ -375,6 +400,11 @@ class CombinatorialCalculation(GeneratedTask):
     def level_description(self, level: int) -> str:
         count, target = _COMBINATION_LEVELS[level - 1]
         return f"{count} numbers from 1..9 in a fixed order, target {target}"
+
+    def level_of(self, metadata: dict[str, Any]) -> int:
+        """The level of `metadata`'s (count, target) configuration (a published entry), 0 if none."""
+        config = (len(metadata["numbers"]), metadata["target"])
+        return _COMBINATION_LEVELS.index(config) + 1 if config in _COMBINATION_LEVELS else 0
 
     @staticmethod
     def question(numbers: list[int], target: int) -> str:
@@ -443,7 +473,7 @@ class CombinatorialCalculation(GeneratedTask):
                 {"numbers": numbers, "target": target},
             )
 
-        yield from iter_published(self, folder, build)
+        yield from iter_published(self, folder, _with_level(self, build))
 
 
 # -- logical equation --------------------------------------------------------------------------
@@ -649,6 +679,11 @@ class LogicalEquation(GeneratedTask):
         n, clues = _EQUATION_LEVELS[level - 1]
         return f"{n} letters, at least {clues} clues (sums, differences, multiples, order), one solution"
 
+    def level_of(self, metadata: dict[str, Any]) -> int:
+        """The hardest level with `metadata`'s letter count whose clue floor it meets, 0 if none."""
+        n, clues = len(metadata["letters"]), len(metadata["equations"])
+        return max((i for i, (k, floor) in enumerate(_EQUATION_LEVELS, 1) if k == n and floor <= clues), default=0)
+
     @staticmethod
     def _clue(
         rng: random.Random,
@@ -771,7 +806,7 @@ class LogicalEquation(GeneratedTask):
             answer = "[" + ", ".join(str(int(v)) for v in solution) + "]"
             return question, answer, {"letters": letters, "numbers": numbers, "equations": equations}
 
-        yield from iter_published(self, folder, build)
+        yield from iter_published(self, folder, _with_level(self, build))
 
 
 # -- cryptanalysis -----------------------------------------------------------------------------
@@ -863,6 +898,11 @@ class Cryptanalysis(GeneratedTask):
     def level_description(self, level: int) -> str:
         low, high = _LOCK_LEVELS[level - 1]
         return f"{low}-{high} guesses with feedback, one consistent code"
+
+    def level_of(self, metadata: dict[str, Any]) -> int:
+        """The level whose guess-count range holds `metadata`'s guesses, 0 if none."""
+        count = len(metadata["guesses"])
+        return next((i for i, (low, high) in enumerate(_LOCK_LEVELS, 1) if low <= count <= high), 0)
 
     @staticmethod
     def _draw_guess(rng: random.Random, digits: str, letters: str) -> str | None:
@@ -988,7 +1028,7 @@ class Cryptanalysis(GeneratedTask):
             answer = "[" + ", ".join(f'"{c}"' for c in code) + "]"
             return question, answer, {"guesses": [g for g, _ in found], "feedback": [f for _, f in found]}
 
-        yield from iter_published(self, folder, build)
+        yield from iter_published(self, folder, _with_level(self, build))
 
 
 # -- constrained linear arrangement (card duels) -----------------------------------------------
@@ -1074,6 +1114,11 @@ class ConstrainedLinearArrangement(GeneratedTask):
         games = ", ".join(g for g in _GAMES if len(_GAMES[g][0]) >= rounds)
         return f"{rounds} rounds; game one of {games}"
 
+    def level_of(self, metadata: dict[str, Any]) -> int:
+        """The level with `metadata`'s number of rounds, 0 if none."""
+        rounds = len(metadata["moves"])
+        return _DUEL_ROUNDS.index(rounds) + 1 if rounds in _DUEL_ROUNDS else 0
+
     @staticmethod
     def question(game: str, moves: list[str], results: list[str]) -> str:
         rounds = "\n".join(f"Round {i}: {m}, {r}." for i, (m, r) in enumerate(zip(moves, results, strict=True), 1))
@@ -1138,7 +1183,7 @@ class ConstrainedLinearArrangement(GeneratedTask):
             meta = {"game": game, "moves": moves, "results": results}
             return read_text(sample / "question.txt").strip(), ",".join(solution), meta
 
-        yield from iter_published(self, folder, build)
+        yield from iter_published(self, folder, _with_level(self, build))
 
 
 # -- logic puzzle (number selection) -----------------------------------------------------------
@@ -1225,6 +1270,11 @@ class LogicPuzzle(GeneratedTask):
         n, pick, low, high, rule, bound = _SELECTION_LEVELS[level - 1]
         kept = f"row/col sums <= {bound}" if rule == SUM_RULE else f"row/col products > {bound}"
         return f"grid {n}x{n} of {low}..{high}, select {pick} distinct numbers, {kept}"
+
+    def level_of(self, metadata: dict[str, Any]) -> int:
+        """The level with `metadata`'s grid side, selection size and rule, 0 if none."""
+        shape = (len(metadata["grid"]), metadata["pick"], metadata.get("rule", SUM_RULE))
+        return next((i for i, lv in enumerate(_SELECTION_LEVELS, 1) if (lv[0], lv[1], lv[4]) == shape), 0)
 
     @staticmethod
     def question(grid: list[list[int]], pick: int, rule: str, limit: int, first: list[int]) -> str:
@@ -1388,7 +1438,7 @@ class LogicPuzzle(GeneratedTask):
             }
             return question, ", ".join(f"{int(r)} {int(c)}" for r, c in solution), meta
 
-        yield from iter_published(self, folder, build)
+        yield from iter_published(self, folder, _with_level(self, build))
 
 
 # -- mahjong pattern ---------------------------------------------------------------------------
@@ -1455,6 +1505,11 @@ class MahjongPattern(GeneratedTask):
 
     def level_description(self, level: int) -> str:
         return f"{level} round(s); " + ("Peng, Chi or Pass" if level > 2 else "Peng or Pass")
+
+    def level_of(self, metadata: dict[str, Any]) -> int:
+        """The level with `metadata`'s number of rounds and rule set, 0 if none."""
+        rounds = len(metadata["adds"])
+        return rounds if 1 <= rounds <= self.complexity_levels and metadata["chi"] == (rounds > 2) else 0
 
     @staticmethod
     def question(initial: str, adds: list[str], removes: list[str], chi: bool) -> str:
@@ -1555,7 +1610,7 @@ class MahjongPattern(GeneratedTask):
             meta = {"initial": initial, "adds": adds, "removes": removes, "chi": "Chi" in question}
             return question, str(solution), meta
 
-        yield from iter_published(self, folder, build)
+        yield from iter_published(self, folder, _with_level(self, build))
 
 
 TASKS = [
