@@ -327,10 +327,12 @@ def _published_form(name: str, e: dict) -> dict:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_hardest_level_in_the_published_schema_loads_and_scores(name, tmp_path):
+def test_every_level_in_the_published_schema_loads_and_scores(name, tmp_path):
     """The local published subset holds only some levels; the readers must take every level's shape."""
     task = BY_NAME[name]
-    generated = list(task.generate(4, seed=3, complexity=task.complexity_levels))
+    generated = [
+        e for level in range(1, task.complexity_levels + 1) for e in task.generate(2, seed=3, complexity=level)
+    ]
     for i, e in enumerate(generated):
         sample = tmp_path / f"sample_{i}"
         sample.mkdir()
@@ -385,3 +387,22 @@ def test_same_bytes_whatever_the_hash_seed():
     for t in TASKS:
         here.update(json.dumps(list(t.generate(15, seed=3)), sort_keys=True).encode())
     assert digests == {here.hexdigest()}
+
+
+def test_published_2048_whose_start_cell_is_empty_keeps_the_grid(tmp_path):
+    """The published generator may pick an empty start cell; nothing moves and the stored grid is the answer."""
+    task = BY_NAME["symbench/2048"]
+    grid = [[0, 4, 0], [8, 0, 2], [0, 0, 16]]
+    data = {
+        "grid": grid,
+        "moves": "rdl",
+        "start_pos": [0, 0],
+        "solution": "0, 4, 0\n8, 0, 2\n0, 0, 16",
+        "complexity": 2,
+    }
+    (tmp_path / "sample_0").mkdir()
+    (tmp_path / "sample_0" / "question.txt").write_text(task.question(grid, [0, 0], "rdl"))
+    (tmp_path / "sample_0" / "solution.json").write_text(json.dumps(data))
+    (e,) = task.load_published(tmp_path)
+    assert isinstance(e, dict) and task.score(wrap("0, 4, 0\n8, 0, 2\n0, 0, 16"), e) == 1.0
+    assert task.score(wrap("0, 4, 0\n8, 0, 2\n0, 0, 0"), e) == 0.0
