@@ -563,3 +563,38 @@ def test_answers_valid_for_an_easier_variant_score_zero() -> None:
     e = mahjong.entry("t", "q", "0", meta)
     assert mahjong_final(meta["initial"], ["C"], [], chi=True) == 2
     assert [mahjong.score(wrap(a), e) for a in ("0", "2", "Chi")] == [1.0, 0.0, 0.0]
+
+
+def test_answers_that_skip_one_clue_score_zero(batches) -> None:
+    """A policy that drops one clue finds another answer; the corruptions hold one, and it scores 0."""
+    equation_task, lock_task = BY_NAME["logical_equation"], BY_NAME["cryptanalysis"]
+    skipping = 0
+    for e in batches["logical_equation"][:40]:
+        meta = e["metadata"]
+        equations = [parse_equation(t) for t in meta["equations"]]
+        for wrong in equation_task.corruptions(e):
+            values = puzzles.parse_int_sequence(wrong) if wrong.strip("[]") else []
+            if sorted(values) != sorted(meta["numbers"]):
+                continue
+            value = dict(zip(meta["letters"], values, strict=True))
+            kept = sum(puzzles.equation_holds(eq, value[eq[1]], value[eq[2]]) for eq in equations)
+            if kept == len(equations) - 1:
+                skipping += 1
+                assert equation_task.score(wrap(wrong), e) == 0.0
+                break
+    assert skipping >= 30
+    skipping = 0
+    for e in batches["cryptanalysis"][:40]:
+        meta = e["metadata"]
+        for wrong in lock_task.corruptions(e):
+            code = "".join(c for c in wrong if c.isalnum())
+            if len(code) != 4:
+                continue
+            kept = sum(
+                puzzles.full_feedback(g, code) == f for g, f in zip(meta["guesses"], meta["feedback"], strict=True)
+            )
+            if kept == len(meta["guesses"]) - 1:
+                skipping += 1
+                assert lock_task.score(wrap(wrong), e) == 0.0
+                break
+    assert skipping >= 30

@@ -536,12 +536,23 @@ def count_assignments(
 ) -> int:
     """How many one-to-one letter->number assignments satisfy `equations` (stops counting at `limit`).
 
+    After `budget` search steps the answer is `limit`, i.e. "not shown to be unique", which callers
+    treat like several (see `find_assignments`).
+    """
+    found = find_assignments(letters, numbers, equations, limit, budget)
+    return limit if found is None else len(found)
+
+
+def find_assignments(
+    letters: list[str], numbers: list[int], equations: list[Equation], limit: int = 2, budget: int = 20_000
+) -> list[dict[str, int]] | None:
+    """Up to `limit` one-to-one letter->number assignments that satisfy `equations`; None when the
+    search spends `budget` steps first.
+
     Sums, differences, ratios and equalities pin a letter once its partner is known, so each group of
     letters they connect has only a few placements (one per value of its first letter that keeps every
     value among the numbers). Groups are combined fewest placements first, keeping the numbers used at
     most as often as given and checking order clues across groups as soon as both letters are placed.
-    After `budget` steps the answer is `limit`, i.e. "not shown to be unique", which callers treat
-    like several.
     """
     links: dict[str, list[Equation]] = {v: [] for v in letters}
     for eq in equations:
@@ -585,17 +596,18 @@ def count_assignments(
     groups.sort(key=len)
     value: dict[str, int] = {}
     free = Counter(numbers)
-    found = steps = 0
+    found: list[dict[str, int]] = []
+    steps = 0
 
     def extend(i: int) -> None:
-        nonlocal found, steps
+        nonlocal steps
         steps += 1
         if steps > budget:
             raise _SearchBudgetSpent
-        if found >= limit:
+        if len(found) >= limit:
             return
         if i == len(groups):
-            found += 1
+            found.append(dict(value))
             return
         for placement, used in groups[i]:
             if any(free[n] < c for n, c in used.items()):
@@ -618,7 +630,7 @@ def count_assignments(
     try:
         extend(0)
     except _SearchBudgetSpent:
-        return limit
+        return None
     return found
 
 
@@ -778,8 +790,17 @@ class LogicalEquation(GeneratedTask):
         swapped[0], swapped[1] = swapped[1], swapped[0]
         out = [str(values[:-1]), str([values[0] + 1] + values[1:])]
         meta = entry["metadata"]
-        if count_assignments(meta["letters"], meta["numbers"], [parse_equation(e) for e in meta["equations"]]) == 1:
+        equations = [parse_equation(e) for e in meta["equations"]]
+        if count_assignments(meta["letters"], meta["numbers"], equations) == 1:
             out.append(str(swapped))
+        # an assignment that keeps every clue but one: the answer of a policy that skips a clue
+        for i in range(len(equations) - 1, -1, -1):
+            others = find_assignments(meta["letters"], meta["numbers"], equations[:i] + equations[i + 1 :], 3)
+            _, x, y, _ = equations[i]
+            broken = [a for a in others or [] if not equation_holds(equations[i], a[x], a[y])]
+            if broken:
+                out.append(str([broken[0][v] for v in meta["letters"]]))
+                break
         return out + ["", "[]"]
 
     def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
@@ -1012,6 +1033,24 @@ class Cryptanalysis(GeneratedTask):
             )
             if not consistent:
                 out.append("[" + ", ".join(f'"{c}"' for c in other) + "]")
+        # a code that keeps every clue but the last: the answer of a policy that skips a clue
+        pools = [list(_DIGIT_PAIRS), list(_LETTER_PAIRS)]
+        for guess in meta["guesses"][:-1]:
+            for half, (part, known) in enumerate(((guess[:2], code[:2]), (guess[2:], code[2:]))):
+                key = feedback_key(part, known)
+                pools[half] = [p for p in pools[half] if feedback_key(part, p) == key]
+        last_guess, last_feedback = meta["guesses"][-1], _normalize_feedback(meta["feedback"][-1])
+        skipped = next(
+            (
+                d + lt
+                for d in pools[0]
+                for lt in pools[1]
+                if _normalize_feedback(full_feedback(last_guess, d + lt)) != last_feedback
+            ),
+            None,
+        )
+        if skipped:
+            out.append("[" + ", ".join(f'"{c}"' for c in skipped) + "]")
         return out + [""]
 
     def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
