@@ -29,18 +29,21 @@ inserted block can neither open or close a code block nor hold an answer marker.
 Where the final answer comes from
 ---------------------------------
 The answer is the last ``<<<...>>>`` in text the model wrote, outside python code. Text the
-interpreter inserted never supplies it, and a pair whose ``<<<`` and ``>>>`` lie on both sides of
-an inserted block is not an answer: each stretch of model text between two results is read alone.
+interpreter inserted never supplies it, and a pair whose ``<<<`` and ``>>>`` lie on both sides of a
+closed python block or an inserted block is not an answer (a model never needs one that way, and
+otherwise the pair would enclose the output).
 
 * Spans known (episodes, traces, GRPO rollouts): ``extract_answer(text, inserted_spans=...)``
   reads only the text outside the spans. `Episode.answer` does this.
 * Plain strings (``Task.score(completion, entry)``, reward functions given only text): an inserted
-  block starts right after the closing fence of a python block, where the result template's text
-  follows. Where it ends cannot be told from the string (a program can print anything, including
-  text that looks like the model's), and need not be: the rendering above guarantees that a block
-  holds no answer marker and no fence line, so reading each piece between block starts gives the
-  same answer as the spans. This is exact for completions rendered by this module; for text
-  rendered elsewhere pass the spans.
+  block always follows the closing fence of a python block (the stop rule), so cutting the text
+  after every closed python block separates each block from the model text before it. Where the
+  block ends cannot be told from the string (a program can print anything, text that looks like
+  the model's or like the template included), and need not be: the rendering above guarantees that
+  a block holds no answer marker and no fence line, so the answer found in each piece is the
+  model's, the same the spans give. This needs no template, so it survives custom templates and
+  edits to the result lines; it is exact for completions rendered by this module. For text
+  rendered elsewhere (raw markers in output) pass the spans.
 * ``ProtocolConfig(answer_source="anywhere")`` is the looser rule some checkpoints were trained
   under: the last ``<<<...>>>`` anywhere outside code, inserted output included (and markers in
   output are then rendered unchanged). It is off by default; use it only to evaluate such
@@ -133,7 +136,7 @@ class ProtocolConfig:
     def __post_init__(self) -> None:
         if self.version not in MAX_CODE_CALLS:
             raise ValueError(f"protocol version must be one of {sorted(MAX_CODE_CALLS)}, got {self.version!r}")
-        _template_parts(self.result_template)
+        _check_template(self.result_template)
         if self.timeout_s <= 0 or self.max_output_chars <= 0 or self.max_output_tokens <= 0:
             raise ValueError("timeout_s, max_output_chars and max_output_tokens must be positive")
         if self.max_code_calls is not None and self.max_code_calls < 0:
@@ -149,16 +152,13 @@ class ProtocolConfig:
         return self.max_code_calls if self.max_code_calls is not None else MAX_CODE_CALLS[self.version]
 
     def extract_answer(self, text: str, inserted_spans: Sequence[Sequence[int]] | None = None) -> str | None:
-        """`extract_answer` under this config's answer rule and result template."""
-        return extract_answer(
-            text, inserted_spans=inserted_spans, answer_source=self.answer_source, result_template=self.result_template
-        )
+        """`extract_answer` under this config's answer rule."""
+        return extract_answer(text, inserted_spans=inserted_spans, answer_source=self.answer_source)
 
 
-@lru_cache(maxsize=16)
-def _template_parts(template: str) -> tuple[str, str]:
-    """(text before, text after) the output in `template`, checked so that the rendered block can be
-    found in a plain completion and can never join the model's text into a fence or an answer marker."""
+def _check_template(template: str) -> None:
+    """Refuse a result template whose block could join the model's text into a fence line or an
+    answer marker (the guarantees the answer rule relies on)."""
     if not isinstance(template, str) or template.count("{output}") != 1:
         raise ValueError("result_template must contain the placeholder {output} exactly once")
     if escape_controls(template) != template:
@@ -169,14 +169,13 @@ def _template_parts(template: str) -> tuple[str, str]:
         raise ValueError(
             f"result_template may hold no placeholder but {{output}} (write braces as {{{{ }}}}): {exc}"
         ) from exc
-    if not prefix.startswith("\n") or not suffix.endswith("\n") or not prefix.strip():
+    if not prefix.startswith("\n") or not suffix.endswith("\n"):
         raise ValueError(
-            "result_template must start with a newline and some text and end with a newline, so the "
-            "interpreter's block starts on its own line after the closing fence and the model continues on a new line"
+            "result_template must start and end with a newline, so the closing fence before it stays a "
+            "fence line and the model continues on a line of its own"
         )
     if "```" in template or "<<<" in template or ">>>" in template or prefix[-1] in "<>" or suffix[0] in "<>":
         raise ValueError("result_template must not contain ``` or answer markers, nor put '<' or '>' next to {output}")
-    return prefix, suffix
 
 
 @dataclass(frozen=True)
@@ -284,38 +283,45 @@ def strip_code(text: str) -> str:
     return "".join(out)
 
 
-def model_regions(
-    text: str,
-    *,
-    inserted_spans: Sequence[Sequence[int]] | None = None,
-    result_template: str = RESULT_TEMPLATE,
-) -> list[str]:
-    """The stretches of `text` an answer may come from, in order; an answer never spans two.
+def model_regions(text: str, *, inserted_spans: Sequence[Sequence[int]] | None = None) -> list[str]:
+    """The stretches of `text` an answer may come from, in order, python code removed; an answer never
+    spans two of them.
 
-    With `inserted_spans` ((start, end) character spans the interpreter inserted, sorted): the text
-    outside them. Without: `text` cut where each inserted block starts, i.e. after the closing fence
-    of a python block that the result template's text follows (see the module docstring for why the
-    blocks' ends are not needed).
+    The text outside `inserted_spans` ((start, end) character spans the interpreter inserted, sorted;
+    all of `text` when None), cut after every closed python block: the interpreter's output, when it
+    was inserted, follows such a block (see the module docstring).
     """
-    if inserted_spans is not None:
-        pieces, pos = [], 0
-        for span in inserted_spans:
-            try:
-                a, b = (int(x) for x in span)
-            except (TypeError, ValueError):
-                raise ValueError(f"inserted_spans must hold (start, end) pairs of integers, got {span!r}") from None
-            if not pos <= a <= b <= len(text):
-                raise ValueError(
-                    f"inserted_spans must be sorted, non-overlapping spans within the text (length {len(text)}); "
-                    f"got {span!r} after position {pos}"
-                )
-            pieces.append(text[pos:a])
-            pos = b
-        pieces.append(text[pos:])
-        return pieces
-    prefix, _ = _template_parts(result_template)
-    cuts = [end for _, end in _python_spans(text) if end is not None and text.startswith(prefix, end)]
-    return [text[i:j] for i, j in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    regions: list[str] = []
+    pos = 0
+    if inserted_spans is None:
+        return [r for r in _code_free_regions(text) if r]
+    for span in inserted_spans:
+        try:
+            a, b = (int(x) for x in span)
+        except (TypeError, ValueError):
+            raise ValueError(f"inserted_spans must hold (start, end) pairs of integers, got {span!r}") from None
+        if not pos <= a <= b <= len(text):
+            raise ValueError(
+                f"inserted_spans must be sorted, non-overlapping spans within the text (length {len(text)}); "
+                f"got {span!r} after position {pos}"
+            )
+        regions += _code_free_regions(text[pos:a])
+        pos = b
+    return [r for r in regions + _code_free_regions(text[pos:]) if r]
+
+
+def _code_free_regions(text: str, *, cut: bool = True) -> list[str]:
+    """`text` without python code, cut after each closed python block (when `cut`); one scan."""
+    regions, current, pos = [], [], 0
+    for start, end in _python_spans(text):
+        current.append(text[pos:start])
+        pos = len(text) if end is None else end
+        if cut and end is not None:
+            regions.append("".join(current))
+            current = []
+    current.append(text[pos:])
+    regions.append("".join(current))
+    return regions
 
 
 _GT_RUN = re.compile(">*")
@@ -334,48 +340,28 @@ def _last_marked(text: str) -> str | None:
 
 
 def extract_answer(
-    text: str,
-    *,
-    inserted_spans: Sequence[Sequence[int]] | None = None,
-    answer_source: str = "model",
-    result_template: str = RESULT_TEMPLATE,
+    text: str, *, inserted_spans: Sequence[Sequence[int]] | None = None, answer_source: str = "model"
 ) -> str | None:
     """The final answer: the content of the last <<<...>>> the model wrote outside python code,
     stripped; None when there is none. Linear time in `len(text)`.
 
     Pass `inserted_spans` when they are known (episodes, GRPO rollouts); a plain completion is read
-    by the result template (see the module docstring). `answer_source="anywhere"` reads answers the
-    looser way, inserted output included, for evaluating checkpoints trained under that rule.
+    as the module docstring says. `answer_source="anywhere"` reads answers the looser way, inserted
+    output included, for evaluating checkpoints trained under that rule.
     """
     if not isinstance(text, str):
         raise TypeError(f"extract_answer needs the completion as a str, got {type(text).__name__}")
     if answer_source not in ANSWER_SOURCES:
         raise ValueError(f"answer_source must be one of {ANSWER_SOURCES}, got {answer_source!r}")
-    if answer_source == "model" and inserted_spans is not None:
-        regions = [strip_code(r) for r in model_regions(text, inserted_spans=inserted_spans)]
+    if answer_source == "anywhere":
+        regions = _code_free_regions(text, cut=False)
     else:
-        prefix = _template_parts(result_template)[0] if answer_source == "model" else None
-        regions = _code_free_regions(text, prefix)
+        regions = model_regions(text, inserted_spans=inserted_spans)
     for region in reversed(regions):
         answer = _last_marked(region)
         if answer is not None:
             return answer
     return None
-
-
-def _code_free_regions(text: str, prefix: str | None) -> list[str]:
-    """`strip_code` of each of `model_regions(text)` (all of `text` as one region when `prefix` is
-    None), from one scan of the fences."""
-    regions, current, pos = [], [], 0
-    for start, end in _python_spans(text):
-        current.append(text[pos:start])
-        pos = len(text) if end is None else end
-        if prefix is not None and end is not None and text.startswith(prefix, end):
-            regions.append("".join(current))
-            current = []
-    current.append(text[pos:])
-    regions.append("".join(current))
-    return regions
 
 
 def truncate_middle(

@@ -277,3 +277,28 @@ def test_printed_transcripts_cannot_drive_the_terminal():
     assert not any(ch in shown for ch in "\x1b\x07\x00\u202e")
     assert "\\x1b]52;c;cm0=\\x07" in shown and "[red]:smile:[/red]" in shown and "\\u202e" in shown
     assert "ref\\x1b]0;title\\x07" in shown and "t\\x1b[8m" in shown
+
+
+def test_task_score_of_an_episode_never_credits_output():
+    """The reward path: `Task.score` gets the plain completion. Policies that make the interpreter
+    write the answer (printed markers, an answer wrapped around the code, the answer on a later line
+    of output) score 0; the model's own answer after the result scores 1."""
+    from dataset_builders import get_task
+
+    task = get_task("symbench/number_multiply")
+    entry = next(task.generate(1, seed=0))
+    a = entry["answer"]
+    printed = {"P": (f"<<<{a}>>>\n", ""), "L": (f"checking\n{a}\n", ""), "F": (f"```\n<<<{a}>>>\n```python\n", "")}
+    scripts = {
+        "printed": [code("P"), "Done."],
+        "wrapped": ["The answer is <<<" + code("L"), ">>>"],
+        "fenced": [code("F"), ""],
+        "wrong then printed": ["<<<0>>> " + code("P"), "ok"],
+        "honest": [code("L"), f"So <<<{a}>>>"],
+    }
+    sandbox = PrintSandbox(printed)
+    episodes = EpisodeRunner(ScriptedGenerator(scripts), sandbox).run(list(scripts))
+    scores = {e.messages[-1]["content"]: task.score(e.completion, entry) for e in episodes}
+    assert scores == {"printed": 0, "wrapped": 0, "fenced": 0, "wrong then printed": 0, "honest": 1}
+    with_spans = [task.score(e.completion, entry, inserted_spans=e.inserted_spans) for e in episodes]
+    assert with_spans == [0, 0, 0, 0, 1]

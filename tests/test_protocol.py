@@ -334,11 +334,20 @@ def test_model_written_template_text_is_model_text():
 def test_model_regions():
     text, spans = transcript("a " + run("1"), "out", " b " + run("2"), "out2", " c")
     model = model_regions(text, inserted_spans=spans)
-    assert [m.split("Let me")[0] for m in model] == ["a ", " b ", " c"]
+    assert model == ["a Let me check.\n", " b Let me check.\n", " c"]  # code removed, cut after each block
     plain = model_regions(text)
     assert len(plain) == 3 and plain[1].startswith("\nCode Execution Results: out\n b ")
-    assert "".join(plain) == text
     assert model_regions("no code") == ["no code"]
+    assert model_regions("<<<1\n```python\nx\n```\n>>>") == ["<<<1\n", "\n>>>"]
+    assert model_regions("```python\nx\n```") == [] and model_regions("") == []
+
+
+def test_answer_around_a_python_block_is_no_answer():
+    # Output would follow the block; even where none did, an answer never needs to enclose code.
+    assert extract_answer("<<<\n```python\nprint(42)\n```\n>>>") is None
+    assert extract_answer("<<<1>>> <<<\n```python\nprint(42)\n```\n>>>") == "1"
+    assert extract_answer("```python\nx = '<<<'\n```\n<<<2>>>") == "2"
+    assert extract_answer("<<<3>>>\n```python\nunclosed <<<4>>>") == "3"
 
 
 @pytest.mark.parametrize(
@@ -364,7 +373,6 @@ def test_bad_arguments_to_extract_answer():
     [
         ("Code Execution Results: {output}\n", "newline"),  # would join the closing fence line
         ("\nCode Execution Results: {output}", "newline"),  # the model's next fence would join it
-        ("\n{output}\n", "text"),  # nothing to recognise the block by
         ("\nOut: {output}\n{output}\n", "exactly once"),
         ("\nOut {x}: {output}\n", "placeholder"),
         ("\nOut: <{output}>\n", "markers"),
@@ -377,11 +385,17 @@ def test_result_template_is_checked(template, message):
         ProtocolConfig(result_template=template)
 
 
-def test_custom_result_template_is_used_to_read_plain_completions():
+def test_custom_result_template():
     config = ProtocolConfig(result_template="\n[interpreter output]\n{output}\n[end]\n")
-    text, spans = transcript("<<<" + run("print(42)"), "42", ">>>", config=config)
-    assert config.extract_answer(text) is None and config.extract_answer(text, spans) is None
-    assert "42" in extract_answer(text)  # read with the wrong template, the block is not recognised
+    assert ProtocolConfig(result_template="\n{output}\n").result_template == "\n{output}\n"
+    for parts, expected in [
+        (("<<<" + run("print(42)"), "42", ">>>"), None),
+        ((run("print('<<<42>>>')"), "<<<42>>>", "Hmm."), None),
+        ((run("print(42)"), "42\n<<<42>>>", "So <<<42>>>"), "42"),
+    ]:
+        text, spans = transcript(*parts, config=config)
+        assert config.extract_answer(text) == config.extract_answer(text, spans) == expected
+        assert "[interpreter output]" in text
 
 
 # Chunks a hostile policy and hostile snippets draw from.
