@@ -15,6 +15,7 @@ import os
 import random
 import subprocess
 import sys
+import time
 from collections import Counter
 from fractions import Fraction
 from pathlib import Path
@@ -420,6 +421,23 @@ def test_game24_reads_other_counts_and_the_target_from_the_file_name(tmp_path: P
     assert task.score(wrap("1+2+3+4"), ten) == 1.0 and task.score(wrap("(1+2)*(3+4)-1*1"), ten) == 0.0
     for e in items:
         assert task.score(wrap(e["answer"]), e) == 1.0
+
+
+def test_game24_reads_long_published_rows_without_searching_them(tmp_path: Path) -> None:
+    """The published generator's count knob also makes rows of dozens of numbers up to 20000."""
+    task = BY_NAME["game24"]
+    rng = random.Random(0)
+    pairs = [rng.randint(1, 20000) for _ in range(29)]
+    numbers = [24, 1] + [n for n in pairs for _ in range(2)]
+    solution = "24*1" + "".join(f"+({n}-{n})" for n in pairs)
+    shown = " ".join(map(str, sorted(numbers)))
+    (tmp_path / "24_60_number.csv").write_text(f"Rank,Puzzles,Solutions\n1,{shown},{solution}\n2,{shown},\n")
+    start = time.perf_counter()
+    good, missing = list(task.load_published(tmp_path))
+    assert time.perf_counter() - start < 5
+    assert task.score(wrap(solution), good) == 1.0 and good["metadata"]["complexity"] == 0  # beyond the levels
+    assert task.score(wrap(solution.replace("24*1", "24+1", 1)), good) == 0.0
+    assert isinstance(missing, PublishedDataError) and "none is searched" in str(missing)
 
 
 def test_logic_puzzle_published_product_reference_that_breaks_the_rule_is_flagged(tmp_path: Path) -> None:
