@@ -24,7 +24,7 @@ here, so the local and E2B backends look the same:
 In the model's context `render_result` also makes the inserted block inert: a line that would be a
 markdown fence gets a backslash before its backticks (``\\```python``), and, under the default
 answer rule, every ``<`` or ``>`` in a run of three or more is written ``\\<`` / ``\\>``. So an
-inserted block can neither open or close a code block nor hold an answer marker.
+inserted block can neither open nor close a code block, nor hold an answer marker.
 
 Where the final answer comes from
 ---------------------------------
@@ -291,10 +291,10 @@ def model_regions(text: str, *, inserted_spans: Sequence[Sequence[int]] | None =
     all of `text` when None), cut after every closed python block: the interpreter's output, when it
     was inserted, follows such a block (see the module docstring).
     """
-    regions: list[str] = []
-    pos = 0
     if inserted_spans is None:
         return [r for r in _code_free_regions(text) if r]
+    regions: list[str] = []
+    pos = 0
     for span in inserted_spans:
         try:
             a, b = (int(x) for x in span)
