@@ -250,6 +250,17 @@ def test_new_operator_needs_the_value_not_an_expression() -> None:
             assert task.score(wrap(hack), e) == 0.0, hack
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_a_copy_of_the_question_never_scores(name: str) -> None:
+    """The question shows an example answer in <<<>>>; no generated instance may have it as a valid answer."""
+    task = TASKS[name]
+    # the example fits the smallest instances; the larger shapes cannot match it, so fewer entries do there
+    per_level = {}.get(name, 300)
+    for level in range(1, task.complexity_levels + 1):
+        for e in task.generate(per_level, seed=1, complexity=level):
+            assert task.score(e["question"], e) == 0.0, (level, e["answer"])
+
+
 # -- determinism --------------------------------------------------------------------------------
 
 _DIGEST = (

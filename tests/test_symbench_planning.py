@@ -234,6 +234,17 @@ def test_path_plan_checkpoints_count_only_in_order() -> None:
         assert task.score(wrap(", ".join(f"({r}, {c})" for r, c in reversed(path))), e) == 0.0
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_a_copy_of_the_question_never_scores(name: str) -> None:
+    """The question shows an example answer in <<<>>>; no generated instance may have it as a valid answer."""
+    task = TASKS[name]
+    # the example fits the smallest instances; the larger shapes cannot match it, so fewer entries do there
+    per_level = {"boxlift": 30, "boxnet": 30}.get(name, 300)
+    for level in range(1, task.complexity_levels + 1):
+        for e in task.generate(per_level, seed=1, complexity=level):
+            assert task.score(e["question"], e) == 0.0, (level, e["answer"])
+
+
 # -- determinism --------------------------------------------------------------------------------
 
 _DIGEST = (

@@ -56,6 +56,8 @@ from dataset_builders.task import GeneratedTask, PublishedDataError
 # -- new_operator -------------------------------------------------------------------------------
 
 OPERATOR_SYMBOLS = "~&@#$%"
+#: The answer the question shows as an example of the format; never a generated instance's answer.
+_OPERATOR_EXAMPLE = "12.5"
 
 
 def _definition(rng: random.Random) -> str:
@@ -121,7 +123,7 @@ class NewOperator(GeneratedTask):
         return (
             "\n".join(lines) + f"\nCalculate {expression}.\n"
             "Return your answer with format <<<number>>> (an integer, or a decimal rounded to at least 2 places, or a "
-            "fraction), for example <<<12.5>>>."
+            f"fraction), for example <<<{_OPERATOR_EXAMPLE}>>>."
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
@@ -138,7 +140,8 @@ class NewOperator(GeneratedTask):
                 text, value = self._build(rng, ops, funcs, shape)
             except ZeroDivisionError:
                 continue
-            if abs(value) <= 10**7 and value.denominator <= 10**4:
+            # a completion that copies the question must not find the answer in its example
+            if abs(value) <= 10**7 and value.denominator <= 10**4 and value != Fraction(_OPERATOR_EXAMPLE):
                 break
         # the root application is the only unbracketed one: (3~4)&5, never 3~4&5
         expression = text[1:-1]
@@ -504,7 +507,7 @@ class SynthesisDecomposition(GeneratedTask):
             f"Method {i}: {side(inputs)} can be exchanged for {side(outputs)}, and this can be done only once per cycle."
             for i, (inputs, outputs) in enumerate(methods, 1)
         ]
-        example = [1, 0, 2, 3, 1][: len(crops)] + [3, 1][: len(products)]
+        example = _synthesis_example(resources)
         layout = [f"remaining_{r}" for r in crops] + [f"obtained_{r}" for r in products]
         stock = ", ".join(amount(k, r) for r, k in zip(resources, initial, strict=True) if r in _CROPS)
         return (
@@ -536,16 +539,20 @@ class SynthesisDecomposition(GeneratedTask):
         variant, drawn = self.LEVELS[level]
         crops, products, fixed = _SYNTHESIS_VARIANTS[variant]
         resources = list(crops + products)
-        stock = {r: rng.randint(*span) for r, span in self._STOCK[(variant, drawn)].items()}
-        initial = [stock.get(r, 0) for r in resources]
-        methods = []
-        for needs, gives in fixed:
-            # drawn amounts keep each method's shape (which resources it uses and makes): every method
-            # still consumes a crop or a product made from crops, so the cycle always ends
-            inputs = [(rng.randint(1, needs[r] + 1) if drawn else needs[r]) if r in needs else 0 for r in resources]
-            outputs = [(rng.randint(1, gives[r] + 1) if drawn else gives[r]) if r in gives else 0 for r in resources]
-            methods.append([inputs, outputs])
-        final = self.solve(resources, initial, methods)
+        for _ in range(1000):
+            stock = {r: rng.randint(*span) for r, span in self._STOCK[(variant, drawn)].items()}
+            initial = [stock.get(r, 0) for r in resources]
+            methods = []
+            for needs, gives in fixed:
+                # drawn amounts keep each method's shape (which resources it uses and makes): every
+                # method still consumes a crop or a product made from crops, so the cycle always ends
+                ins = [(rng.randint(1, needs[r] + 1) if drawn else needs[r]) if r in needs else 0 for r in resources]
+                outs = [(rng.randint(1, gives[r] + 1) if drawn else gives[r]) if r in gives else 0 for r in resources]
+                methods.append([ins, outs])
+            final = self.solve(resources, initial, methods)
+            # a completion that copies the question must not find the answer in its example
+            if final != _synthesis_example(resources):
+                break
         meta = {"resources": resources, "initial": initial, "methods": methods, "final": final}
         return self.question(resources, initial, methods), str(final), meta
 
@@ -608,6 +615,12 @@ class SynthesisDecomposition(GeneratedTask):
             return question, str(final), {**meta, "final": final}
 
         yield from iter_published(self, folder, build)
+
+
+def _synthesis_example(resources: list[str]) -> list[int]:
+    """The example answer the question shows for this variant's layout (crops, then products)."""
+    crops = sum(r in _CROPS for r in resources)
+    return [1, 0, 2][:crops] + [3, 1][: len(resources) - crops]
 
 
 def _listing(letters: list[str]) -> str:

@@ -125,6 +125,10 @@ def parse_blocks_state(text: str) -> tuple[list[list[str]], list[list[str]], int
     return initial, goal + [[] for _ in range(len(initial) - len(goal))], len(goal)
 
 
+#: The plan the question shows as an example of the format; never valid for a generated instance.
+_BLOCKS_EXAMPLE = "Move B from 2 to 1\nMove A from 3 to 2"
+
+
 class Blocksworld(GeneratedTask):
     name = "symbench/blocksworld"
     description = "Plan block moves between stacks, one top block at a time, to reach a goal arrangement."
@@ -148,7 +152,7 @@ class Blocksworld(GeneratedTask):
             "another stack (an empty stack is fine). Stacks not listed in the goal state must end up empty. Find a "
             "sequence of moves that transforms the initial state into the goal state.\n"
             "Return your answer with one move per line in the format 'Move <block> from <source stack> to "
-            "<destination stack>', using the stack numbers, for example:\n<<<Move B from 2 to 1\nMove A from 3 to 2>>>"
+            f"<destination stack>', using the stack numbers, for example:\n<<<{_BLOCKS_EXAMPLE}>>>"
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
@@ -168,7 +172,8 @@ class Blocksworld(GeneratedTask):
 
         initial = arrangement(n_stacks)
         goal = arrangement(shown_goal)
-        while goal == initial:
+        # a completion that copies the question must not find a valid plan in its example
+        while goal == initial or self.verify(_BLOCKS_EXAMPLE, {"metadata": {"initial": initial, "goal": goal}}):
             goal = arrangement(shown_goal)
         answer = "\n".join(f"Move {b} from {s + 1} to {d + 1}" for b, s, d in plan_blocks(initial, goal))
         return self.question(initial, goal, shown_goal), answer, {"initial": initial, "goal": goal}
@@ -650,6 +655,10 @@ def _bfs_path(grid: list[str], start: Cell, goal: Cell) -> list[Cell] | None:
     return None
 
 
+#: The path the question shows as an example of the format; never valid for a generated instance.
+_PATH_EXAMPLE = "(0, 0), (0, 1), (1, 1)"
+
+
 class PathPlan(GeneratedTask):
     """A grid stand-in for SymBench's continuous region-based path planning (which has no published
     generator or sample folder): walk from S through numbered checkpoints in order to G around
@@ -689,7 +698,7 @@ class PathPlan(GeneratedTask):
             "goes one cell up, down, left or right; the robot may not enter obstacles or leave the grid, and may pass "
             f"any cell several times. Reach G using at most {budget} moves.\n\n" + "\n".join(grid) + "\n\n"
             "Cells are (row, column), counted from 0 at the top-left. Return the full path as the list of visited "
-            "cells from S to G in the format <<<(0, 0), (0, 1), (1, 1)>>>."
+            f"cells from S to G in the format <<<{_PATH_EXAMPLE}>>>."
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
@@ -713,7 +722,10 @@ class PathPlan(GeneratedTask):
             else:
                 budget = int((len(path) - 1) * (1 + self.slack) + 0.999)
                 answer = ", ".join(f"({r}, {c})" for r, c in path)
-                return self.question(grid, budget), answer, {"grid": grid, "budget": budget}
+                meta = {"grid": grid, "budget": budget}
+                if self.verify(_PATH_EXAMPLE, {"metadata": meta}):
+                    continue  # a copy of the question would carry a valid path in its example
+                return self.question(grid, budget), answer, meta
         raise RuntimeError(f"{self.name}: no valid instance in {MAX_DRAWS} draws; loosen the knobs")
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
