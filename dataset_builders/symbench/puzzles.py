@@ -97,8 +97,7 @@ def solve_fixed_order(numbers: list[int], target: int) -> list[str]:
                     for op in "+-*/":
                         value = _combine(op, av, bv)
                         if value is not None:
-                            expr = f"{_wrap(ae, ap, _PREC[op], False)}{op}{_wrap(be, bp, _PREC[op], op in '-/')}"
-                            out.append((value, expr, _PREC[op]))
+                            out.append((value, *_join(op, (ae, ap), (be, bp))))
         return out
 
     goal = Fraction(target)
@@ -122,9 +121,9 @@ def solve_any_order(numbers: list[int], target: int) -> str | None:
     """An expression over all `numbers` (any order, + - * / and brackets) equal to `target`, or None.
 
     Depth-first over pairs of remaining values with float arithmetic (fast), remembering value
-    multisets known to fail; expressions stay trees until a hit, and the last pair is compared with
-    the target directly. A float hit is confirmed exactly before it is returned, so rounding can only
-    cost a missed solution, never a wrong one.
+    multisets known to fail; expressions stay trees until a hit, and three remaining values are
+    settled by looking up what the last operation needs. A float hit is confirmed exactly before it
+    is returned, so rounding can only cost a missed solution, never a wrong one.
     """
     failed: set[tuple[float, ...]] = set()
 
