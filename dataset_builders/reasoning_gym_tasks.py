@@ -499,7 +499,7 @@ def _quantum_lock(answer: str, rg_entry: dict[str, Any]) -> bool:
     """
     meta = rg_entry["metadata"]
     buttons = {b["name"]: b for b in meta["buttons"]}
-    presses = _BUTTON_SEPARATOR.split(answer.strip())
+    presses = _BUTTON_SEPARATOR.split(answer.strip().upper())  # "a → c" names the same buttons
     if not presses or any(p not in buttons for p in presses) or len(presses) > len(meta["solution_path"]):
         return False
     value, light = meta["initial_value"], meta["initial_state"]

@@ -338,9 +338,9 @@ def test_quantum_lock_follows_its_questions_rule() -> None:
     entry = next(e for e in task.generate(11, seed=3) if e["id"].endswith("-10"))
     assert entry["answer"] == "A → C → A → A"
     # C (multiply, green only) pressed while red changes nothing but the light, which always toggles
-    for ok in ("C → C → A → A", "C, C, A, A", "C C A A", "C->C->A->A"):
+    for ok in ("C → C → A → A", "C, C, A, A", "C C A A", "C->C->A->A", "c → c → a → a"):
         assert task.score(f"<<<{ok}>>>", entry) == 1.0, ok
-    for bad in ("A → C → A → A → B", "A → C → A", "A → C → A → D", "press A → C → A → A", "a → c → a → a"):
+    for bad in ("A → C → A → A → B", "A → C → A", "A → C → A → D", "press A → C → A → A", "A → C → A → A → "):
         assert task.score(f"<<<{bad}>>>", entry) == 0.0, bad
 
 
