@@ -309,8 +309,10 @@ class LocalSandbox(Sandbox):
                 log.warning("local sandbox: %s isolation unavailable: %s", level, exc)
                 continue
             started = worker
-            msg = "local sandbox ready: isolation=%s uid=%s preloaded=%s (%.1fs)"
-            args = (worker.isolation, worker.info.get("uid"), worker.info.get("preloaded"), worker.start_s)
+            msg = "local sandbox ready: isolation=%s seccomp=%s uid per slot=%s preloaded=%s (%.1fs)"
+            info = worker.info
+            seccomp_on = info.get("seccomp", {}).get("applied")
+            args = (worker.isolation, seccomp_on, info.get("per_slot_uid"), info.get("preloaded"), worker.start_s)
             log.info(msg, *args)
             if worker.isolation != FULL_ISOLATION:
                 notice = weaker_level_notice(worker.isolation, worker.warnings())
