@@ -44,10 +44,12 @@ _WHAT_YOU_GET = {
 }
 
 
-def weaker_level_notice(isolation: str, why: list[str]) -> str:
+def weaker_level_notice(isolation: str, why: list[str], requested: str = "auto") -> str:
     """What a newcomer without full isolation is told, once: what they got and how to get the rest."""
     level = isolation.removesuffix("-partial")
-    if shutil.which("bwrap") is None:
+    if requested not in ("auto", FULL_ISOLATION):
+        cause = f"isolation={requested!r} was requested"
+    elif shutil.which("bwrap") is None:
         cause = "bubblewrap (`bwrap`) is not installed"
     else:
         cause = "bubblewrap is installed but could not be used here"

@@ -140,6 +140,7 @@ class LocalSandbox(Sandbox):
         if require_full_isolation and isolation not in ("auto", FULL_ISOLATION):
             raise ValueError(f"require_full_isolation needs isolation={FULL_ISOLATION!r}, got {isolation!r}")
         self._candidates = candidate_levels(isolation, require_full_isolation)
+        self.requested_isolation = isolation
         self.max_concurrency = max_concurrency or max(32, 8 * (os.cpu_count() or 1))
         if self.max_concurrency < 1:
             raise ValueError("max_concurrency must be >= 1")
@@ -315,7 +316,7 @@ class LocalSandbox(Sandbox):
             args = (worker.isolation, seccomp_on, info.get("per_slot_uid"), info.get("preloaded"), worker.start_s)
             log.info(msg, *args)
             if worker.isolation != FULL_ISOLATION:
-                notice = weaker_level_notice(worker.isolation, worker.warnings())
+                notice = weaker_level_notice(worker.isolation, worker.warnings(), self.requested_isolation)
                 with _TOLD_LOCK:  # once per process and level: a trainer makes many sandboxes
                     first = worker.isolation not in _TOLD
                     _TOLD.add(worker.isolation)

@@ -209,7 +209,7 @@ class WorkerProxy:
         if self.level == "rlimits":
             out.append("no namespaces: snippets share the host's filesystem view, network and user")
         elif self.level == "namespaces":
-            out.append("bubblewrap not found: namespaces set up by the worker itself")
+            out.append("namespaces set up by the worker itself, not by bubblewrap")
         if self.info.get("snippet_ns") and not self.info.get("private_proc"):
             out.append("snippets share /proc with one another")
         return out
