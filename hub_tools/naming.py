@@ -14,17 +14,18 @@ ORG_ENV = "R1CI_HUB_ORG"
 REPO_NAMES = {"tasks": "R1-CI-tasks", "traces": "R1-CI-SFT-traces", "model": "R1-CI"}
 REPO_TYPES = {"tasks": "dataset", "traces": "dataset", "model": "model"}
 
-# The Hub's own rule: letters, digits, '-', '_', '.'; no '--' or '..'; at most 96 characters per part.
-_PART = re.compile(r"^(?!.*(--|\.\.))[A-Za-z0-9][A-Za-z0-9._-]{0,94}[A-Za-z0-9]$|^[A-Za-z0-9]$")
+# The Hub's own rule: letters, digits, '-', '_', '.'; no '--' or '..'; at most 96 characters per part;
+# no '.git' ending. Matched with `fullmatch` and `\Z`: `$` would let a trailing newline through.
+_PART = re.compile(r"(?!.*(--|\.\.))(?!.*\.git\Z)[A-Za-z0-9][A-Za-z0-9._-]{0,94}[A-Za-z0-9]\Z|[A-Za-z0-9]\Z")
 
 
 def check_repo_id(repo_id: str) -> str:
     """`repo_id` if it is a valid "<namespace>/<name>"; HubInputError saying what is wrong otherwise."""
     parts = repo_id.split("/") if isinstance(repo_id, str) else []
-    if len(parts) != 2 or not all(_PART.match(p) for p in parts):
+    if len(parts) != 2 or not all(_PART.fullmatch(p) for p in parts):
         raise HubInputError(
             f"{repo_id!r} is not a Hub repo id: expected '<user or org>/<name>' made of letters, digits, "
-            "'-', '_' and '.' (no '--' or '..', at most 96 characters each)"
+            "'-', '_' and '.' (no '--' or '..', no '.git' ending, at most 96 characters each)"
         )
     return repo_id
 

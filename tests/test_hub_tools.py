@@ -44,7 +44,10 @@ def test_good_repo_ids(good):
     assert check_repo_id(good) == good
 
 
-@pytest.mark.parametrize("bad", ["noslash", "a/b/c", "org/-x", "org/a--b", "org/a..b", "org/" + "x" * 97, "", "or g/x"])
+@pytest.mark.parametrize(
+    "bad",
+    ["noslash", "a/b/c", "org/-x", "org/a--b", "org/a..b", "org/" + "x" * 97, "", "or g/x", "org/name\n", "org/x.git"],
+)
 def test_bad_repo_ids_say_what_is_expected(bad):
     with pytest.raises(HubInputError, match="expected '<user or org>/<name>'"):
         check_repo_id(bad)
