@@ -125,6 +125,7 @@ def build_tasks_dataset(
             summary=summary,
             description=description,
             tag=f"tasks-{folder_digest(target.folder)[:12]}",
+            content_tag=True,  # re-publishing an earlier build keeps its tag
         )
     return build
 

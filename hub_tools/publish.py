@@ -2,7 +2,8 @@
 
 - `Target`: where a build goes. A local folder (`--output-dir`, or `HF_HUB_OFFLINE=1`) with
   exactly the layout the Hub repo gets, optionally pushed to a repo (`--push-to-hub`).
-- `push_folder`: `create_repo(exist_ok=True)`, `upload_folder` to a branch, then a tag on the
+- `push_folder`: `create_repo(exist_ok=True)`, `upload_folder` to a branch (files the folder no
+  longer has are deleted: the folder is the repo's content), then a tag on the
   commit id that the upload returned (a large upload may be split into several commits, so the tag
   names the last one, not a guess). Re-pushing the same bytes makes no new commit: the client
   compares each file with the repo's and skips an empty commit. Transient HTTP errors (429, 5xx,
@@ -116,10 +117,16 @@ def push_folder(
     description: str = "",
     branch: str | None = None,
     tag: str | None = None,
+    content_tag: bool = False,
     endpoint: str | None = None,
     max_attempts: int = 5,
 ) -> PushResult:
-    """Upload `folder` as the content of `repo_id` (on `branch`, default main), tag the commit; idempotent."""
+    """Upload `folder` as the content of `repo_id` (on `branch`, default main), tag the commit; idempotent.
+
+    Tags are never moved: a tag that already names another commit stops the push before anything is
+    uploaded. With `content_tag` the tag is named after the folder's content (a digest), so a tag
+    that exists already names the same bytes and is kept as it is (re-publishing an earlier build).
+    """
     from huggingface_hub import HfApi, get_token
 
     check_repo_id(repo_id)
@@ -134,6 +141,16 @@ def push_folder(
     if branch:
         retry(lambda: api.create_branch(repo_id, repo_type=repo_type, branch=branch, exist_ok=True))
     before = retry(lambda: api.repo_info(repo_id, repo_type=repo_type, revision=branch)).sha
+    existing: dict[str, str] = {}
+    if tag:
+        existing = {
+            t.name: t.target_commit for t in retry(lambda: api.list_repo_refs(repo_id, repo_type=repo_type)).tags
+        }
+        if tag in existing and existing[tag] != before and not content_tag:
+            raise HubInputError(
+                f"tag {tag!r} of {repo_id} already names commit {existing[tag][:12]}, not the head of "
+                f"{branch or 'main'}; nothing was pushed: choose another tag (tags are never moved)"
+            )
     info = retry(
         lambda: api.upload_folder(
             repo_id=repo_id,
@@ -142,16 +159,18 @@ def push_folder(
             revision=branch,
             commit_message=summary,
             commit_description=description,
+            # The folder is the whole build: files of an earlier build that it no longer has (a shard
+            # of a split that shrank, a dropped config) would still match the card's `<config>/<split>-*`
+            # globs and load as stale rows. Unchanged files are skipped, so a re-push stays a no-op.
+            delete_patterns="*",
         )
     )
     commit = info.oid
     if tag:
-        refs = retry(lambda: api.list_repo_refs(repo_id, repo_type=repo_type))
-        existing = {t.name: t.target_commit for t in refs.tags}
-        if tag in existing and existing[tag] != commit:
+        if tag in existing and existing[tag] != commit and not content_tag:
             raise HubInputError(
-                f"tag {tag!r} of {repo_id} already names commit {existing[tag][:12]}, not this build's "
-                f"{commit[:12]}; choose another tag (tags are never moved)"
+                f"tag {tag!r} of {repo_id} already names commit {existing[tag][:12]}; this build was pushed as "
+                f"{commit[:12]} but not tagged: choose another tag (tags are never moved)"
             )
         if tag not in existing:
             retry(lambda: api.create_tag(repo_id, repo_type=repo_type, tag=tag, revision=commit, exist_ok=True))

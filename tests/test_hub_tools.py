@@ -158,6 +158,14 @@ try:
     push_folder(args["model"], "org/R1-CI-tasks", summary="other", tag="build-1", branch="other-branch")
 except Exception as exc:
     out["moved_tag"] = f"{type(exc).__name__}: {exc}"
+push_folder(args["shrunk"], "org/R1-CI-tasks", summary="Rebuild with fewer rows and configs")
+out["shrunk_files"] = sorted(api.list_repo_files("org/R1-CI-tasks", repo_type="dataset"))
+out["shrunk_rows"] = list(load_dataset("org/R1-CI-tasks", "alpha", split="train")["id"])
+try:  # main has moved on from the tagged commit: refused before any upload
+    push_folder(args["model"], "org/R1-CI-tasks", summary="other", tag="build-1")
+except Exception as exc:
+    out["moved_tag_early"] = f"{type(exc).__name__}: {exc}"
+out["main_after"] = sorted(api.list_repo_files("org/R1-CI-tasks", repo_type="dataset"))
 print(json.dumps(out))
 """
 
@@ -185,11 +193,15 @@ def test_round_trip_through_the_real_clients(tmp_path):
     (model / "model.safetensors").write_bytes(os.urandom(4096))
     (model / "sub").mkdir()
     (model / "sub" / "notes.md").write_text("hello")
+    # a rebuild with fewer shards and configs: the old build's files must not survive on the Hub
+    shrunk = write_dataset_folder(
+        tmp_path / "shrunk", {"alpha": {"train": _configs()["alpha"]["train"].select([4])}}, "# Tasks\n"
+    )
     with HubServer() as hub:
         hub.state.fail_next(2, 503)  # transient errors are retried
         proc = _run_client(
             _CLIENT,
-            {"dataset": str(dataset), "model": str(model), "download": str(tmp_path / "dl")},
+            {"dataset": str(dataset), "model": str(model), "download": str(tmp_path / "dl"), "shrunk": str(shrunk)},
             _client_env(hub, tmp_path / "home"),
         )
         assert proc.returncode == 0, proc.stderr[-3000:]
@@ -201,7 +213,10 @@ def test_round_trip_through_the_real_clients(tmp_path):
     assert out["configs"]["beta"] == ["a-0", "a-1"] and out["tagged"] == ["a-2", "a-3", "a-4"]
     assert out["again"] == [out["first"][0], False] and out["commits"] == 2  # initial + one build; re-push: none
     assert repo.tags["build-1"] == out["first"][0]
-    assert "tags are never moved" in out["moved_tag"]
+    assert "tags are never moved" in out["moved_tag"] and "but not tagged" in out["moved_tag"]
+    assert "nothing was pushed" in out["moved_tag_early"] and out["main_after"] == out["shrunk_files"]
+    assert out["shrunk_files"] == [".gitattributes", "README.md", "alpha/train-00000-of-00001.parquet"]
+    assert out["shrunk_rows"] == ["a-4"]
     downloaded = _digest(Path(out["snapshot"]))
     assert downloaded.pop(".gitattributes") and downloaded == _digest(model)  # byte-identical (+ the Hub's own file)
     assert "seed: 0" in messages and "source_revision" in messages

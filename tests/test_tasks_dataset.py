@@ -81,8 +81,8 @@ from hub_tools.publish import resolve_target
 from datasets import load_dataset
 a = json.loads(sys.argv[1])
 out = []
-for _ in range(2):
-    b = build_tasks_dataset(resolve_target(a["dir"], "org/R1-CI-tasks"), task_names=["symbench/number_multiply"], num_per_task=3)
+for n in (3, 3, 2, 3):  # the same build twice, another one, then the first again
+    b = build_tasks_dataset(resolve_target(a["dir"], "org/R1-CI-tasks"), task_names=["symbench/number_multiply"], num_per_task=n)
     out.append([b.push.commit, b.push.new_commit, b.push.tag])
 rows = load_dataset("org/R1-CI-tasks", "symbench.number_multiply", revision=out[0][2])
 print(json.dumps({"pushes": out, "rows": rows[list(rows)[0]].num_rows}))
@@ -100,8 +100,11 @@ print(json.dumps({"pushes": out, "rows": rows[list(rows)[0]].num_rows}))
         assert proc.returncode == 0, proc.stderr[-3000:]
         result = json.loads(proc.stdout.strip().splitlines()[-1])
         commits = hub.state.repos[("dataset", "org/R1-CI-tasks")].commits
-    (first, new1, tag1), (second, new2, tag2) = result["pushes"]
+        tags = hub.state.repos[("dataset", "org/R1-CI-tasks")].tags
+    (first, new1, tag1), (second, new2, tag2), (other, new3, tag3), (back, new4, tag4) = result["pushes"]
     assert new1 and not new2 and first == second and tag1 == tag2 and tag1.startswith("tasks-")
-    assert result["rows"] == 3 and len(commits) == 2
+    assert new3 and tag3 != tag1 and new4 and back not in (first, other)  # back to the first build's content
+    assert tag4 == tag1 and tags == {tag1: first, tag3: other}  # its tag already named those bytes: kept
+    assert result["rows"] == 3 and len(commits) == 4
     assert any("seed: 0" in c.message for c in commits.values())
     assert os.environ.get("HF_HUB_OFFLINE") == "1"  # the test process itself stayed offline
