@@ -81,6 +81,10 @@ class TransformersGenerator:
         eos = model.generation_config.eos_token_id if model.generation_config.eos_token_id is not None else []
         self.eos_ids = set(eos if isinstance(eos, list) else [eos]) | {tokenizer.eos_token_id}
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        # Hooks for interactive use (the demo streams tokens and has a stop button): a transformers
+        # streamer (one request at a time) and extra stopping criteria, passed to `model.generate`.
+        self.streamer: Any = None
+        self.extra_stopping_criteria: list[Any] = []
 
     @classmethod
     def from_pretrained(cls, path: str, **kwargs: Any) -> TransformersGenerator:
@@ -145,8 +149,9 @@ class TransformersGenerator:
                 input_ids=input_ids,
                 attention_mask=attention,
                 max_new_tokens=max(budgets),
-                stopping_criteria=StoppingCriteriaList([FenceOrBudget()]),
+                stopping_criteria=StoppingCriteriaList([FenceOrBudget(), *self.extra_stopping_criteria]),
                 pad_token_id=self.pad_id,
+                streamer=self.streamer,
                 **gen_kwargs,
             )
         chunks = []
