@@ -46,6 +46,10 @@ ACCEPTED = [
     ("53130", "53,130"),
     ("53130", "53{,}130"),
     ("\\text{(C)}", "C"),
+    ("20\\text{ inches}", "20"),  # a trailing unit, on either side
+    ("20", "20 square units"),
+    ("12", "12\\text{ cm}^2"),
+    ("90^\\circ", "90 degrees"),
     ("\\binom{8}{3}", "56"),  # a reference left unevaluated: its value ...
     ("\\binom{8}{3}", "\\binom{8}{3}"),  # ... and its own form
 ]
@@ -64,6 +68,7 @@ REFUSED = [
     ("280", "280 or 281"),
     ("280", "280\\quad 281"),
     ("280", "280 \\text{ is wrong}"),
+    ("20", "20 wrong units"),  # only a unit from the list is dropped
     ("280", "\\text{280}"),
     ("90", "89+1"),
     ("90", "9!/4032"),

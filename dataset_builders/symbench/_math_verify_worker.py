@@ -9,7 +9,9 @@ The rule (`compare`): a MATH answer is ONE value in simplest form, written as th
 1. Notation is normalised on both sides: full-width characters (not other compatibility forms:
    superscript digits are exponents, and are refused), the
    symbols models type (π √ ° − × ·), a surrounding $...$, \\(...\\), \\[...\\] or \\boxed{}, LaTeX
-   spacing, \\left/\\right, \\dfrac/\\tfrac, degree marks, "{,}" and thousands commas, a final full stop.
+   spacing, \\left/\\right, \\dfrac/\\tfrac, degree marks, a trailing unit ("\\text{ inches}",
+   " square units"; a fixed list, so "\\text{ is wrong}" is not one), "{,}" and thousands commas,
+   a final full stop.
 2. The answer may hold only digits, a decimal point, + - * / ^ ( ) [ ] { } and commas, and the
    LaTeX commands \\frac \\sqrt \\pi \\cdot \\times \\infty \\%; any other command, letter or
    character only when the reference has it too. So relations and logic (= < > \\approx \\lor \\le),
@@ -57,6 +59,16 @@ _SYMBOLS = {
 _FULL_WIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
 _SPACING = re.compile(r"\\[!,;:> ]|~|\\(?:left|right|big|Big|bigg|Bigg)\b|\\displaystyle\b|\\mathrm\{\s*\}")
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree\b")
+#: Units MATH answers carry (geometry, counting); a trailing one is notation, not part of the value.
+_UNITS = (
+    "units?|degrees?|inch(?:es)?|feet|foot|ft|yards?|miles?|cm|centimeters?|mm|meters?|m|km|"
+    "dollars?|cents?|hours?|minutes?|seconds?|days?|ways?|people|students|handshakes|games|outfits|"
+    "arrangements|numbers|integers|pairs|triangles|squares|diagonals"
+)
+_TRAILING_UNIT = re.compile(
+    rf"\s*(?:\\(?:text|mbox|mathrm)\s*\{{\s*(?:(?:square|sq\.?|cubic)\s+)?(?:{_UNITS})\s*\}}"
+    rf"|\s+(?:(?:square|sq\.?|cubic)\s+)?(?:{_UNITS}))(?:\s*\^\s*\{{?[23]\}}?)?\s*$"
+)
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 _TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[A-Za-z]|\s+|.", re.DOTALL)
 #: Commands and characters every answer may use (see the module doc, rule 2).
@@ -85,6 +97,7 @@ def normalize(text: str) -> str:
             break
     text = _SPACING.sub(" ", text)
     text = _DEGREES.sub("", text)
+    text = _TRAILING_UNIT.sub("", text)
     text = re.sub(r"\\[dt]frac\b", "\\\\frac", text).replace("{,}", ",")
     text = " ".join(text.split(" ")).strip()
     if _THOUSANDS.match(text.replace(" ", "")):
