@@ -164,7 +164,7 @@ def run_rollouts(config: RolloutJobConfig, console: Any = None) -> tuple[Path, l
     out.mkdir(parents=True, exist_ok=True)
     path = out / "transcripts.jsonl"
     tmp = path.with_suffix(".jsonl.tmp")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
     tmp.replace(path)
     return path, records
 

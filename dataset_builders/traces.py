@@ -168,7 +168,7 @@ class AttemptLog:
     def append(self, records: Sequence[dict[str, Any]]) -> None:
         with self.path.open("a", encoding="utf-8") as f:
             for record in records:
-                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+                f.write(json.dumps(record) + "\n")
             f.flush()
             os.fsync(f.fileno())
 
