@@ -50,6 +50,9 @@ ACCEPTED = [
     ("20", "20 square units"),
     ("12", "12\\text{ cm}^2"),
     ("90^\\circ", "90 degrees"),
+    ("\\frac{5}{2}", "2\\frac{1}{2}"),  # a mixed number
+    ("\\$2.50", "\\$2.50"),  # a reference sympy cannot read scores its own spelling
+    ("\\{1,2\\}", "\\{2,1\\}"),
     ("\\binom{8}{3}", "56"),  # a reference left unevaluated: its value ...
     ("\\binom{8}{3}", "\\binom{8}{3}"),  # ... and its own form
 ]

@@ -212,7 +212,13 @@ def compare(gold: str, answer: str, timeout: int | None = None) -> bool:
         return gold_text == (answer_text if answer_text is not None else bare)
     if not answer or refusal(answer, gold):
         return False
-    gold_expr, answer_expr = parse_whole(gold), parse_whole(answer)
+    if "".join(answer.split()) == "".join(gold.split()):
+        return True  # the reference's own spelling, even where sympy cannot read the reference
+    try:
+        gold_expr = parse_whole(gold)
+    except Exception:  # a reference latex2sympy cannot read: only its own spelling (above) is right
+        return False
+    answer_expr = parse_whole(answer)
     if _kind(gold_expr) != _kind(answer_expr):
         return False
     unreduced = _unreduced_fraction(answer)
