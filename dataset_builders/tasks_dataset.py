@@ -8,6 +8,11 @@ folder has the Hub repo's exact layout (`hub_tools.dataset_folder`) and is pushe
 
 Dataset-backed tasks whose data is not available where the build runs are skipped with one line
 each saying what to set, and listed in the card as absent.
+
+A few Reasoning-Gym generators pick from sets of strings, whose order follows the interpreter's hash
+seed (`HASH_SEED_DEPENDENT`). Unless this process runs with `PYTHONHASHSEED=0`, those tasks are
+generated in a child process that does, so every build of the same settings has the same bytes
+(and a re-push makes no commit) on every machine.
 """
 
 from __future__ import annotations
@@ -15,12 +20,17 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import multiprocessing
+import os
+import sys
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
 from tqdm.auto import tqdm
 
+from dataset_builders.reasoning_gym_tasks import HASH_SEED_DEPENDENT
 from dataset_builders.registry import get_task, list_tasks
 from dataset_builders.task import Entry, Task, TaskDataUnavailable
 from hub_tools.dataset_folder import write_dataset_folder
@@ -81,16 +91,21 @@ def build_tasks_dataset(
     per_task: dict[str, object] = {}
     table: list[TaskRow] = []
     build = TasksBuild(folder=target.folder, rows=0)
-    for task in tqdm(tasks, desc="generating tasks", unit="task"):
-        try:
-            entries = list(task.generate(num_per_task, seed=seed))
-        except TaskDataUnavailable as exc:
-            build.absent.append((task.name, str(exc)))
-            console.print(f"[yellow]skipped[/] {exc}", soft_wrap=True, highlight=False)
-            continue
-        per_task[task.name] = Dataset.from_list([row_of(task, e) for e in entries], features=features)
-        table.append(TaskRow(task.name, task.source, task.split, len(entries), level_range(entries)))
-        build.built.append(task.name)
+    with _FixedHashSeed([t.name for t in tasks if _depends_on_hash_seed(t)], num_per_task, seed) as elsewhere:
+        for task in tqdm(tasks, desc="generating tasks", unit="task"):
+            try:
+                rows, levels = (
+                    elsewhere.pop(task.name).result()
+                    if task.name in elsewhere
+                    else _rows(task.name, num_per_task, seed)
+                )
+            except TaskDataUnavailable as exc:
+                build.absent.append((task.name, str(exc)))
+                console.print(f"[yellow]skipped[/] {exc}", soft_wrap=True, highlight=False)
+                continue
+            per_task[task.name] = Dataset.from_list(rows, features=features)
+            table.append(TaskRow(task.name, task.source, task.split, len(rows), levels))
+            build.built.append(task.name)
     if not per_task:
         raise HubInputError("no task could be built here; see the lines above for what to set")
 
@@ -128,6 +143,44 @@ def build_tasks_dataset(
             content_tag=True,  # re-publishing an earlier build keeps its tag
         )
     return build
+
+
+def _rows(name: str, num_per_task: int, seed: int) -> tuple[list[dict[str, str]], str]:
+    """The dataset rows of one task and their difficulty range (module level: run in a child too)."""
+    task = get_task(name)
+    entries = list(task.generate(num_per_task, seed=seed))
+    return [row_of(task, e) for e in entries], level_range(entries)
+
+
+def _depends_on_hash_seed(task: Task) -> bool:
+    return getattr(task, "dataset", None) in HASH_SEED_DEPENDENT and sys.flags.hash_randomization != 0
+
+
+class _FixedHashSeed:
+    """Generates `names` in one child process started with PYTHONHASHSEED=0; {name: Future of _rows}."""
+
+    def __init__(self, names: list[str], num_per_task: int, seed: int) -> None:
+        self.names, self.args = names, (num_per_task, seed)
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> dict[str, Future]:
+        if not self.names:
+            return {}
+        saved = os.environ.get("PYTHONHASHSEED")
+        os.environ["PYTHONHASHSEED"] = "0"  # a spawned child reads the environment as it starts
+        try:
+            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            self.pool.submit(os.getpid).result()  # the child has started (and read its hash seed)
+        finally:
+            if saved is None:
+                del os.environ["PYTHONHASHSEED"]
+            else:
+                os.environ["PYTHONHASHSEED"] = saved
+        return {name: self.pool.submit(_rows, name, *self.args) for name in self.names}
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
 
 
 def folder_digest(folder: Path) -> str:

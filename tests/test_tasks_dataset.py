@@ -108,3 +108,25 @@ print(json.dumps({"pushes": out, "rows": rows[list(rows)[0]].num_rows}))
     assert result["rows"] == 3 and len(commits) == 4
     assert any("seed: 0" in c.message for c in commits.values())
     assert os.environ.get("HF_HUB_OFFLINE") == "1"  # the test process itself stayed offline
+
+
+def test_same_bytes_whatever_the_hash_seed(tmp_path):
+    # isomorphic_strings picks from sets of strings: without a fixed hash seed every run differed,
+    # so every re-push made a new commit and a new tag
+    name = "reasoning_gym/isomorphic_strings"
+    build_tasks_dataset(resolve_target(tmp_path / "here", None), task_names=[name], num_per_task=5)
+    script = (
+        "import sys\nfrom dataset_builders.tasks_dataset import build_tasks_dataset\n"
+        "from hub_tools.publish import resolve_target\n"
+        f"build_tasks_dataset(resolve_target(sys.argv[1], None), task_names=[{name!r}], num_per_task=5)\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "4242", "PYTHONPATH": str(PROJECT_ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "there")], env=env, capture_output=True, text=True, timeout=240
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for shard in (
+        "train/train-00000-of-00001.parquet",
+        "reasoning_gym.isomorphic_strings/train-00000-of-00001.parquet",
+    ):
+        assert (tmp_path / "here" / shard).read_bytes() == (tmp_path / "there" / shard).read_bytes()
