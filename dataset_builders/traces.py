@@ -189,10 +189,13 @@ def build_traces(
     seen_questions: set[tuple[str, str]] = set()
     for record in log.read():
         done.add(record["key"])
-        tally = build.tally.setdefault(record["task"], TaskTally())
+        tally = build.tally.get(record["task"])
+        if tally is None:
+            continue  # a task of an earlier run that this one did not ask for (or no longer a train task)
         tally.attempted += 1
         build.tokens += record.get("tokens", 0)
-        if record["row"] is not None and (record["task"], record["question"]) not in seen_questions:
+        fresh = (record["task"], record["question"]) not in seen_questions
+        if record["row"] is not None and fresh and tally.accepted < config.max_per_task:
             seen_questions.add((record["task"], record["question"]))
             tally.accepted += 1
             build.rows.append(record["row"])
@@ -297,6 +300,23 @@ def write_traces(build: TraceBuild, target: Any, config: TraceBuildConfig, teach
 # -- command line ---------------------------------------------------------------------------------
 
 
+def public_url(url: str) -> str:
+    """`url` without user info, query or fragment: what may be written into rows, cards and commits
+    (`http://user:key@host/v1?api-key=...` -> `http://host/v1`)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    try:
+        port = parts.port
+    except ValueError:
+        raise HubInputError("--base-url has a port that is not a number") from None  # the URL may hold a key
+    if port is not None:
+        netloc += f":{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
 def make_parser(subparsers: Any) -> None:
     traces = subparsers.add_parser("traces", help="verified teacher traces (the SFT set)")
     traces.set_defaults(func=main)
@@ -347,7 +367,7 @@ def main(args: Any) -> int:
     train_tasks(config.tasks)  # refuse test tasks before any model loads
     teacher = {"backend": args.teacher, "model": args.model, "temperature": args.temperature}
     if args.teacher == "openai":
-        teacher |= {"base_url": args.base_url or "https://api.openai.com/v1", "mode": args.openai_mode}
+        teacher |= {"base_url": public_url(args.base_url or "https://api.openai.com/v1"), "mode": args.openai_mode}
         generator = get_generator(
             "openai",
             model=args.model,

@@ -133,3 +133,32 @@ def test_resume_after_kill_loses_and_duplicates_nothing(tmp_path, sandbox):
     assert len(keys) == len(set(keys)) and len(keys) > before  # resumed, nothing attempted twice
     rows = load_dataset(str(tmp_path / "out"), split="train")
     assert len(set(rows["id"])) == rows.num_rows == min(8, sum(a["row"] is not None for a in attempts))
+
+
+def test_resume_keeps_the_cap_and_only_the_tasks_asked_for(teacher, sandbox, tmp_path):
+    first = _build(teacher, sandbox, tmp_path / "cache", max_per_task=4, attempts_per_task=8)
+    assert len(first.rows) == 4
+    assert len(_build(teacher, sandbox, tmp_path / "cache", max_per_task=2, attempts_per_task=8).rows) == 2
+    teacher.fail_with = 400  # the other task's questions are never answered: only the log could supply rows
+    generator = get_generator("openai", model="solver", base_url=teacher.base_url, api_key="k", temperature=0)
+    other = build_traces(
+        generator,
+        sandbox,
+        TraceBuildConfig(tasks=["reasoning_gym/leg_counting"], batch_size=4, max_new_tokens=256),
+        cache_dir=tmp_path / "cache",
+        teacher={"backend": "openai", "model": "solver"},
+    )
+    assert other.rows == [] and set(other.tally) == {"reasoning_gym/leg_counting"}
+
+
+def test_a_key_in_the_base_url_is_written_nowhere(teacher, tmp_path, capsys):
+    secret = "sk-redteam-secret-0123456789"
+    url = teacher.base_url.replace("http://", f"http://user:{secret}@") + f"?api-key={secret}"
+    args = ["traces", "build", "--model", "solver", "--base-url", url, "--tasks", TASK, "--max-per-task", "2",
+            "--attempts-per-task", "4", "--max-new-tokens", "256", "--temperature", "0",
+            "--cache-dir", str(tmp_path / "cache"), "--output-dir", str(tmp_path / "out")]  # fmt: skip
+    assert main(args) == 0
+    assert load_dataset(str(tmp_path / "out"), split="train")[0]["teacher"].count(teacher.base_url) == 1
+    written = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    out = capsys.readouterr()
+    assert secret.encode() not in written and secret not in out.out + out.err
