@@ -120,6 +120,7 @@ def push_folder(
     content_tag: bool = False,
     endpoint: str | None = None,
     max_attempts: int = 5,
+    space_sdk: str | None = None,
 ) -> PushResult:
     """Upload `folder` as the content of `repo_id` (on `branch`, default main), tag the commit; idempotent.
 
@@ -137,7 +138,9 @@ def push_folder(
         raise HubInputError(f"no Hugging Face token to push {repo_id}: set HF_TOKEN or run `hf auth login`")
     api = HfApi(endpoint=endpoint)
     retry = _retrying(repo_id, max_attempts)
-    retry(lambda: api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True))
+    # The Hub needs the SDK of a new Space ("gradio", "docker", "static"); huggingface_hub refuses without it.
+    sdk = space_sdk or ("gradio" if repo_type == "space" else None)
+    retry(lambda: api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True, space_sdk=sdk))
     if branch:
         retry(lambda: api.create_branch(repo_id, repo_type=repo_type, branch=branch, exist_ok=True))
     before = retry(lambda: api.repo_info(repo_id, repo_type=repo_type, revision=branch)).sha
