@@ -41,7 +41,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from dataset_builders.answer_parsing import (
     AnswerParseError,
@@ -254,7 +254,11 @@ def _expression_tokens(expr: str) -> list[str]:
     return re.findall(r"\d+|[-+*/()]", expr)
 
 
-def _with_level(task: Any, build: Callable[[Path], Built]) -> Callable[[Path], Built]:
+class _LevelReader(Protocol):
+    def level_of(self, metadata: dict[str, Any]) -> int: ...
+
+
+def _with_level(task: _LevelReader, build: Callable[[Path], Built]) -> Callable[[Path], Built]:
     """`build` for a published sample, with the generator level its structure matches (0 if none) recorded
     as metadata["complexity"], so published and generated entries share one difficulty scale."""
 
