@@ -14,7 +14,10 @@ with equal row counts and byte sizes per split still share a cache entry; pass
 `download_mode="force_redownload"` to `load_dataset` where that can happen.)
 
 The folder is built in a temporary sibling and renamed into place, so a crash never leaves half a
-dataset; an existing folder is replaced only when it holds nothing but such a layout.
+dataset; an existing folder is replaced only when it holds nothing but such a layout. Siblings left
+by a process that was killed mid-write (`.<name>.tmp-<pid>-*`, `.<name>.old-<pid>-*`) are removed
+by the next write once that process is gone. A symlinked folder is written where the link points
+(the link stays); the current folder, or one that holds it, is refused.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from __future__ import annotations
 import math
 import os
 import re
+import secrets
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -114,12 +117,18 @@ def write_dataset_folder(
     Same datasets and card, same bytes: shards are split by size deterministically and parquet is
     written without timestamps.
     """
-    folder = Path(folder)
+    folder = Path(os.path.abspath(folder))
+    if folder.is_symlink():
+        folder = folder.resolve()
+    if Path.cwd() == folder or folder in Path.cwd().parents:
+        raise HubInputError(f"output folder {folder} is the current folder or holds it; choose a subfolder")
     _check_replaceable(folder)
     layout: dict[str, dict[str, int]] = {}
     download_sizes: dict[str, int] = {}
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    _remove_leftovers(folder)
+    tmp = _sibling(folder, "tmp")
+    tmp.mkdir()  # with the umask's permissions, like any folder the user creates (mkdtemp's are 0700)
     try:
         for config, splits in configs.items():
             if not _CONFIG.match(config):
@@ -173,9 +182,38 @@ def _check_replaceable(folder: Path) -> None:
 
 def _replace(tmp: Path, folder: Path) -> None:
     if folder.exists():
-        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+        old = _sibling(folder, "old")
         folder.rename(old)
         tmp.rename(folder)
         shutil.rmtree(old, ignore_errors=True)
     else:
         tmp.rename(folder)
+
+
+def _sibling(folder: Path, kind: str) -> Path:
+    """A fresh hidden sibling of `folder` that names this process, so a later write can tell a
+    leftover of a killed process from one in use."""
+    return folder.with_name(f".{folder.name}.{kind}-{os.getpid()}-{secrets.token_hex(4)}")
+
+
+def _remove_leftovers(folder: Path) -> None:
+    pattern = re.compile(rf"\.{re.escape(folder.name)}\.(?:tmp|old)-(\d+)-[0-9a-f]{{8}}")
+    for sibling in folder.parent.iterdir():
+        match = pattern.fullmatch(sibling.name)
+        if match and not _alive(int(match.group(1))):
+            if sibling.is_symlink() or not sibling.is_dir():
+                sibling.unlink()
+            else:
+                shutil.rmtree(sibling, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

@@ -240,3 +240,53 @@ except HubInputError as exc:
         denied = _run_client(script, {"dataset": str(dataset)}, _client_env(hub, tmp_path / "h2"))
     assert "no Hugging Face token to push org/R1-CI-tasks: set HF_TOKEN" in no_token.stdout, no_token.stderr[-2000:]
     assert "no permission for org/R1-CI-tasks (HTTP 403)" in denied.stdout, denied.stderr[-2000:]
+
+
+_SLOW_WRITER = r"""
+import sys, time
+from datasets import Dataset
+from hub_tools.dataset_folder import write_dataset_folder
+real = Dataset.to_parquet
+def slow(self, path, **kw):
+    real(self, path, **kw)
+    print("writing", flush=True)
+    time.sleep(60)
+Dataset.to_parquet = slow
+write_dataset_folder(sys.argv[1], {"default": {"train": Dataset.from_list([{"x": 2}])}}, "# c\n")
+"""
+
+
+def test_a_write_killed_midway_keeps_the_old_folder_and_its_leftovers_go_next_time(tmp_path):
+    folder = write_dataset_folder(tmp_path / "ds", _configs(), "# c\n")
+    before = _digest(folder)
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_WRITER, str(folder)], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout.readline().strip() == "writing"
+    finally:
+        proc.kill()
+        proc.wait()
+    assert _digest(folder) == before  # the old build is intact
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".ds.")]
+    assert leftovers == [leftovers[0]] and leftovers[0].startswith(f".ds.tmp-{proc.pid}-")
+    live = tmp_path / f".ds.tmp-{os.getppid()}-0123abcd"  # a write of a process that still runs: kept
+    live.mkdir()
+    write_dataset_folder(folder, _configs(), "# c\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [live.name, "ds"]
+
+
+def test_symlinked_current_and_permissions(tmp_path, monkeypatch):
+    target = write_dataset_folder(tmp_path / "target", _configs(), "# old\n")
+    (tmp_path / "link").symlink_to(target)
+    write_dataset_folder(tmp_path / "link", _configs(), "# new\n")
+    assert (tmp_path / "link").is_symlink() and (target / "README.md").read_text().endswith("# new\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "target"]  # no stray sibling
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o777 & ~umask  # not mkdtemp's 0700
+    monkeypatch.chdir(target)
+    for here in (".", "..", str(tmp_path)):
+        with pytest.raises(HubInputError, match="is the current folder or holds it"):
+            write_dataset_folder(here, _configs(), "# c\n")
