@@ -1,19 +1,47 @@
-"""The episode loop: advance a batch of R1-CI episodes together.
+"""The episode loop: run R1-CI episodes, round-based or asynchronously.
 
-Generate for every open episode until it stops; run all pending snippets of the batch at once in
-the sandbox; append the formatted results; repeat until each episode has an answer, ends, runs out
-of tokens or reaches the code-call cap. Each episode records its segments, with the character
-spans (and, for token-level backends, the token mask) of everything the interpreter inserted, so
-trainers can keep those tokens out of the loss.
+An episode generates until the model stops, runs its snippet in the sandbox, appends the formatted
+result and goes on, until it has an answer, ends, runs out of tokens or reaches the code-call cap.
+Each episode records its segments, with the character spans (and, for token-level backends, the
+token mask and logprobs) of everything the interpreter inserted, so trainers can keep those tokens
+out of the loss.
+
+Two modes, same `Episode` objects and the same results for deterministic backends:
+
+- "rounds": generate for every open episode in one batch, then run all pending snippets of the
+  batch at once; every episode waits for the slowest snippet of the round. Right for in-process
+  engines (transformers, colocated vLLM), which gain from batching.
+- "async": each episode advances on its own (generate, run its snippet, generate again), with at
+  most `max_concurrent_requests` generation requests and `max_concurrent_snippets` snippets in
+  flight, so generation of some episodes overlaps code execution of others. Right for servers
+  (a vLLM server, any OpenAI-compatible endpoint).
+- "auto" (the default) picks "async" when the generator says `concurrent_requests = True`
+  (`OpenAIGenerator`, `VLLMServerGenerator`) and "rounds" otherwise.
+
+API for trainers, evaluation and dataset builders::
+
+    runner = EpisodeRunner(generator, sandbox, ProtocolConfig(), max_new_tokens=1024)
+    episodes = runner.run(questions, metadata, on_done=callback)   # blocking, any mode; input order
+    episodes = await runner.arun(questions, metadata, on_done=cb)  # inside an event loop ("async")
+    episode = await runner.arun_episode(runner.new_episode(q))     # one episode, e.g. a stream
+
+`on_done(episode)` is called as each episode finishes (in completion order), e.g. to log or
+score while the others still run. `run` also works when called from inside a running event loop
+(the episodes then run on a helper thread). Generation requests run on a thread pool sized
+`max_concurrent_requests` (backends keep their blocking `generate`); snippets go to
+`await sandbox.arun(...)`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from code_interpreter.errors import InputError
 from code_interpreter.generation import Chunk, GenerationRequest, Generator
 from code_interpreter.protocol import (
     ProtocolConfig,
@@ -29,6 +57,9 @@ log = logging.getLogger(__name__)
 
 #: Why an episode ended.
 FINISH_REASONS = ("answer", "no_answer", "length", "max_code_calls", "generator_error", "sandbox_error")
+#: How `EpisodeRunner` schedules episodes (see the module docstring).
+MODES = ("auto", "rounds", "async")
+DEFAULT_CONCURRENCY = 16
 
 
 @dataclass
@@ -99,9 +130,11 @@ class Episode:
 
 
 class EpisodeRunner:
-    """Runs batches of episodes with one generator and one sandbox.
+    """Runs episodes with one generator and one sandbox, round-based or asynchronously (`mode`).
 
     `max_new_tokens` bounds each episode's whole assistant turn, inserted results included.
+    `max_concurrent_requests` (default: the generator's `max_concurrency`, else 16) and
+    `max_concurrent_snippets` (default 16) bound the asynchronous mode.
     """
 
     def __init__(
@@ -111,14 +144,35 @@ class EpisodeRunner:
         config: ProtocolConfig | None = None,
         max_new_tokens: int = 1024,
         tokenizer: Any = None,
+        *,
+        mode: str = "auto",
+        max_concurrent_requests: int | None = None,
+        max_concurrent_snippets: int | None = None,
     ) -> None:
         if max_new_tokens <= 0:
-            raise ValueError(f"max_new_tokens must be positive, got {max_new_tokens}")
+            raise InputError(f"max_new_tokens must be positive, got {max_new_tokens}")
+        if mode not in MODES:
+            raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        requests = max_concurrent_requests or getattr(generator, "max_concurrency", None) or DEFAULT_CONCURRENCY
+        snippets = max_concurrent_snippets or DEFAULT_CONCURRENCY
+        for name, value in (("max_concurrent_requests", requests), ("max_concurrent_snippets", snippets)):
+            if not isinstance(value, int) or value < 1:
+                raise InputError(f"{name} must be a positive integer, got {value!r}")
         self.generator, self.sandbox = generator, sandbox
         self.config = config or ProtocolConfig()
         self.max_new_tokens = max_new_tokens
+        self.mode = mode
+        self.max_concurrent_requests, self.max_concurrent_snippets = requests, snippets
         # Token-level truncation of results uses the policy's tokenizer when there is one.
         self.tokenizer = tokenizer if tokenizer is not None else getattr(generator, "tokenizer", None)
+        self._bounds: _Limits | None = None
+
+    @property
+    def asynchronous(self) -> bool:
+        """Whether `run` advances episodes independently (see the module docstring)."""
+        return self.mode == "async" or (
+            self.mode == "auto" and bool(getattr(self.generator, "concurrent_requests", False))
+        )
 
     def new_episode(self, question: str | list[dict[str, str]], metadata: dict[str, Any] | None = None) -> Episode:
         messages = build_messages(question, self.config) if isinstance(question, str) else list(question)
@@ -144,39 +198,139 @@ class EpisodeRunner:
             answer_source=self.config.answer_source,
         )
 
+    def _new_episodes(
+        self, questions: Sequence[str | list[dict[str, str]]], metadata: Sequence[dict] | None
+    ) -> list[Episode]:
+        if metadata is not None and len(metadata) != len(questions):
+            raise InputError(f"got {len(metadata)} metadata dicts for {len(questions)} questions")
+        return [self.new_episode(q, m) for q, m in zip(questions, metadata or [None] * len(questions), strict=True)]
+
     def run(
-        self, questions: Sequence[str | list[dict[str, str]]], metadata: Sequence[dict] | None = None
+        self,
+        questions: Sequence[str | list[dict[str, str]]],
+        metadata: Sequence[dict] | None = None,
+        on_done: Callable[[Episode], None] | None = None,
     ) -> list[Episode]:
         """Run one episode per question to the end; results keep input order."""
-        episodes = [self.new_episode(q, m) for q, m in zip(questions, metadata or [None] * len(questions), strict=True)]
+        episodes = self._new_episodes(questions, metadata)
+        if self.asynchronous:
+            try:
+                _run_blocking(lambda: self._arun_all(episodes, on_done))
+            finally:  # that event loop is gone: so are its bounds
+                if self._bounds is not None:
+                    self._bounds.close()
+                    self._bounds = None
+            return episodes
+        for ep in episodes:
+            if ep.done and on_done is not None:
+                on_done(ep)
         while open_ := [e for e in episodes if not e.done]:
             self.step(open_)
+            for ep in open_:
+                if ep.done and on_done is not None:
+                    on_done(ep)
         return episodes
+
+    async def arun(
+        self,
+        questions: Sequence[str | list[dict[str, str]]],
+        metadata: Sequence[dict] | None = None,
+        on_done: Callable[[Episode], None] | None = None,
+    ) -> list[Episode]:
+        """Asynchronous episodes, one per question, from inside an event loop; results keep input order."""
+        episodes = self._new_episodes(questions, metadata)
+        await self._arun_all(episodes, on_done)
+        return episodes
+
+    async def arun_episode(self, episode: Episode) -> Episode:
+        """Advance one episode to its end; concurrent calls on this runner share its bounds."""
+        return await self._advance(episode, self._limits())
+
+    async def _arun_all(self, episodes: list[Episode], on_done: Callable[[Episode], None] | None) -> None:
+        limits = self._limits()
+
+        async def one(ep: Episode) -> None:
+            await self._advance(ep, limits)
+            if on_done is not None:
+                on_done(ep)
+
+        await asyncio.gather(*(one(ep) for ep in episodes))
+
+    def _limits(self) -> _Limits:
+        # One set of bounds per event loop, shared by every episode this runner drives on it.
+        loop = asyncio.get_running_loop()
+        if self._bounds is None or self._bounds.loop is not loop or self._bounds.loop.is_closed():
+            if self._bounds is not None:
+                self._bounds.close()
+            self._bounds = _Limits(
+                loop=loop,
+                requests=asyncio.Semaphore(self.max_concurrent_requests),
+                snippets=asyncio.Semaphore(self.max_concurrent_snippets),
+                # The backends' blocking `generate` runs here, one request per thread.
+                pool=ThreadPoolExecutor(self.max_concurrent_requests, thread_name_prefix="r1ci-generate"),
+            )
+        return self._bounds
+
+    async def _advance(self, ep: Episode, limits: _Limits) -> Episode:
+        loop = asyncio.get_running_loop()
+        while not ep.done:
+            request = self._request(ep)
+            async with limits.requests:
+                chunk = await loop.run_in_executor(limits.pool, self._generate_one, request)
+            code = self._take_chunk(ep, chunk)
+            if code is None:
+                continue
+            async with limits.snippets:
+                result = await self._aexecute_one(code)
+            self._append_result(ep, result)
+        return ep
+
+    def _generate_one(self, request: GenerationRequest) -> Chunk | Exception:
+        try:
+            chunks = list(self.generator.generate([request]))
+            if len(chunks) != 1:
+                raise RuntimeError(f"the generator returned {len(chunks)} results for 1 request")
+            return chunks[0]
+        except Exception as exc:  # ends this episode only, as in round-based mode
+            return exc
+
+    async def _aexecute_one(self, code: str) -> ExecutionResult:
+        try:
+            return await self.sandbox.arun(code, timeout=self.config.timeout_s)
+        except Exception as exc:  # the sandbox failed, not the snippet: this episode ends with the reason
+            return ExecutionResult.failed(f"{type(exc).__name__}: {exc}", isolation="none")
 
     def step(self, episodes: list[Episode]) -> None:
         """One round: generate for every open episode, then execute their pending code together."""
         chunks = self._generate(episodes)
         pending: list[tuple[Episode, str]] = []
         for ep, chunk in zip(episodes, chunks, strict=True):
-            if isinstance(chunk, Exception):
-                ep.finish_reason, ep.error = "generator_error", f"{type(chunk).__name__}: {chunk}"
-                continue
-            self._append_model(ep, chunk)
-            if chunk.finish == "code":
-                if ep.num_code_calls >= self.config.code_call_cap:
-                    ep.finish_reason = "max_code_calls"
-                elif ep.tokens_used >= self.max_new_tokens:
-                    ep.finish_reason = "length"
-                else:
-                    pending.append((ep, ep.segments[-1].code or ""))
-            elif chunk.finish == "length":
-                ep.finish_reason = "length"
-            else:  # the model ended its turn, even if it used the last of its budget doing so
-                ep.finish_reason = "answer" if ep.answer is not None else "no_answer"
+            code = self._take_chunk(ep, chunk)
+            if code is not None:
+                pending.append((ep, code))
         if pending:
             results = self._execute([code for _, code in pending])
             for (ep, _), result in zip(pending, results, strict=True):
                 self._append_result(ep, result)
+
+    def _take_chunk(self, ep: Episode, chunk: Chunk | Exception) -> str | None:
+        """Record what the model produced; the code to run next, or None (the episode may have ended)."""
+        if isinstance(chunk, Exception):
+            ep.finish_reason, ep.error = "generator_error", f"{type(chunk).__name__}: {chunk}"
+            return None
+        self._append_model(ep, chunk)
+        if chunk.finish == "code":
+            if ep.num_code_calls >= self.config.code_call_cap:
+                ep.finish_reason = "max_code_calls"
+            elif ep.tokens_used >= self.max_new_tokens:
+                ep.finish_reason = "length"
+            else:
+                return ep.segments[-1].code or ""
+        elif chunk.finish == "length":
+            ep.finish_reason = "length"
+        else:  # the model ended its turn, even if it used the last of its budget doing so
+            ep.finish_reason = "answer" if ep.answer is not None else "no_answer"
+        return None
 
     def _generate(self, episodes: list[Episode]) -> list[Chunk | Exception]:
         requests = [self._request(e) for e in episodes]
@@ -252,3 +406,28 @@ class EpisodeRunner:
         ep.tokens_used += len(ids) if ids is not None else self.generator.count_tokens(text)
         if ep.tokens_used >= self.max_new_tokens:
             ep.finish_reason = "length"
+
+
+@dataclass
+class _Limits:
+    """Bounds of one asynchronous run: requests and snippets in flight, and the generation threads."""
+
+    loop: asyncio.AbstractEventLoop
+    requests: asyncio.Semaphore
+    snippets: asyncio.Semaphore
+    pool: ThreadPoolExecutor
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _run_blocking(make: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a coroutine to the end from synchronous code, even when this thread runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(make())
+        return
+    # Called from async code (a notebook, a web app): a helper thread gets an event loop of its own.
+    with ThreadPoolExecutor(1, thread_name_prefix="r1ci-episodes") as helper:
+        helper.submit(lambda: asyncio.run(make())).result()

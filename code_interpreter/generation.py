@@ -1,9 +1,14 @@
-"""Generator backends behind one small interface: local transformers and OpenAI-compatible endpoints.
+"""Generator backends behind one small interface: local transformers, OpenAI-compatible endpoints
+and vLLM (code_interpreter/vllm_backends.py).
 
 A backend continues a batch of partial assistant turns until each one stops: at the closing fence
 of a python block ("code"), at end of sequence ("eos"), or at its token budget ("length"). The
-episode loop owns everything else (running code, appending results, caps), so a vLLM backend only
-has to implement `generate` (and, to produce token ids for training, `encode_*`).
+episode loop owns everything else (running code, appending results, caps), so a backend only has
+to implement `generate` (and, to produce token ids for training, `encode_*`).
+
+A backend whose `concurrent_requests` attribute is true serves independent requests concurrently
+(a server): `EpisodeRunner` then runs asynchronous episodes that never wait on each other instead
+of round-based batches (see code_interpreter/episode.py).
 """
 
 from __future__ import annotations
@@ -45,6 +50,9 @@ class Chunk:
 
 
 class Generator(Protocol):
+    concurrent_requests: bool
+    """True for servers (many small requests in flight beat one batch); False for in-process engines."""
+
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Chunk]: ...
 
     def encode_prompt(self, messages: list[dict[str, str]]) -> list[int] | None: ...
@@ -61,6 +69,8 @@ class TransformersGenerator:
     quantity TRL's GRPO computes for old policy log-probabilities), which costs far less memory
     than keeping every step's full-vocabulary logits.
     """
+
+    concurrent_requests = False  # one batched forward pass per round beats requests one by one
 
     def __init__(
         self,
@@ -100,8 +110,7 @@ class TransformersGenerator:
         return cls(model, tokenizer, **kwargs)
 
     def encode_prompt(self, messages: list[dict[str, str]]) -> list[int]:
-        ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
-        return list(ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids)
+        return encode_chat_prompt(self.tokenizer, messages)
 
     def encode_inserted(self, text: str) -> list[int]:
         return self.tokenizer.encode(text, add_special_tokens=False)
@@ -164,21 +173,7 @@ class TransformersGenerator:
         return chunks
 
     def _cut(self, row: list[int]) -> tuple[list[int], str]:
-        eos_at = next((k for k, t in enumerate(row) if t in self.eos_ids), None)
-        body = row if eos_at is None else row[:eos_at]
-        if first_closed_python(self._decode(body)) is not None:
-            # The shortest prefix that closes the block: tokens after the fence were never "said".
-            lo, hi = 1, len(body)
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if first_closed_python(self._decode(body[:mid])) is None:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            return body[:lo], "code"
-        if eos_at is not None:
-            return row[: eos_at + 1], "eos"
-        return row, "length"
+        return cut_at_stop(row, self._decode, self.eos_ids)
 
     def _logprobs(self, context: list[int], ids: list[int]) -> list[float]:
         import torch
@@ -190,6 +185,35 @@ class TransformersGenerator:
             logits = self.model(seq, logits_to_keep=len(ids) + 1).logits[0, :-1].float()
         logps = torch.log_softmax(logits / (self.temperature if self.do_sample else 1.0), dim=-1)
         return logps.gather(1, torch.tensor(ids, device=logps.device)[:, None])[:, 0].tolist()
+
+
+def encode_chat_prompt(tokenizer: Any, messages: list[dict[str, str]]) -> list[int]:
+    """Prompt ids of a chat with the generation prompt, as every token-level backend builds them."""
+    ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+    return list(ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids)
+
+
+def cut_at_stop(row: Sequence[int], decode: Any, eos_ids: set[int]) -> tuple[list[int], str]:
+    """Where generated tokens `row` stop: ("code") the shortest prefix whose text closes a python
+    block, ("eos") through the first end-of-sequence token, or ("length") all of them. Every
+    token-level backend cuts here, so the same tokens mean the same chunk whichever engine sampled them.
+    """
+    row = list(row)
+    eos_at = next((k for k, t in enumerate(row) if t in eos_ids), None)
+    body = row if eos_at is None else row[:eos_at]
+    if first_closed_python(decode(body)) is not None:
+        # The shortest prefix that closes the block: tokens after the fence were never "said".
+        lo, hi = 1, len(body)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if first_closed_python(decode(body[:mid])) is None:
+                lo = mid + 1
+            else:
+                hi = mid
+        return body[:lo], "code"
+    if eos_at is not None:
+        return row[: eos_at + 1], "eos"
+    return row, "length"
 
 
 def check_model_path(path: str) -> None:
@@ -211,7 +235,10 @@ class OpenAIGenerator:
     - "chat": the partial turn is sent as alternating assistant messages and user messages that
       carry the interpreter results; the episode still records one assistant turn.
     The stop sequence is a closing fence on its own line; servers strip it, so it is put back.
+    Text only: for token ids and logprobs from a vLLM server use `VLLMServerGenerator`.
     """
+
+    concurrent_requests = True
 
     STOP = ["```\n"]
     # Each non-python fence costs one extra request; a model that emits many is cut off here.
@@ -317,7 +344,11 @@ def get_generator(name: str = "transformers", **options: Any) -> Generator:
     """A generation backend by name, beside `get_sandbox`; `options` go to its constructor.
 
     - "transformers": `model` (local folder or Hub id) plus `TransformersGenerator` options;
-    - "openai": `OpenAIGenerator` options (`model`, `base_url`, `mode`, `tokenizer`, ...).
+    - "openai": `OpenAIGenerator` options (`model`, `base_url`, `mode`, `tokenizer`, ...): text only;
+    - "vllm-server": `VLLMServerGenerator` options (`model`, `base_url`, `tokenizer`, ...): a
+      `vllm serve` / `trl vllm-serve` server, token ids and logprobs included (for GRPO);
+    - "vllm-colocate": `VLLMColocateGenerator` options (`llm`, an in-process `vllm.LLM` such as
+      TRL's `trainer.vllm_generation.llm`, `tokenizer`, ...); needs vllm installed.
     """
     if name == "transformers":
         if "model" not in options:
@@ -325,4 +356,12 @@ def get_generator(name: str = "transformers", **options: Any) -> Generator:
         return TransformersGenerator.from_pretrained(options.pop("model"), **options)
     if name == "openai":
         return OpenAIGenerator(**options)
-    raise InputError(f"unknown generator {name!r}; choose 'transformers' or 'openai'")
+    if name in ("vllm-server", "vllm-colocate"):
+        from code_interpreter.vllm_backends import VLLMColocateGenerator, VLLMServerGenerator
+
+        return (VLLMServerGenerator if name == "vllm-server" else VLLMColocateGenerator)(**options)
+    raise InputError(f"unknown generator {name!r}; choose {', '.join(repr(n) for n in GENERATORS)}")
+
+
+#: Names `get_generator` accepts.
+GENERATORS = ("transformers", "openai", "vllm-server", "vllm-colocate")

@@ -162,7 +162,7 @@ def test_get_generator_by_name(tiny_model_dir):
     generator = get_generator("transformers", model=str(tiny_model_dir), temperature=0)
     assert isinstance(generator, TransformersGenerator) and not generator.do_sample
     assert isinstance(get_generator("openai", model="m", base_url="http://127.0.0.1:9/v1"), OpenAIGenerator)
-    with pytest.raises(ValueError, match="choose 'transformers' or 'openai'"):
+    with pytest.raises(ValueError, match="choose .transformers., .openai., .vllm-server., .vllm-colocate."):
         get_generator("tpu")
     with pytest.raises(ValueError, match="needs model="):
         get_generator("transformers")
