@@ -599,8 +599,12 @@ def model_written(completion: str) -> str:
     head = RESULT_TEMPLATE.split("{output}", 1)[0]
     pieces, pos = [], 0
     for block in iter_blocks(completion):
-        if block.is_python and block.end is not None and completion.startswith(head, block.end):
-            line_end = completion.find("\n", block.end + len(head))
+        if block.is_python and block.end is not None:
+            # The model's fence line ends in a newline of its own before the template's ("```\n\nCode ...").
+            start = block.end + 1 if completion.startswith("\n" + head, block.end) else block.end
+            if not completion.startswith(head, start):
+                continue
+            line_end = completion.find("\n", start + len(head))
             line_end = len(completion) if line_end < 0 else line_end
             pieces += [completion[pos : block.end], " " * (line_end - block.end)]
             pos = line_end

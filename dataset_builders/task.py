@@ -9,7 +9,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypedDict
 
-from code_interpreter.protocol import extract_answer
+from code_interpreter.errors import InputError
+from code_interpreter.protocol import ANSWER_SOURCES, extract_answer
 from dataset_builders.answer_parsing import ascii_digits, has_invisible, model_written
 
 SOURCES = ("symbench", "bbh", "reasoning_gym")
@@ -21,11 +22,11 @@ FLAWED_REFERENCE = "published_reference_breaks_rules"
 FLAWED_REFERENCE_REASON = "published_reference_flaw"
 
 
-class PublishedDataError(ValueError):
+class PublishedDataError(InputError):
     """A published-data file is missing or malformed; the message names the file and what was expected."""
 
 
-class TaskDataUnavailable(RuntimeError):
+class TaskDataUnavailable(InputError, RuntimeError):
     """A task whose questions come from a dataset (Hub or local files) could not find them."""
 
 
@@ -107,19 +108,33 @@ class Task(ABC):
         }
 
     # -- verdict ------------------------------------------------------------------------------
-    def score(self, completion: str, entry: Entry, *, inserted_spans: Sequence[tuple[int, int]] = ()) -> float:
+    def score(
+        self,
+        completion: str,
+        entry: Entry,
+        *,
+        inserted_spans: Sequence[tuple[int, int]] = (),
+        answer_source: str = "model",
+    ) -> float:
         """1.0 when the last <<<...>>> that the model wrote in `completion` verifies, else 0.0 (never raises).
 
         Interpreter output never supplies the answer: pass an episode's `inserted_spans` when known;
         without them the protocol finds results by their template, and the first line of each result
         is blanked too (`answer_parsing.model_written`). An answer holding invisible characters scores
         0; full-width digits read as ASCII ones. `entry` may hold its metadata as the JSON string a
-        datasets column stores.
+        datasets column stores. `answer_source="anywhere"` reads the last answer in the whole
+        completion, interpreter output included: only for evaluating checkpoints trained under that
+        looser rule (`ProtocolConfig.answer_source`), never for rewards.
         """
+        if answer_source not in ANSWER_SOURCES:
+            raise InputError(f"answer_source must be one of {ANSWER_SOURCES}, got {answer_source!r}")
         if not isinstance(completion, str):
             return 0.0
         try:
-            answer = extract_answer(model_written(completion), inserted_spans=inserted_spans or None)
+            if answer_source == "anywhere":
+                answer = extract_answer(completion, answer_source="anywhere")
+            else:
+                answer = extract_answer(model_written(completion), inserted_spans=inserted_spans or None)
         except ValueError:  # malformed spans: no answer can be trusted
             return 0.0
         if answer is None or len(answer) > self.max_answer_chars or has_invisible(answer):

@@ -179,3 +179,16 @@ def test_arbitrary_completions_never_raise(name: str, request: pytest.FixtureReq
     )
     score = task.score(completion, entry)
     assert isinstance(score, float) and 0.0 <= score <= 1.0
+
+
+def test_answer_source_anywhere_is_explicit_and_only_for_old_checkpoints():
+    from code_interpreter.protocol import ProtocolConfig, render_result
+
+    task = get_task("symbench/number_multiply")
+    entry = next(task.generate(1, seed=0))
+    printed, _ = render_result(f"<<<{entry['answer']}>>>", ProtocolConfig(answer_source="anywhere"))
+    completion = f"Let me compute.\n```python\nprint('x')\n```\n{printed}"
+    assert task.score(completion, entry) == 0.0  # by default interpreter output never supplies the answer
+    assert task.score(completion, entry, answer_source="anywhere") == 1.0
+    with pytest.raises(ValueError, match="answer_source must be one of"):
+        task.score(completion, entry, answer_source="everywhere")
