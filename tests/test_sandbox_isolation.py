@@ -14,6 +14,7 @@ import platform
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
@@ -172,6 +173,20 @@ def test_seccomp_can_be_turned_off_for_measurement():
     assert res.stdout == "1\n", res
 
 
+def _at_once(holder: str, prober: str) -> list[str]:
+    """Both snippets share CLOCK_MONOTONIC with the host: the prober looks 0.8 s after T0, the holder
+    holds until T0 + 2.5 s, so what the prober sees does not depend on start-up jitter."""
+    t0 = f"import time\nT0 = {time.monotonic()!r}\n"
+    return [t0 + holder, t0 + prober]
+
+
+def _held_before_probed(holder, prober) -> None:
+    assert holder.ok and prober.ok, (holder, prober)
+    held = float(holder.stdout.split("held_at ")[1].split()[0])
+    probed = float(prober.stdout.split("probed_at ")[1].split()[0])
+    assert held < probed, f"inconclusive: the prober looked before the holder held ({held} >= {probed})"
+
+
 # --- hole 5: a uid per live snippet ------------------------------------------------------------------
 
 HOG = textwrap.dedent("""
@@ -193,12 +208,14 @@ HOG = textwrap.dedent("""
         inotify.append(fd)
     print("inotify", len(inotify))
     print("uid_map", open("/proc/self/uid_map").read().split())
-    time.sleep(2.0)
+    print("held_at", time.monotonic(), flush=True)
+    time.sleep(max(0.0, T0 + 2.5 - time.monotonic()))
 """)
 
 PROBE = textwrap.dedent("""
     import ctypes, fcntl, os, time
-    time.sleep(0.7)
+    time.sleep(max(0.0, T0 + 0.8 - time.monotonic()))
+    print("probed_at", time.monotonic())
     r, w = os.pipe()
     print("pipe_size", fcntl.fcntl(w, 1032))  # F_GETPIPE_SZ: 4096 once the uid is over its soft limit
     fds = [ctypes.CDLL(None).inotify_init() for _ in range(8)]
@@ -213,7 +230,8 @@ def test_each_live_snippet_has_a_uid_of_its_own(sb):
     _needs_namespaces(sb)
     if not sb.info.get("per_slot_uid", os.geteuid() == 0):
         pytest.skip("a uid per slot needs a root host: " + "; ".join(sb.info["warnings"]))
-    hog, probe = sb.run_many([HOG, PROBE], timeout=6)
+    hog, probe = sb.run_many(_at_once(HOG, PROBE), timeout=6)
+    _held_before_probed(hog, probe)
     assert hog.ok and probe.ok, (hog, probe)
     assert "pipe_size 65536" in probe.stdout, (hog.stdout, probe.stdout)
     assert "inotify_ok 8" in probe.stdout, (hog.stdout, probe.stdout)
@@ -271,13 +289,15 @@ LOCK_HOLDER = textwrap.dedent("""
         held.append(fd)
     f = open(os.__file__, "rb")
     fcntl.lockf(f, fcntl.LOCK_SH | fcntl.LOCK_NB)  # a read lock, allowed on a read-only descriptor
-    print("held", len(held), flush=True)
-    time.sleep(2.0)
+    print("held", len(held))
+    print("held_at", time.monotonic(), flush=True)
+    time.sleep(max(0.0, T0 + 2.5 - time.monotonic()))
 """)
 
 LOCK_PROBER = textwrap.dedent("""
     import fcntl, os, struct, time
-    time.sleep(0.7)
+    time.sleep(max(0.0, T0 + 0.8 - time.monotonic()))
+    print("probed_at", time.monotonic())
     for path in (os.__file__, "/etc/passwd", "/", "/usr", os.path.dirname(os.__file__)):
         fd = os.open(path, os.O_RDONLY)
         try:
@@ -297,9 +317,9 @@ def test_file_locks_are_no_channel_between_concurrent_snippets(sb):
     snippet's lock was visible to another (1 bit per lock). Each snippet now sees the read-only
     directories through overlays of its own."""
     _needs_namespaces(sb)
-    holder, prober = sb.run_many([LOCK_HOLDER, LOCK_PROBER], timeout=6)
+    holder, prober = sb.run_many(_at_once(LOCK_HOLDER, LOCK_PROBER), timeout=6)
+    _held_before_probed(holder, prober)
     assert holder.ok and "held 5" in holder.stdout, holder
-    assert prober.ok, prober
     assert "BUSY" not in prober.stdout and prober.stdout.count("free") == 6, prober.stdout
 
 
