@@ -228,9 +228,22 @@ def _retrying(repo_id: str, max_attempts: int) -> Callable[[Callable[[], T]], T]
     return call
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    """`exc` and what caused it: `snapshot_download` wraps a 5xx or a dropped connection in a
+    LocalEntryNotFoundError that has no response of its own."""
+    chain: list[BaseException] = []
+    while exc is not None and exc not in chain:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return chain
+
+
 def _status(exc: BaseException) -> int | None:
-    response = getattr(exc, "response", None)
-    return getattr(response, "status_code", None)
+    for cause in _causes(exc):
+        status = getattr(getattr(cause, "response", None), "status_code", None)
+        if status is not None:
+            return status
+    return None
 
 
 def _transient(exc: BaseException, status: int | None) -> bool:
@@ -238,4 +251,4 @@ def _transient(exc: BaseException, status: int | None) -> bool:
         return status in TRANSIENT_STATUS
     import httpx
 
-    return isinstance(exc, (httpx.TransportError, ConnectionError, TimeoutError))
+    return any(isinstance(c, (httpx.TransportError, ConnectionError, TimeoutError)) for c in _causes(exc))

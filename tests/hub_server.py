@@ -8,8 +8,8 @@ by the client itself (it compares the `oid`s that `preupload` returns), `resolve
 `ETag` / `X-Repo-Commit` / `X-Linked-*` headers `hf_hub_download` checks, and a missing repo, path
 or revision is a 404 with the Hub's `X-Error-Code`.
 
-`fail_next(n, status)` makes the next n requests fail with `status` (to test retries), and
-`requests` records every (method, path) seen.
+`fail_next(n, status)` makes the next n requests fail with `status` (to test retries); with
+`path=` only requests whose path contains it count. `requests` records every (method, path) seen.
 """
 
 from __future__ import annotations
@@ -81,11 +81,19 @@ class HubState:
         self.lfs: dict[str, bytes] = {}
         self.lock = threading.Lock()
         self.requests: list[tuple[str, str]] = []
-        self.failures: list[int] = []
+        self.failures: list[tuple[int, str | None]] = []
         self.tokens_seen: set[str] = set()
 
-    def fail_next(self, n: int, status: int = 503) -> None:
-        self.failures.extend([status] * n)
+    def fail_next(self, n: int, status: int = 503, path: str | None = None) -> None:
+        self.failures.extend([(status, path)] * n)
+
+    def take_failure(self, path: str) -> int | None:
+        with self.lock:
+            for i, (status, where) in enumerate(self.failures):
+                if where is None or where in path:
+                    del self.failures[i]
+                    return status
+        return None
 
     def new_repo(self, type_: str, repo_id: str, private: bool) -> Repo:
         repo = Repo(type_, repo_id, private)
@@ -149,8 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         if auth.startswith("Bearer "):
             self.state.tokens_seen.add(auth.removeprefix("Bearer "))
-        with self.state.lock:
-            failure = self.state.failures.pop(0) if self.state.failures else None
+        failure = self.state.take_failure(path)
         if failure:
             self._body()
             return self._error(failure, "injected failure")

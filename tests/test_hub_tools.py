@@ -199,12 +199,16 @@ def test_round_trip_through_the_real_clients(tmp_path):
     )
     with HubServer() as hub:
         hub.state.fail_next(2, 503)  # transient errors are retried
+        # ... in snapshot_download too, which wraps them in a LocalEntryNotFoundError
+        hub.state.fail_next(2, 503, path="/revision/v0.1")
+        hub.state.fail_next(1, 429, path="/revision/v0.1")
         proc = _run_client(
             _CLIENT,
             {"dataset": str(dataset), "model": str(model), "download": str(tmp_path / "dl"), "shrunk": str(shrunk)},
             _client_env(hub, tmp_path / "home"),
         )
         assert proc.returncode == 0, proc.stderr[-3000:]
+        assert hub.state.failures == []  # every injected failure was met and retried
         out = json.loads(proc.stdout.strip().splitlines()[-1])
         repo = hub.state.repos[("dataset", "org/R1-CI-tasks")]
         stored = b"".join(f.data for c in repo.commits.values() for f in c.files.values())
