@@ -331,8 +331,11 @@ def _ro_remount(path, devices=False):
 
 
 def _build_root(view, root, from_host, tmp_opts, empty=None, notes=None):
-    """Carry out `view` (a list of steps) under `root`. from_host: bind the host's directories;
-    otherwise overlay the current root's (read-only, with `empty` as the second lower layer)."""
+    """Carry out `view` (a list of steps) under `root`. from_host: bind the directories (the host's
+    for the worker; the worker's for a snippet on a kernel without overlays in user namespaces);
+    otherwise overlay the current root's (read-only, with `empty` as the second lower layer).
+    `notes` is given for a snippet's root: it gets its own terminals and /dev/shm, and may fall back
+    to a shared /proc (which is noted)."""
     for step in view:
         op, dest, src, mode = step["op"], step["dest"], step.get("src", ""), step.get("mode") or "0755"
         target = root + dest
@@ -352,13 +355,13 @@ def _build_root(view, root, from_host, tmp_opts, empty=None, notes=None):
             else:
                 _mount("overlay", target, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, f"lowerdir={dest}:{empty}")
         elif op == "dev":
-            _build_dev(target, tmp_opts, from_host)
+            _build_dev(target, tmp_opts, snippet=notes is not None)
         elif op == "proc":
             os.makedirs(target, 0o755, exist_ok=True)
             try:
                 _mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
             except OSError:
-                if from_host or notes is None:
+                if notes is None:
                     raise
                 # The worker's /proc is not fully visible (bwrap's overmounts, unprivileged host):
                 # share it, and keep this snippet's memory private from its siblings there.
@@ -369,7 +372,7 @@ def _build_root(view, root, from_host, tmp_opts, empty=None, notes=None):
             raise ValueError(f"unknown view step {op!r}")
 
 
-def _build_dev(target, tmp_opts, from_host):
+def _build_dev(target, tmp_opts, snippet):
     os.makedirs(target, 0o755, exist_ok=True)
     _mount("tmpfs", target, "tmpfs", MS_NOSUID, "mode=0755,size=64k")
     for name in _DEV_NODES:
@@ -381,7 +384,7 @@ def _build_dev(target, tmp_opts, from_host):
     os.mkdir(f"{target}/pts", 0o755)
     os.mkdir(f"{target}/shm", 0o1777)
     os.chmod(f"{target}/shm", 0o1777)
-    if not from_host:  # a snippet's own terminals and shared memory
+    if snippet:  # its own terminals and shared memory
         _mount("devpts", f"{target}/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620")
         _mount("tmpfs", f"{target}/shm", "tmpfs", MS_NOSUID | MS_NODEV, tmp_opts)
 
@@ -1077,7 +1080,7 @@ def _probe_snippet_ns(worker):
         worker.info["private_proc"] = probe["private_proc"]
         worker.info["seccomp_mode"] = probe.get("seccomp", 0)
         if probe["hardening_failed"]:
-            worker.info["warnings"].append(f"could not set snippet limits: {', '.join(probe['hardening_failed'])}")
+            worker.info["warnings"].append(f"per-snippet hardening incomplete: {', '.join(probe['hardening_failed'])}")
         worker.probe = (pid, sock)
         return None
     sock.close()
