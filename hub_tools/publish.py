@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from hub_tools.errors import HubInputError
+from hub_tools.errors import HubInputError, HubUnavailable
 from hub_tools.naming import check_repo_id
 
 T = TypeVar("T")
@@ -220,8 +220,14 @@ def _retrying(repo_id: str, max_attempts: int) -> Callable[[Callable[[], T]], T]
                         f"no permission for {repo_id} (HTTP {status or 'not found'}): check that the repo exists or "
                         "that you may create it, and that your token (HF_TOKEN or `hf auth login`) has write access"
                     ) from None
-                if not _transient(exc, status) or attempt == max_attempts:
+                if not _transient(exc, status):
                     raise
+                if attempt == max_attempts:
+                    raise HubUnavailable(
+                        f"the Hub did not answer for {repo_id} after {max_attempts} attempts "
+                        f"({f'HTTP {status}' if status else type(exc).__name__}): it is busy or unreachable "
+                        "(check HF_ENDPOINT and the network), try again later; the local folder is kept"
+                    ) from exc
                 time.sleep(min(30.0, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random()))
         raise AssertionError("unreachable")
 

@@ -14,9 +14,9 @@ import pytest
 from datasets import Dataset, load_dataset
 
 from hub_tools.dataset_folder import split_front_matter, write_dataset_folder
-from hub_tools.errors import HubInputError
+from hub_tools.errors import HubInputError, HubUnavailable
 from hub_tools.naming import check_repo_id, default_repo_id
-from hub_tools.publish import resolve_target
+from hub_tools.publish import _retrying, resolve_target
 from tests.hub_server import HubServer
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -231,7 +231,7 @@ def test_missing_token_and_no_permission_are_one_sentence(tmp_path):
     dataset = write_dataset_folder(tmp_path / "ds", _configs(), "# c\n")
     script = r"""
 import json, sys
-from hub_tools.errors import HubInputError
+from hub_tools.errors import HubInputError, HubUnavailable
 from hub_tools.publish import push_folder
 try:
     push_folder(json.loads(sys.argv[1])["dataset"], "org/R1-CI-tasks", summary="x")
@@ -294,3 +294,24 @@ def test_symlinked_current_and_permissions(tmp_path, monkeypatch):
     for here in (".", "..", str(tmp_path)):
         with pytest.raises(HubInputError, match="is the current folder or holds it"):
             write_dataset_folder(here, _configs(), "# c\n")
+
+
+def test_a_hub_that_keeps_failing_is_one_sentence_after_the_retries(monkeypatch):
+    import httpx
+
+    monkeypatch.setattr("hub_tools.publish.time.sleep", lambda s: None)
+    calls = []
+
+    def down():
+        calls.append(1)
+        raise httpx.ConnectError("connection refused")
+
+    with pytest.raises(HubUnavailable, match=r"for org/x after 3 attempts \(ConnectError\).*try again later"):
+        _retrying("org/x", 3)(down)
+    assert len(calls) == 3
+
+    def broken():
+        raise KeyError("a bug")
+
+    with pytest.raises(KeyError):  # not transient: raised as it is, once
+        _retrying("org/x", 3)(broken)
