@@ -246,6 +246,8 @@ def test_invalid_options():
         LocalSandbox(isolation="chroot", warm=False)
     with pytest.raises(ValueError):
         LocalSandbox(isolation="rlimits", require_full_isolation=True, warm=False)
+    with pytest.raises(ValueError, match="slot uids"):  # the worker's own uid inside the slots' range
+        LocalSandbox(sandbox_uid=1_800_000_001, warm=False)
 
 
 # --- recovery --------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from code_interpreter.sandboxes.local.levels import (
     candidate_levels,
     weaker_level_notice,
 )
+from code_interpreter.sandboxes.local.host_view import userns_map
 from code_interpreter.sandboxes.local.limits import Limits
 from code_interpreter.sandboxes.local.memory_cgroup import MEMORY_CGROUP_ENV, cgroup_version, default_limit_mb
 from code_interpreter.sandboxes.local.worker_proxy import WorkerProxy
@@ -156,8 +157,9 @@ class LocalSandbox(Sandbox):
             cgroup_version(self.memory_cgroup)  # a clear error now rather than a failed start later
         self.cgroup_memory_mb = cgroup_memory_mb or default_limit_mb()
         self.slot_uid_base = slot_uid_base
-        # Spares and killed snippets not yet reaped hold a uid too; a spare that finds none is retried.
+        # Spares and killed snippets not yet reaped hold a uid too; with none free the worker waits.
         self.slot_uid_count = slot_uid_count or self.max_concurrency + 2 * spares + 8
+        userns_map(sandbox_uid, slot_uid_base, self.slot_uid_count)  # a bad range is refused now
         self.start_timeout = start_timeout
         self.grace_s = grace_s
         self.slots = threading.Semaphore(self.max_concurrency)
