@@ -31,6 +31,7 @@ from pathlib import Path
 from code_interpreter.protocol import DEFAULT_TIMEOUT_S
 from code_interpreter.sandboxes.base import ExecutionResult, Sandbox
 from code_interpreter.sandboxes.local.batch import Batch
+from code_interpreter.sandboxes.local.host_view import userns_map
 from code_interpreter.sandboxes.local.levels import (
     FULL_ISOLATION,
     ISOLATION_LEVELS,
@@ -39,7 +40,6 @@ from code_interpreter.sandboxes.local.levels import (
     candidate_levels,
     weaker_level_notice,
 )
-from code_interpreter.sandboxes.local.host_view import userns_map
 from code_interpreter.sandboxes.local.limits import Limits
 from code_interpreter.sandboxes.local.memory_cgroup import MEMORY_CGROUP_ENV, cgroup_version, default_limit_mb
 from code_interpreter.sandboxes.local.worker_proxy import WorkerProxy
