@@ -266,21 +266,19 @@ def build_demo(
                 source = gr.Textbox(value=config.dataset, label="Dataset", scale=5, elem_id="browse-source")
                 open_button = gr.Button("Open", variant="primary", elem_id="browse-open", scale=1)
             status = gr.Markdown(elem_id="browse-status")
+            with gr.Accordion("Per-task counts", open=True):
+                counts = gr.Dataframe(
+                    headers=["task", "transcripts", "correct", "wrong", "mean code calls"],
+                    interactive=False,
+                    max_height=240,
+                    elem_id="browse-counts",
+                )
             with gr.Row():
                 task_filter = gr.Dropdown(["all"], value="all", label="Task", elem_id="browse-task")
                 verdict_filter = gr.Radio(list(VERDICTS), value="all", label="Verdict", elem_id="browse-verdict")
                 calls_filter = gr.Radio(list(CODE_CALLS), value="any", label="Code calls", elem_id="browse-calls")
-            with gr.Row():
-                with gr.Column(scale=3):
-                    picker = gr.Dropdown([], label="Transcript", elem_id="browse-picker")
-                    view = gr.Chatbot(label="Transcript", height=600, elem_id="browse-view", layout="panel")
-                with gr.Column(scale=2):
-                    counts = gr.Dataframe(
-                        headers=["task", "transcripts", "correct", "wrong", "mean code calls"],
-                        label="Per task",
-                        interactive=False,
-                        elem_id="browse-counts",
-                    )
+            picker = gr.Dropdown([], label="Transcript", elem_id="browse-picker")
+            view = gr.Chatbot(label="Transcript", height=600, elem_id="browse-view", layout="panel")
 
         settings = [model, backend, base_url, temperature, max_code_calls, sandbox, max_new_tokens]
         chat_events = []

@@ -122,6 +122,8 @@ class ChatSession:
         self.live: list[dict[str, Any]] = []
         """Messages of the turn in progress, as last shown."""
         self.current: str | None = None
+        self.turn: LiveTurn | None = None
+        """The episode of the last turn (running or not)."""
         """Key of the turn in progress; a stop clears it, and that turn then shows nothing more."""
         self._sandbox: Sandbox | None = None
         self._sandbox_name: str | None = None
@@ -290,7 +292,7 @@ async def run_turn(
             what = "InputError" if isinstance(exc, InputError) else type(exc).__name__
             session.live = [asked, note_message(f"{what}: {exc}", title="Could not start", key=key)]
         else:
-            turn = LiveTurn(generator, sandbox, settings, question, key).start()
+            turn = session.turn = LiveTurn(generator, sandbox, settings, question, key).start()
             while session.current == key:
                 finished = turn.finished.is_set()
                 current = [asked, *turn.messages()]

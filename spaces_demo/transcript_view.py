@@ -183,6 +183,14 @@ def note_message(text: str, *, title: str, key: str = "t") -> dict[str, Any]:
     return _message(safe_markdown(text), title=title, id=f"{key}-note")
 
 
+_STOPPED_TITLES = {
+    "Running…": "Code (stopped while running)",
+    "Writing code…": "Code (stopped while being written)",
+    "Thinking…": "Stopped while generating",
+    "Loading the model…": "Stopped while loading the model",
+}
+
+
 def settle(messages: Sequence[dict[str, Any]], note: str) -> list[dict[str, Any]]:
     """`messages` with every spinner stopped and `note` appended: the chat after a stop button."""
     out = []
@@ -190,7 +198,6 @@ def settle(messages: Sequence[dict[str, Any]], note: str) -> list[dict[str, Any]
         meta = dict(m.get("metadata") or {})
         if meta.get("status") == "pending":
             meta.pop("status")
-            if meta.get("title") in ("Running…", "Writing code…", "Thinking…", "Loading the model…"):
-                meta["title"] = f"{meta['title'].rstrip('…')} (stopped)"
+            meta["title"] = _STOPPED_TITLES.get(meta.get("title", ""), meta.get("title", ""))
         out.append({**m, "metadata": meta})
     return [*out, _message(note, title="Stopped", id=f"stop-{len(out)}")]

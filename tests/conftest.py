@@ -74,3 +74,26 @@ def pytest_terminal_summary(terminalreporter) -> None:
             terminalreporter.write_line(f"  {count:4d} x {reason}")
         if any("bubblewrap" in reason for reason in reasons):
             terminalreporter.write_line("  full isolation needs bubblewrap: sudo apt-get install bubblewrap")
+
+
+# --- the Space (tests/test_space.py, tests/test_space_browser.py) ---------------------------------
+@pytest.fixture(scope="session")
+def space_datasets(tmp_path_factory) -> dict[str, Path]:
+    """A `r1ci rollouts` transcripts.jsonl and an SFT traces folder, small, for the Browse tab."""
+    from tests.space_doubles import write_rollouts, write_traces
+
+    root = tmp_path_factory.mktemp("space-data")
+    return {"rollouts": write_rollouts(root / "rollouts"), "traces": write_traces(root / "traces")}
+
+
+@pytest.fixture(scope="session")
+def space_url() -> Iterator[str]:
+    """The app served locally with a scripted model (tests.space_doubles) and the real local sandbox."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from spaces_demo.app import DemoConfig, build_demo
+    from tests.space_doubles import scripted_factory
+
+    demo = build_demo(DemoConfig(model="scripted", timeout_s=30), factory=scripted_factory())
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
+    yield url
+    demo.close()

@@ -1,0 +1,87 @@
+"""Test doubles for the Space: a scripted model whose questions make real code calls, and small
+transcript datasets (a `r1ci rollouts` JSONL and an SFT traces folder) for the Browse tab."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from code_interpreter.episode import EpisodeRunner
+from dataset_builders import get_task
+from tests.doubles import EchoSandbox, ScriptedGenerator
+
+#: A question whose scripted answer makes one code call and then answers.
+CODE_QUESTION = "What is 6*7? Check with code."
+CODE_SCRIPT = [
+    "Let me compute it.\n```python\nimport math\nprint(6 * 7, math.factorial(5))\n```\n",
+    "The interpreter says 42.\n<<<42>>>",
+]
+#: A question whose code runs far longer than any test waits: only the stop button ends it.
+LONG_QUESTION = "Count slowly to a million."
+LONG_SCRIPT = [
+    "This takes a while.\n```python\nimport time\ntime.sleep(120)\nprint('finished')\n```\n",
+    "<<<1000000>>>",
+]
+#: Hostile model text and output: HTML, a remote image, a fence-closing run, terminal escapes.
+HOSTILE_TEXT = (
+    'Look: <img src="http://evil.invalid/track.png" onerror="alert(1)"> and ![pixel](http://evil.invalid/p.png)\n'
+    "```python\nprint('`' * 5 + '\\x1b[31m' + '<script>alert(2)</script>')\n```\n"
+)
+
+
+def scripted_factory(extra: dict[str, list[str]] | None = None) -> Any:
+    """A `GeneratorFactory` that plays the scripts above (fresh for every turn)."""
+
+    def factory(settings: Any) -> ScriptedGenerator:
+        return ScriptedGenerator({CODE_QUESTION: CODE_SCRIPT, LONG_QUESTION: LONG_SCRIPT, **(extra or {})})
+
+    return factory
+
+
+def _episodes() -> list[tuple[Any, dict[str, Any], float]]:
+    """Episodes over real task entries: right and wrong answers, zero to two code calls, one hostile."""
+    specs = [("reasoning_gym/prime_factorization", 3), ("symbench/light_puzzles", 2)]
+    scripts, entries = {}, []
+    for name, n in specs:
+        for k, entry in enumerate(get_task(name).generate(n, seed=1)):
+            answer = entry["answer"] if k != 1 else "definitely wrong"
+            code = [f"```python\nprint({k})\n```\n"] * k
+            scripts[entry["question"]] = [f"Step {j}.\n{c}" for j, c in enumerate(code)] + [f"Done.\n<<<{answer}>>>"]
+            entries.append(entry)
+    hostile = dict(entries[0], id="hostile-1", question="Hostile " + entries[0]["question"])
+    scripts[hostile["question"]] = [HOSTILE_TEXT, "<<<no>>>"]
+    entries.append(hostile)
+    runner = EpisodeRunner(ScriptedGenerator(scripts), EchoSandbox())
+    episodes = runner.run([e["question"] for e in entries])
+    out = []
+    for ep, entry in zip(episodes, entries, strict=True):
+        score = get_task(entry["task"]).score(ep.completion, entry, inserted_spans=ep.inserted_spans)
+        out.append((ep, entry, score))
+    return out
+
+
+def write_rollouts(folder: Path) -> Path:
+    """A `transcripts.jsonl` as `r1ci rollouts` writes it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "transcripts.jsonl"
+    records = [ep.to_dict() | {"entry": entry, "score": score} for ep, entry, score in _episodes()]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    return path
+
+
+def write_traces(folder: Path) -> Path:
+    """An SFT traces dataset folder (rows as `dataset_builders.traces.trace_row` makes them)."""
+    from datasets import Dataset
+
+    from dataset_builders.traces import trace_row
+    from hub_tools.dataset_folder import write_dataset_folder
+
+    rows = [
+        trace_row(get_task(entry["task"]), entry, "free", ep, {"backend": "scripted"}, 1.0)
+        for ep, entry, score in _episodes()
+        if score == 1.0
+    ]
+    return write_dataset_folder(
+        folder, {"default": {"train": Dataset.from_list(rows)}}, "---\nlicense: mit\n---\n# t\n"
+    )
