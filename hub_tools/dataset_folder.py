@@ -7,11 +7,12 @@ the folder (`hub_tools.publish.push_folder`) gives the Hub repo the same bytes. 
 `save_to_disk` are not loadable by `load_dataset` and are not used.
 
 The card also carries `dataset_info` (features, rows and bytes per split, as `push_to_hub` writes
-it). Besides informing the Hub's viewer, it keys `datasets`' cache: for a folder whose README lists
-`configs:`, datasets 5.2 hashes only the README's metadata, not the files, so without it two folders
-of the same name, or one folder rebuilt in place, would load stale rows from the cache. (Two builds
-with equal row counts and byte sizes per split still share a cache entry; pass
-`download_mode="force_redownload"` to `load_dataset` where that can happen.)
+it) for the Hub's viewer, and each `configs:` entry a `description` naming the sha256 of its shards.
+Both key `datasets`' cache: for a folder whose README lists `configs:`, datasets 5.2 caches under
+the folder's name and a hash of the README's `dataset_info` and config entries, never of the files,
+so two folders of the same name, or one folder rebuilt in place, would otherwise load stale rows.
+Sizes alone are not enough: a rebuild that changes one answer from "12" to "13", or reorders the
+rows, keeps every count and byte size. (`description` is a builder parameter every config accepts.)
 
 The folder is built in a temporary sibling and renamed into place, so a crash never leaves half a
 dataset; an existing folder is replaced only when it holds nothing but such a layout. Siblings left
@@ -22,6 +23,7 @@ by the next write once that process is gone. A symlinked folder is written where
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -46,14 +48,19 @@ def shard_paths(config: str, split: str, num_shards: int) -> list[str]:
     return [f"{config}/{split}-{i:05d}-of-{num_shards:05d}.parquet" for i in range(num_shards)]
 
 
-def configs_metadata(layout: Mapping[str, Mapping[str, int]], default: str | None = None) -> list[dict]:
-    """The README `configs:` list for {config: {split: num_shards}}."""
+def configs_metadata(
+    layout: Mapping[str, Mapping[str, int]], default: str | None = None, digests: Mapping[str, str] | None = None
+) -> list[dict]:
+    """The README `configs:` list for {config: {split: num_shards}}; `digests` ({config: sha256 of its
+    shards}) become each entry's `description`, which keys datasets' cache to the content."""
     out = []
     for config, splits in layout.items():
         item: dict = {"config_name": config}
         if config == default:
             item["default"] = True
         item["data_files"] = [{"split": split, "path": f"{config}/{split}-*"} for split in splits]
+        if digests and config in digests:
+            item["description"] = f"parquet shards sha256 {digests[config]}"
         out.append(item)
     return out
 
@@ -125,6 +132,7 @@ def write_dataset_folder(
     _check_replaceable(folder)
     layout: dict[str, dict[str, int]] = {}
     download_sizes: dict[str, int] = {}
+    digests: dict[str, hashlib._Hash] = {}
     folder.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(folder)
     tmp = _sibling(folder, "tmp")
@@ -140,6 +148,8 @@ def write_dataset_folder(
                     (tmp / path).parent.mkdir(parents=True, exist_ok=True)
                     dataset.shard(num_shards, i, contiguous=True).to_parquet(str(tmp / path))
                     download_sizes[config] = download_sizes.get(config, 0) + (tmp / path).stat().st_size
+                    digest = digests.setdefault(config, hashlib.sha256())
+                    digest.update(path.encode() + b"\0" + hashlib.sha256((tmp / path).read_bytes()).digest())
                 layout[config][split] = num_shards
         for name, data in (images or {}).items():
             if not _IMAGE.match(name):
@@ -148,7 +158,9 @@ def write_dataset_folder(
             (tmp / "images" / name).write_bytes(data)
         (tmp / "README.md").write_text(
             card_with_configs(
-                card, configs_metadata(layout, default_config), dataset_info_metadata(configs, download_sizes)
+                card,
+                configs_metadata(layout, default_config, {c: d.hexdigest()[:16] for c, d in digests.items()}),
+                dataset_info_metadata(configs, download_sizes),
             ),
             "utf-8",
         )

@@ -89,6 +89,7 @@ def test_local_folder_layout_loads_like_the_hub_and_is_reproducible(tmp_path):
         {"name": "train", "num_bytes": info["beta"]["splits"][0]["num_bytes"], "num_examples": 2},
         {"name": "test", "num_bytes": info["beta"]["splits"][1]["num_bytes"], "num_examples": 3},
     ]
+    assert meta["configs"][0].pop("description").startswith("parquet shards sha256 ")
     assert meta["configs"][0] == {
         "config_name": "alpha",
         "default": True,
@@ -111,6 +112,14 @@ def test_rebuilt_or_same_named_folders_never_load_stale_rows(tmp_path):
     assert load_dataset(str(tmp_path / "b" / "out"), split="train").num_rows == 8
     write_dataset_folder(tmp_path / "a" / "out", rows(6), "# c\n")  # rebuilt in place
     assert load_dataset(str(tmp_path / "a" / "out"), split="train").num_rows == 6
+
+    def answers(values: list[str]) -> dict:
+        return {"default": {"train": Dataset.from_list([{"answer": v} for v in values])}}
+
+    # same rows and bytes per split: a fixed answer of the same length, then another order
+    for values in (["12", "40", "7"], ["13", "40", "7"], ["7", "40", "13"]):
+        write_dataset_folder(tmp_path / "a" / "out", answers(values), "# c\n")
+        assert list(load_dataset(str(tmp_path / "a" / "out"), split="train")["answer"]) == values
 
 
 def test_sharding_by_size(tmp_path):
