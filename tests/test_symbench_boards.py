@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from dataset_builders.answer_parsing import parse_grid, parse_int_sequence, parse_pairs
-from dataset_builders.symbench.boards import (
+from dataset_builders.symbench.constraint_puzzles import (
     GAME2048_LEVELS,
     LIGHT_LEVELS,
     QUEENS_MAX_BLOCKED,
@@ -370,7 +370,7 @@ def test_same_bytes_whatever_the_hash_seed():
 
     script = (
         "import hashlib, json\n"
-        "from dataset_builders.symbench.boards import TASKS\n"
+        "from dataset_builders.symbench.constraint_puzzles import TASKS\n"
         "h = hashlib.sha256()\n"
         "for t in TASKS:\n"
         "    h.update(json.dumps(list(t.generate(15, seed=3)), sort_keys=True).encode())\n"

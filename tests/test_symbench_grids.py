@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from dataset_builders.symbench.grids import (
+from dataset_builders.symbench.matrices import (
     ALPHABETS,
     MATRIX_LEVELS,
     PATTERN_BANDS,
@@ -301,7 +301,7 @@ def test_same_bytes_whatever_the_hash_seed():
 
     script = (
         "import hashlib, json\n"
-        "from dataset_builders.symbench.grids import TASKS\n"
+        "from dataset_builders.symbench.matrices import TASKS\n"
         "h = hashlib.sha256()\n"
         "for t in TASKS:\n"
         "    h.update(json.dumps(list(t.generate(15, seed=3)), sort_keys=True).encode())\n"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from dataset_builders.symbench import numeric
+from dataset_builders.symbench import arithmetic as numeric
 from dataset_builders.task import PublishedDataError, Task
 
 SYMBENCH = Path(__file__).resolve().parents[1].parent / "shared" / "external" / "symbench"
@@ -265,7 +265,7 @@ def test_a_copy_of_the_question_never_scores(name: str) -> None:
 
 _DIGEST = (
     "import hashlib, json\n"
-    "from dataset_builders.symbench import numeric\n"
+    "from dataset_builders.symbench import arithmetic as numeric\n"
     "print(hashlib.sha256(json.dumps([list(t.generate(40, seed=4)) for t in numeric.TASKS]).encode()).hexdigest())\n"
 )
 

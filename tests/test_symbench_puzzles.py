@@ -25,10 +25,8 @@ from dataset_builders.answer_parsing import (
     parse_token_list,
 )
 from dataset_builders.symbench import TASKS as ALL_SYMBENCH
-from dataset_builders.symbench.boards import queens_attack_free
-from dataset_builders.symbench.planning import plan_blocks
-from dataset_builders.symbench.published_layout import checked_entry
-from dataset_builders.symbench.puzzles import (
+from dataset_builders.symbench.constraint_puzzles import queens_attack_free
+from dataset_builders.symbench.deduction import (
     duel_result,
     feedback_key,
     full_feedback,
@@ -36,6 +34,8 @@ from dataset_builders.symbench.puzzles import (
     solve_any_order,
     solve_fixed_order,
 )
+from dataset_builders.symbench.planning import plan_blocks
+from dataset_builders.symbench.published_layout import checked_entry
 from dataset_builders.task import FLAWED_REFERENCE, FLAWED_REFERENCE_REASON, PublishedDataError, Task
 
 SYMBENCH_DATA = Path(__file__).parents[1] / ".." / "shared" / "external" / "symbench"
@@ -339,7 +339,7 @@ def test_unique_answer_tasks_accept_other_spellings(entries):
 
 
 def test_2048_rule_matches_the_published_examples():
-    from dataset_builders.symbench.boards import slide_one
+    from dataset_builders.symbench.constraint_puzzles import slide_one
 
     assert slide_one([[0, 16], [4, 2]], (0, 1), "dl") == [[16, 0], [4, 2]]
     assert slide_one([[8, 32], [8, 32]], (0, 0), "du") == [[16, 32], [0, 32]]  # merges, then keeps moving

@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 
 from dataset_builders.answer_parsing import evaluate_arithmetic
-from dataset_builders.symbench import puzzles
-from dataset_builders.symbench.puzzles import (
+from dataset_builders.symbench import deduction as puzzles
+from dataset_builders.symbench.deduction import (
     PRODUCT_RULE,
     SUM_RULE,
     count_assignments,
@@ -103,7 +103,7 @@ def test_two_hundred_entries_span_every_level(name: str, batches) -> None:
 def test_same_seed_gives_the_same_bytes_whatever_the_hash_seed() -> None:
     script = (
         "import hashlib, json\n"
-        "from dataset_builders.symbench.puzzles import TASKS\n"
+        "from dataset_builders.symbench.deduction import TASKS\n"
         "h = hashlib.sha256()\n"
         "for t in TASKS:\n"
         "    h.update(json.dumps(list(t.generate(25, seed=3)), sort_keys=True).encode())\n"

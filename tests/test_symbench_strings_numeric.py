@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from dataset_builders.symbench import grids, math_data, numeric, strings
+from dataset_builders.symbench import arithmetic as numeric
+from dataset_builders.symbench import math_data, strings
+from dataset_builders.symbench import matrices as grids
 from dataset_builders.task import PublishedDataError, Task, TaskDataUnavailable
 
 EXTERNAL = Path(__file__).parents[1] / ".." / "shared" / "external"
