@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import random
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -52,6 +53,10 @@ STYLES: dict[str, str] = {
 
 #: Finish reasons that mean the teacher endpoint, not the trace, failed.
 _ENDPOINT_FAILURE = "generator_error"
+#: Endpoint errors (the openai client's names) that pass: a rate limit, a server error, a dropped
+#: connection. The client retries each request a few times within seconds; a batch that still
+#: fails on all of them waits (doubling, up to `teacher_patience_s` in all) before the build stops.
+_TRANSIENT_TEACHER_ERRORS = ("RateLimitError", "InternalServerError", "APIConnectionError", "APITimeoutError")
 
 
 class TeacherUnavailable(RuntimeError):
@@ -71,6 +76,7 @@ class TraceBuildConfig:
     batch_size: int = 16
     multi_turn_weight: float = 2.0
     cost_per_1k_tokens: float = 0.0
+    teacher_patience_s: float = 600.0
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.styles if s not in STYLES]
@@ -79,6 +85,8 @@ class TraceBuildConfig:
         for name in ("max_per_task", "attempts_per_task", "batch_size", "max_new_tokens"):
             if getattr(self, name) < 1:
                 raise HubInputError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.teacher_patience_s < 0:
+            raise HubInputError(f"teacher_patience_s must be at least 0, got {self.teacher_patience_s}")
 
     def key(self, teacher: dict[str, Any]) -> str:
         """The cache folder of a build: the teacher and the settings that shape a trace. Tasks, caps and
@@ -204,6 +212,7 @@ def build_traces(
     runner = EpisodeRunner(generator, sandbox, protocol, max_new_tokens=config.max_new_tokens)
     bar = tqdm(total=config.attempts_per_task * len(tasks), desc="teacher traces", unit="episode")
     bar.update(sum(t.attempted for t in build.tally.values()))
+    waited, backoff = 0.0, 2.0  # seconds spent waiting for a busy teacher, and the next pause
     try:
         for task in tasks:
             tally = build.tally[task.name]
@@ -221,7 +230,16 @@ def build_traces(
                 batch, queue = queue[: min(config.batch_size, need)], queue[min(config.batch_size, need) :]
                 episodes = runner.run([_messages(e["question"], s, protocol) for e, s in batch])
                 if all(ep.finish_reason == _ENDPOINT_FAILURE for ep in episodes):
-                    raise TeacherUnavailable(episodes[0].error or "the teacher failed")
+                    error = episodes[0].error or "the teacher failed"
+                    if not error.startswith(_TRANSIENT_TEACHER_ERRORS) or waited >= config.teacher_patience_s:
+                        raise TeacherUnavailable(error)
+                    pause = min(backoff, config.teacher_patience_s - waited)
+                    bar.set_postfix_str(f"teacher busy ({error.split(':')[0]}): waiting {pause:.0f} s")
+                    time.sleep(pause)
+                    waited, backoff = waited + pause, min(2 * backoff, 120.0)
+                    queue = batch + queue
+                    continue
+                waited, backoff = 0.0, 2.0
                 records = []
                 for (entry, style), ep in zip(batch, episodes, strict=True):
                     if ep.finish_reason == _ENDPOINT_FAILURE:
@@ -329,6 +347,13 @@ def make_parser(subparsers: Any) -> None:
     p.add_argument("--openai-mode", choices=["chat", "completions"], default="chat")
     p.add_argument("--temperature", type=float, default=0.7)
     p.add_argument("--max-concurrency", type=int, default=16, help="requests in flight against the endpoint")
+    p.add_argument("--request-timeout", type=float, default=600.0, help="seconds before one request is abandoned")
+    p.add_argument(
+        "--teacher-patience",
+        type=float,
+        default=600.0,
+        help="seconds to keep waiting (with backoff) while the endpoint rate-limits or fails before stopping",
+    )
     p.add_argument("--tasks", help="comma-separated train task names (default: all 107 train tasks)")
     p.add_argument("--max-per-task", type=int, default=70)
     p.add_argument("--attempts-per-task", type=int, default=140, help="questions tried per task at most")
@@ -363,6 +388,7 @@ def main(args: Any) -> int:
         batch_size=args.batch_size,
         multi_turn_weight=args.multi_turn_weight,
         cost_per_1k_tokens=args.cost_per_1k_tokens,
+        teacher_patience_s=args.teacher_patience,
     )
     train_tasks(config.tasks)  # refuse test tasks before any model loads
     teacher = {"backend": args.teacher, "model": args.model, "temperature": args.temperature}
@@ -376,6 +402,7 @@ def main(args: Any) -> int:
             mode=args.openai_mode,
             temperature=args.temperature,
             max_concurrency=args.max_concurrency,
+            request_timeout=args.request_timeout,
         )
     else:
         generator = get_generator("transformers", model=args.model, temperature=args.temperature)

@@ -162,3 +162,22 @@ def test_a_key_in_the_base_url_is_written_nowhere(teacher, tmp_path, capsys):
     written = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
     out = capsys.readouterr()
     assert secret.encode() not in written and secret not in out.out + out.err
+
+
+def test_a_rate_limit_storm_is_waited_out_then_reported(teacher, sandbox, tmp_path):
+    import threading
+
+    config = TraceBuildConfig(tasks=[TASK], batch_size=4, max_new_tokens=256, max_per_task=2, attempts_per_task=4)
+    # no client-side retries: the builder's own backoff is what is tested
+    generator = get_generator("openai", model="solver", base_url=teacher.base_url, api_key="k", max_retries=0)
+    teacher.fail_with = 429
+    threading.Timer(1.0, lambda: setattr(teacher, "fail_with", None)).start()  # the storm passes
+    config.teacher_patience_s = 60.0
+    build = build_traces(generator, sandbox, config, cache_dir=tmp_path / "a", teacher={"model": "solver"})
+    assert build.stopped is None and len(build.rows) == 2
+
+    teacher.fail_with = 429  # a storm that lasts: stops once the patience is spent, with the reason
+    config.teacher_patience_s = 2.5
+    start = time.monotonic()
+    build = build_traces(generator, sandbox, config, cache_dir=tmp_path / "b", teacher={"model": "solver"})
+    assert build.stopped.startswith("RateLimitError") and build.rows == [] and time.monotonic() - start < 30
