@@ -209,7 +209,9 @@ def build_traces(
             build.rows.append(record["row"])
 
     protocol = ProtocolConfig(version=config.protocol_version, timeout_s=config.timeout_s)
-    runner = EpisodeRunner(generator, sandbox, protocol, max_new_tokens=config.max_new_tokens)
+    # mode="auto": a server teacher (OpenAI-compatible endpoint, vLLM server) runs asynchronous episodes, so
+    # within a batch no episode waits for another's snippet; the batch stays the unit of the attempt log.
+    runner = EpisodeRunner(generator, sandbox, protocol, max_new_tokens=config.max_new_tokens, mode="auto")
     bar = tqdm(total=config.attempts_per_task * len(tasks), desc="teacher traces", unit="episode")
     bar.update(sum(t.attempted for t in build.tally.values()))
     waited, backoff = 0.0, 2.0  # seconds spent waiting for a busy teacher, and the next pause
