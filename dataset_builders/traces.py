@@ -157,21 +157,41 @@ def trace_row(task: Task, entry: Entry, style: str, episode: Episode, teacher: d
 
 
 class AttemptLog:
-    """Append-only JSONL shards of attempts; a torn last line (a kill mid-write) is ignored on reading."""
+    """Append-only JSONL shards of attempts; a torn last line (a kill mid-write) is ignored on reading.
+
+    One build at a time holds the folder (an flock, released by `close` or when the process dies):
+    two builds appending to the same shard could interleave records larger than a write and lose them.
+    """
 
     def __init__(self, folder: Path) -> None:
+        import fcntl
+
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
+        self._lock = (folder / ".lock").open("a")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise HubInputError(
+                f"another traces build is using the attempt log {folder}; wait for it to finish or give "
+                "this one another --cache-dir"
+            ) from None
         existing = sorted(folder.glob("attempts-*.jsonl"))
         self.path = folder / f"attempts-{len(existing):05d}.jsonl"  # a new shard per run: no torn tails reused
 
+    def close(self) -> None:
+        self._lock.close()
+
     def read(self) -> Iterator[dict[str, Any]]:
         for shard in sorted(self.folder.glob("attempts-*.jsonl")):
-            for line in shard.read_text(encoding="utf-8").splitlines():
+            for line in shard.read_text(encoding="utf-8", errors="replace").splitlines():
                 try:
-                    yield json.loads(line)
+                    record = json.loads(line)
                 except json.JSONDecodeError:
                     continue
+                if isinstance(record, dict) and {"key", "task", "question", "row"} <= record.keys():
+                    yield record
 
     def append(self, records: Sequence[dict[str, Any]]) -> None:
         with self.path.open("a", encoding="utf-8") as f:
@@ -272,6 +292,7 @@ def build_traces(
         build.stopped = str(exc)
     finally:
         bar.close()
+        log.close()
     build.rows.sort(key=lambda r: (r["task"], r["id"]))
     return build
 

@@ -16,7 +16,7 @@ from datasets import load_dataset
 
 from code_interpreter import get_generator, get_sandbox
 from dataset_builders import get_task, list_tasks
-from dataset_builders.traces import TraceBuildConfig, build_traces, train_tasks, write_traces
+from dataset_builders.traces import AttemptLog, TraceBuildConfig, build_traces, train_tasks, write_traces
 from hub_tools.errors import HubInputError
 from hub_tools.publish import resolve_target
 from r1ci_cli import main
@@ -181,3 +181,17 @@ def test_a_rate_limit_storm_is_waited_out_then_reported(teacher, sandbox, tmp_pa
     start = time.monotonic()
     build = build_traces(generator, sandbox, config, cache_dir=tmp_path / "b", teacher={"model": "solver"})
     assert build.stopped.startswith("RateLimitError") and build.rows == [] and time.monotonic() - start < 30
+
+
+def test_attempt_log_skips_torn_lines_and_admits_one_build_at_a_time(tmp_path):
+    log = AttemptLog(tmp_path / "log")
+    record = {"key": "a|free", "task": TASK, "question": "q", "tokens": 3, "row": None}
+    log.append([record])
+    with log.path.open("ab") as f:
+        f.write(b'{"key": "b|free", "task": "' + "é".encode()[:1])  # killed mid-record, mid-character
+    with pytest.raises(HubInputError, match="another traces build is using the attempt log"):
+        AttemptLog(tmp_path / "log")
+    log.close()
+    again = AttemptLog(tmp_path / "log")
+    assert list(again.read()) == [record] and again.path != log.path  # a fresh shard: the torn tail stays alone
+    again.close()
