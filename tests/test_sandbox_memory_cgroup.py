@@ -14,10 +14,16 @@ from pathlib import Path
 import pytest
 
 from code_interpreter.sandboxes.local import LocalSandbox
-from code_interpreter.sandboxes.local.memory_cgroup import MEMORY_CGROUP_ENV, MemoryCgroup, cgroup_version
+from code_interpreter.sandboxes.local.memory_cgroup import (
+    MEMORY_CGROUP_ENV,
+    MemoryCgroup,
+    cgroup_version,
+    own_memory_cgroup,
+)
 
 
 def _fake_cgroup(root: Path, version: int) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
     if version == 2:
         (root / "cgroup.controllers").write_text("cpu memory pids\n")
         (root / "cgroup.subtree_control").write_text("memory\n")
@@ -57,7 +63,35 @@ def test_the_whole_sandbox_starts_inside_its_cgroup(tmp_path):
     assert info["memory_cgroup"]["limit_mb"] == 512
 
 
-@pytest.mark.skipif(not os.environ.get(MEMORY_CGROUP_ENV), reason=f"set {MEMORY_CGROUP_ENV} to a delegated cgroup")
+def test_cgroups_of_dead_processes_are_swept(tmp_path):
+    parent = _fake_cgroup(tmp_path, 2)
+    (parent / "r1ci-sandbox-999999999-1").mkdir()  # no such pid
+    (parent / f"r1ci-sandbox-{os.getpid()}-1").mkdir()  # ours, alive
+    MemoryCgroup.create(parent, "r1ci-sandbox-new-1", 1 << 30)
+    assert not (parent / "r1ci-sandbox-999999999-1").exists() and (parent / f"r1ci-sandbox-{os.getpid()}-1").exists()
+
+
+def test_auto_finds_the_own_cgroup_where_usable_and_none_turns_it_off(tmp_path, monkeypatch):
+    root = tmp_path / "fs"
+    v1 = _fake_cgroup(root / "memory" / "jobs", 1)
+    proc = tmp_path / "cgroup"
+    proc.write_text("4:memory:/jobs\n0::/\n")
+    assert own_memory_cgroup(proc, root) == v1
+    proc.write_text("4:memory:/elsewhere\n0::/\n")  # not writable / not a memory cgroup: none
+    assert own_memory_cgroup(proc, root) is None
+    v2 = _fake_cgroup(root / "unified" / "svc", 2)
+    proc.write_text("0::/svc\n")
+    assert own_memory_cgroup(proc, root) == v2
+    monkeypatch.setenv(MEMORY_CGROUP_ENV, "none")
+    sandbox = LocalSandbox(warm=False)
+    assert sandbox.memory_cgroup is None
+    sandbox.close()
+
+
+@pytest.mark.skipif(
+    not os.environ.get(MEMORY_CGROUP_ENV) and own_memory_cgroup() is None,
+    reason=f"this host offers no usable memory cgroup (set {MEMORY_CGROUP_ENV} to a delegated one)",
+)
 def test_the_kernel_holds_the_sandbox_to_its_limit():
     """tmpfs pages are charged to no process's address space: only the cgroup stops them."""
     with LocalSandbox(spares=0, preload=(), cgroup_memory_mb=128, tmp_size_mb=512) as sandbox:

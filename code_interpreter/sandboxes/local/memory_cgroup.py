@@ -6,9 +6,12 @@ shared memory, page tables and kernel stacks. (Not AF_UNIX socket buffers: the k
 no cgroup; see docs/sandbox.md.) Inside the cgroup the kernel's OOM killer still goes by
 `oom_score_adj`, so snippets (1000) die before the worker (500), and nothing outside is touched.
 
-The sandbox never picks a parent cgroup by itself: the host names one it may use (cgroup v2 with the
-memory controller enabled for its children, e.g. a systemd unit with `Delegate=yes`, or a writable
-directory of a v1 memory hierarchy), with `memory_cgroup=` or R1CI_SANDBOX_MEMORY_CGROUP.
+Which parent: `memory_cgroup=` or R1CI_SANDBOX_MEMORY_CGROUP names one (cgroup v2 with the memory
+controller enabled for its children, e.g. a systemd unit with `Delegate=yes`, or a writable
+directory of a v1 memory hierarchy); by default ("auto") the sandbox uses the cgroup the trainer
+itself runs in when that one is usable (writable, memory controller available to children), so a
+delegated cgroup is used wherever the host offers one; "none" turns it off. Children of one's own
+cgroup cannot escape its limits, so this never loosens anything the host set.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ class MemoryCgroup:
     @classmethod
     def create(cls, parent: str | Path, name: str, limit_bytes: int) -> MemoryCgroup:
         version = cgroup_version(parent)
+        sweep_stale(parent)
         path = Path(parent) / name
         path.mkdir()
         cg = cls(path, version, limit_bytes)
@@ -92,6 +96,43 @@ class MemoryCgroup:
                 if exc.errno != errno.EBUSY or time.monotonic() > deadline:
                     return
                 time.sleep(0.05)
+
+
+def sweep_stale(parent: str | Path, prefix: str = "r1ci-sandbox-") -> None:
+    """Remove empty cgroups left by sandboxes of processes that are gone (a trainer killed before it
+    could clean up). Named `<prefix><pid>-<n>`; the kernel refuses to remove one that holds a process."""
+    for path in Path(parent).glob(f"{prefix}*-*"):
+        pid = path.name[len(prefix) :].split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+
+
+def own_memory_cgroup(
+    proc_cgroup: str | Path = "/proc/self/cgroup", root: str | Path = "/sys/fs/cgroup"
+) -> Path | None:
+    """The memory cgroup this process runs in, if it may create limited children there; else None."""
+    try:
+        lines = Path(proc_cgroup).read_text().splitlines()
+    except OSError:
+        return None
+    candidates = []
+    for line in lines:
+        hierarchy, controllers, path = (line.split(":", 2) + ["", ""])[:3]
+        rel = path.lstrip("/")
+        if "memory" in controllers.split(","):  # a v1 memory hierarchy
+            candidates.append(Path(root) / "memory" / rel)
+        elif hierarchy == "0" and controllers == "":  # v2, mounted at the root or under unified/
+            candidates += [Path(root) / rel, Path(root) / "unified" / rel]
+    for candidate in candidates:
+        try:
+            cgroup_version(candidate)
+        except (ValueError, OSError):
+            continue
+        return candidate
+    return None
 
 
 def default_limit_mb() -> int:

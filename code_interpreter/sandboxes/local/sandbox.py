@@ -41,7 +41,12 @@ from code_interpreter.sandboxes.local.levels import (
     weaker_level_notice,
 )
 from code_interpreter.sandboxes.local.limits import Limits
-from code_interpreter.sandboxes.local.memory_cgroup import MEMORY_CGROUP_ENV, cgroup_version, default_limit_mb
+from code_interpreter.sandboxes.local.memory_cgroup import (
+    MEMORY_CGROUP_ENV,
+    cgroup_version,
+    default_limit_mb,
+    own_memory_cgroup,
+)
 from code_interpreter.sandboxes.local.worker_proxy import WorkerProxy
 
 log = logging.getLogger(__name__)
@@ -73,7 +78,8 @@ class LocalSandbox(Sandbox):
         memory_cgroup: a parent cgroup (v2 with the memory controller delegated, or a writable v1
             memory directory) in which each worker gets a cgroup of its own with a hard limit of
             `cgroup_memory_mb` (default: half the machine's memory) for it and all its snippets
-            (default: the R1CI_SANDBOX_MEMORY_CGROUP environment variable; none otherwise).
+            (default: the R1CI_SANDBOX_MEMORY_CGROUP environment variable, else "auto": the cgroup
+            this process runs in when it is usable; "none" turns it off).
         seccomp: load the seccomp filter (seccomp.py) into every snippet process where the kernel
             supports it; False only to measure what it costs.
         start_timeout: seconds to wait for the worker to start (it imports the preload modules).
@@ -152,9 +158,15 @@ class LocalSandbox(Sandbox):
         self.extra_env = dict(env or {})
         self.sandbox_uid = sandbox_uid
         self.seccomp = seccomp
-        self.memory_cgroup = memory_cgroup or os.environ.get(MEMORY_CGROUP_ENV) or None
-        if self.memory_cgroup:
-            cgroup_version(self.memory_cgroup)  # a clear error now rather than a failed start later
+        choice = memory_cgroup or os.environ.get(MEMORY_CGROUP_ENV) or "auto"
+        if choice == "auto":
+            found = own_memory_cgroup()
+            self.memory_cgroup = str(found) if found is not None else None
+        elif choice == "none":
+            self.memory_cgroup = None
+        else:
+            cgroup_version(choice)  # a clear error now rather than a failed start later
+            self.memory_cgroup = choice
         self.cgroup_memory_mb = cgroup_memory_mb or default_limit_mb()
         self.slot_uid_base = slot_uid_base
         # Spares and killed snippets not yet reaped hold a uid too; with none free the worker waits.
