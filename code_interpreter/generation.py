@@ -285,6 +285,8 @@ class OpenAIGenerator:
         return len(self.tokenizer.encode(text, add_special_tokens=False)) if self.tokenizer else max(1, len(text) // 4)
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Chunk]:
+        if len(requests) == 1:  # asynchronous episodes send one request per call, from their own thread
+            return [self._one(requests[0])]
         with ThreadPoolExecutor(max_workers=max(1, min(self.max_concurrency, len(requests)))) as pool:
             return list(pool.map(self._one, requests))
 

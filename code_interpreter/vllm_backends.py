@@ -179,6 +179,8 @@ class VLLMServerGenerator(_TokenLevel):
         self.generation_kwargs = dict(generation_kwargs or {})
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Chunk]:
+        if len(requests) == 1:  # asynchronous episodes send one request per call, from their own thread
+            return [self._one(requests[0])]
         with ThreadPoolExecutor(max_workers=max(1, min(self.max_concurrency, len(requests)))) as pool:
             return list(pool.map(self._one, requests))
 

@@ -203,3 +203,30 @@ def test_real_sandbox_a_hanging_snippet_holds_up_no_other_episode():
         "\nCode Execution Results: 45\n",
     ]
     assert finished.index("honest") < finished.index("hang")
+
+
+def test_trace_builder_runs_a_server_teacher_asynchronously(tmp_path, monkeypatch):
+    from code_interpreter import get_generator
+    from dataset_builders import traces
+    from tests.teacher_double import SolverTeacher
+
+    runners = []
+
+    class Recording(EpisodeRunner):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            runners.append(self)
+
+    monkeypatch.setattr(traces, "EpisodeRunner", Recording)
+    teacher = SolverTeacher(wrong_every=10**9)
+    try:
+        gen = get_generator("openai", model="solver", base_url=teacher.base_url, api_key="k", temperature=0)
+        config = traces.TraceBuildConfig(
+            tasks=["symbench/number_multiply"], max_per_task=3, attempts_per_task=3, batch_size=3, max_new_tokens=256
+        )
+        with get_sandbox("local") as sandbox:
+            build = traces.build_traces(gen, sandbox, config, cache_dir=tmp_path, teacher={"model": "solver"})
+    finally:
+        teacher.close()
+    assert [r.asynchronous for r in runners] == [True]
+    assert len(build.rows) == 3 and all(r["num_code_calls"] == 1 for r in build.rows)
