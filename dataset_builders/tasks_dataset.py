@@ -18,7 +18,6 @@ generated in a child process that does, so every build of the same settings has 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import multiprocessing
 import os
@@ -33,7 +32,7 @@ from tqdm.auto import tqdm
 from dataset_builders.reasoning_gym_tasks import HASH_SEED_DEPENDENT
 from dataset_builders.registry import get_task, list_tasks
 from dataset_builders.task import Entry, Task, TaskDataUnavailable
-from hub_tools.dataset_folder import write_dataset_folder
+from hub_tools.dataset_folder import folder_digest, write_dataset_folder
 from hub_tools.errors import HubInputError
 from hub_tools.publish import PushResult, Target, commit_message, provenance, push_folder, resolve_target
 from model_cards.dataset_cards import TaskRow, config_name, tasks_dataset_card
@@ -181,14 +180,6 @@ class _FixedHashSeed:
     def __exit__(self, *exc: object) -> None:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
-
-
-def folder_digest(folder: Path) -> str:
-    """sha256 over every file's path and bytes: the same build gives the same digest (and tag)."""
-    h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        h.update(path.relative_to(folder).as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
-    return h.hexdigest()
 
 
 # -- command line ---------------------------------------------------------------------------------

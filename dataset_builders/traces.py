@@ -397,6 +397,7 @@ def main(args: Any) -> int:
     from rich.console import Console
 
     from code_interpreter import get_generator, get_sandbox
+    from hub_tools.dataset_folder import folder_digest
     from hub_tools.publish import commit_message, push_folder, resolve_target
 
     target = resolve_target(args.output_dir, args.push_to_hub, private=args.private)
@@ -446,7 +447,14 @@ def main(args: Any) -> int:
     if target.pushes:
         summary, description = commit_message(f"Build SFT traces: {len(build.rows)} traces", **teacher, seed=args.seed)
         result = push_folder(
-            folder, str(target.repo_id), summary=summary, description=description, private=args.private
+            folder,
+            str(target.repo_id),
+            summary=summary,
+            description=description,
+            private=args.private,
+            tag=f"traces-{folder_digest(folder)[:12]}",
+            content_tag=True,
         )
-        console.print(f"pushed to {result.url} ({'new commit' if result.new_commit else 'unchanged'})")
+        state = "new commit" if result.new_commit else "unchanged, no new commit"
+        console.print(f"pushed to {result.url} ({state} {result.commit[:12]}, tag {result.tag})")
     return 1 if build.stopped else 0

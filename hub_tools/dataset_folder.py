@@ -171,6 +171,15 @@ def write_dataset_folder(
     return folder
 
 
+def folder_digest(folder: str | os.PathLike[str]) -> str:
+    """sha256 over every file's path and bytes: the same build gives the same digest (and tag)."""
+    folder = Path(folder)
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(path.relative_to(folder).as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
 def _check_replaceable(folder: Path) -> None:
     """Refuse to overwrite a folder that holds anything but a dataset layout of ours."""
     if not folder.exists():

@@ -195,3 +195,28 @@ def test_attempt_log_skips_torn_lines_and_admits_one_build_at_a_time(tmp_path):
     again = AttemptLog(tmp_path / "log")
     assert list(again.read()) == [record] and again.path != log.path  # a fresh shard: the torn tail stays alone
     again.close()
+
+
+def test_push_to_local_hub_is_tagged_and_idempotent(teacher, tmp_path):
+    from tests.hub_server import HubServer
+    from tests.test_hub_tools import _client_env
+
+    key = "sk-teacher-key-never-published"
+    cmd = [sys.executable, "-m", "r1ci_cli", "traces", "build", "--model", "solver", "--base-url", teacher.base_url,
+           "--tasks", TASK, "--max-per-task", "2", "--attempts-per-task", "4", "--max-new-tokens", "256",
+           "--temperature", "0", "--cache-dir", str(tmp_path / "cache"), "--output-dir", str(tmp_path / "out"),
+           "--push-to-hub", "org/R1-CI-SFT-traces"]  # fmt: skip
+    with HubServer() as hub:
+        env = {**_client_env(hub, tmp_path / "home"), "OPENAI_API_KEY": key}
+        runs = [subprocess.run(cmd, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=240)]
+        runs.append(subprocess.run(cmd, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=240))
+        repo = hub.state.repos[("dataset", "org/R1-CI-SFT-traces")]
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr[-3000:] + runs[1].stderr[-3000:]
+    first, second = (" ".join(r.stdout.split()) for r in runs)  # rich wraps lines
+    assert "(new commit" in first and "(unchanged, no new commit" in second
+    assert len(repo.commits) == 2 and list(repo.tags.values()) == [repo.branches["main"]]
+    assert next(iter(repo.tags)).startswith("traces-")
+    head = repo.commits[repo.branches["main"]]
+    assert "images/code_calls.png" in head.files and "default/train-00000-of-00001.parquet" in head.files
+    published = b"".join(f.data for f in head.files.values()) + (head.title + head.message).encode()
+    assert key.encode() not in published and key not in runs[0].stdout + runs[0].stderr
