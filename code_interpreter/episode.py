@@ -13,7 +13,8 @@ Two modes, same `Episode` objects and the same results for deterministic backend
   engines (transformers, colocated vLLM), which gain from batching.
 - "async": each episode advances on its own (generate, run its snippet, generate again), with at
   most `max_concurrent_requests` generation requests and `max_concurrent_snippets` snippets in
-  flight, so generation of some episodes overlaps code execution of others. Right for servers
+  flight, so generation of some episodes overlaps code execution of others. The bounds hold per
+  event loop: episodes of one `arun`/`arun_episode` loop share them; each `run` call has its own. Right for servers
   (a vLLM server, any OpenAI-compatible endpoint).
 - "auto" (the default) picks "async" when the generator says `concurrent_requests = True`
   (`OpenAIGenerator`, `VLLMServerGenerator`) and "rounds" otherwise.
@@ -36,6 +37,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import weakref
 from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -165,7 +168,9 @@ class EpisodeRunner:
         self.max_concurrent_requests, self.max_concurrent_snippets = requests, snippets
         # Token-level truncation of results uses the policy's tokenizer when there is one.
         self.tokenizer = tokenizer if tokenizer is not None else getattr(generator, "tokenizer", None)
-        self._bounds: _Limits | None = None
+        # Bounds per event loop: `run` from several threads at once (a web app) gets a loop each.
+        self._bounds: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Limits] = weakref.WeakKeyDictionary()
+        self._bounds_lock = threading.Lock()
 
     @property
     def asynchronous(self) -> bool:
@@ -214,12 +219,7 @@ class EpisodeRunner:
         """Run one episode per question to the end; results keep input order."""
         episodes = self._new_episodes(questions, metadata)
         if self.asynchronous:
-            try:
-                _run_blocking(lambda: self._arun_all(episodes, on_done))
-            finally:  # that event loop is gone: so are its bounds
-                if self._bounds is not None:
-                    self._bounds.close()
-                    self._bounds = None
+            _run_blocking(lambda: self._arun_all(episodes, on_done, release=True))
             return episodes
         for ep in episodes:
             if ep.done and on_done is not None:
@@ -246,7 +246,9 @@ class EpisodeRunner:
         """Advance one episode to its end; concurrent calls on this runner share its bounds."""
         return await self._advance(episode, self._limits())
 
-    async def _arun_all(self, episodes: list[Episode], on_done: Callable[[Episode], None] | None) -> None:
+    async def _arun_all(
+        self, episodes: list[Episode], on_done: Callable[[Episode], None] | None, release: bool = False
+    ) -> None:
         limits = self._limits()
 
         async def one(ep: Episode) -> None:
@@ -254,22 +256,27 @@ class EpisodeRunner:
             if on_done is not None:
                 on_done(ep)
 
-        await asyncio.gather(*(one(ep) for ep in episodes))
+        try:
+            await asyncio.gather(*(one(ep) for ep in episodes))
+        finally:
+            if release:  # `run` made this event loop and is about to close it
+                with self._bounds_lock:
+                    self._bounds.pop(asyncio.get_running_loop(), None)
+                limits.close()
 
     def _limits(self) -> _Limits:
         # One set of bounds per event loop, shared by every episode this runner drives on it.
         loop = asyncio.get_running_loop()
-        if self._bounds is None or self._bounds.loop is not loop or self._bounds.loop.is_closed():
-            if self._bounds is not None:
-                self._bounds.close()
-            self._bounds = _Limits(
-                loop=loop,
-                requests=asyncio.Semaphore(self.max_concurrent_requests),
-                snippets=asyncio.Semaphore(self.max_concurrent_snippets),
-                # The backends' blocking `generate` runs here, one request per thread.
-                pool=ThreadPoolExecutor(self.max_concurrent_requests, thread_name_prefix="r1ci-generate"),
-            )
-        return self._bounds
+        with self._bounds_lock:
+            limits = self._bounds.get(loop)
+            if limits is None:
+                limits = self._bounds[loop] = _Limits(
+                    requests=asyncio.Semaphore(self.max_concurrent_requests),
+                    snippets=asyncio.Semaphore(self.max_concurrent_snippets),
+                    # The backends' blocking `generate` runs here, one request per thread.
+                    pool=ThreadPoolExecutor(self.max_concurrent_requests, thread_name_prefix="r1ci-generate"),
+                )
+        return limits
 
     async def _advance(self, ep: Episode, limits: _Limits) -> Episode:
         loop = asyncio.get_running_loop()
@@ -412,7 +419,6 @@ class EpisodeRunner:
 class _Limits:
     """Bounds of one asynchronous run: requests and snippets in flight, and the generation threads."""
 
-    loop: asyncio.AbstractEventLoop
     requests: asyncio.Semaphore
     snippets: asyncio.Semaphore
     pool: ThreadPoolExecutor

@@ -230,3 +230,15 @@ def test_trace_builder_runs_a_server_teacher_asynchronously(tmp_path, monkeypatc
         teacher.close()
     assert [r.asynchronous for r in runners] == [True]
     assert len(build.rows) == 3 and all(r["num_code_calls"] == 1 for r in build.rows)
+
+
+def test_one_runner_serves_runs_from_several_threads():
+    """A web app shares one runner between requests: each `run` keeps its own bounds and threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    many = {f"q{i}": [code(f"a{i}"), code(f"b{i}"), f"<<<{i}>>>"] for i in range(12)}
+    runner = EpisodeRunner(CountingGenerator(many), CountingSandbox(), max_concurrent_requests=2)
+    with ThreadPoolExecutor(3) as users:
+        runs = list(users.map(runner.run, [[f"q{i}" for i in range(k, 12, 3)] for k in range(3)]))
+    assert [[e.answer for e in run] for run in runs] == [[str(i) for i in range(k, 12, 3)] for k in range(3)]
+    assert all(e.num_code_calls == 2 for run in runs for e in run)
