@@ -143,7 +143,13 @@ def push_folder(
     retry(lambda: api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True, space_sdk=sdk))
     if branch:
         retry(lambda: api.create_branch(repo_id, repo_type=repo_type, branch=branch, exist_ok=True))
-    before = retry(lambda: api.repo_info(repo_id, repo_type=repo_type, revision=branch)).sha
+    info = retry(lambda: api.repo_info(repo_id, repo_type=repo_type, revision=branch))
+    if private and not info.private:  # create_repo(exist_ok=True) leaves an existing repo as it is
+        raise HubInputError(
+            f"{repo_id} already exists and is public, so --private would publish this build; make the repo "
+            "private in its settings first, or push without --private"
+        )
+    before = info.sha
     existing: dict[str, str] = {}
     if tag:
         existing = {

@@ -247,10 +247,17 @@ try:
 except HubInputError as exc:
     print(str(exc))
 """
+    private = script.replace('summary="x")', 'summary="x", private=True)')
     with HubServer() as hub:
         no_token = _run_client(script, {"dataset": str(dataset)}, _client_env(hub, tmp_path / "h1", token=None))
         hub.state.fail_next(10, 403)
         denied = _run_client(script, {"dataset": str(dataset)}, _client_env(hub, tmp_path / "h2"))
+        hub.state.failures.clear()
+        hub.state.new_repo("dataset", "org/R1-CI-tasks", private=False)
+        public = _run_client(private, {"dataset": str(dataset)}, _client_env(hub, tmp_path / "h3"))
+        commits = len(hub.state.repos[("dataset", "org/R1-CI-tasks")].commits)
+    assert "org/R1-CI-tasks already exists and is public" in public.stdout, public.stderr[-2000:]
+    assert commits == 1  # nothing was uploaded to the public repo
     assert "no Hugging Face token to push org/R1-CI-tasks: set HF_TOKEN" in no_token.stdout, no_token.stderr[-2000:]
     assert "no permission for org/R1-CI-tasks (HTTP 403)" in denied.stdout, denied.stderr[-2000:]
 
