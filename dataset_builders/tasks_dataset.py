@@ -85,7 +85,7 @@ def build_tasks_dataset(
     console = console or Console(stderr=True)
     if num_per_task < 1:
         raise HubInputError(f"--num-per-task must be at least 1, got {num_per_task}")
-    tasks = [get_task(n) for n in task_names] if task_names else list_tasks()
+    tasks = [get_task(n) for n in dict.fromkeys(task_names)] if task_names else list_tasks()  # "a,a": once
     features = Features({c: Value("string") for c in COLUMNS})
     per_task: dict[str, object] = {}
     table: list[TaskRow] = []

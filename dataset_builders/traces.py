@@ -114,7 +114,7 @@ def train_tasks(names: Sequence[str] | None) -> list[Task]:
     """The tasks to draw questions from; test tasks are refused (their questions must stay unseen)."""
     if not names:
         return list_tasks(split="train")
-    tasks = [get_task(n) for n in names]
+    tasks = [get_task(n) for n in dict.fromkeys(names)]  # a name given twice is one task
     held_out = [t.name for t in tasks if t.split == "test"]
     if held_out:
         raise HubInputError(

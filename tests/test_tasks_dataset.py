@@ -59,6 +59,9 @@ def test_cli_build_and_bad_input(tmp_path, capsys, no_gsm_data):
         == 0
     )
     assert "2 rows of 1 tasks written to" in capsys.readouterr().out
+    twice = ["tasks", "build", "--tasks", "symbench/number_multiply,symbench/number_multiply", "--num-per-task", "2"]
+    assert main([*twice, "--output-dir", str(out)]) == 0
+    assert "2 rows of 1 tasks written to" in capsys.readouterr().out  # not the same rows twice
     assert main(["tasks", "build", "--tasks", "symbench/game42", "--output-dir", str(out)]) == 2
     assert "did you mean symbench/game24" in capsys.readouterr().err
     assert main(["tasks", "build", "--tasks", "symbench/game24"]) == 2

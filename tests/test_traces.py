@@ -73,6 +73,7 @@ def test_test_tasks_are_refused(capsys):
     name = list_tasks(split="test")[0].name
     with pytest.raises(HubInputError, match="held-out test task"):
         train_tasks([TASK, name])
+    assert [t.name for t in train_tasks([TASK, TASK])] == [TASK]
     assert main(["traces", "build", "--model", "m", "--tasks", name, "--output-dir", "unused"]) == 2
     assert "held-out test task" in capsys.readouterr().err
 
