@@ -91,9 +91,11 @@ def space_url() -> Iterator[str]:
     """The app served locally with a scripted model (tests.space_doubles) and the real local sandbox."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from spaces_demo.app import DemoConfig, build_demo
-    from tests.space_doubles import scripted_factory
+    from tests.space_doubles import example_entries, scripted_factory
 
-    demo = build_demo(DemoConfig(model="scripted", timeout_s=30), factory=scripted_factory())
+    demo = build_demo(
+        DemoConfig(model="scripted", timeout_s=30), factory=scripted_factory(), examples=example_entries()
+    )
     _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True)
     yield url
     demo.close()

@@ -30,11 +30,24 @@ HOSTILE_TEXT = (
 )
 
 
+def example_entries() -> list[dict[str, Any]]:
+    """Two example questions of a test task: the script answers the first right, the second wrong."""
+    return list(get_task("reasoning_gym/prime_factorization").generate(2, seed=3))
+
+
 def scripted_factory(extra: dict[str, list[str]] | None = None) -> Any:
-    """A `GeneratorFactory` that plays the scripts above (fresh for every turn)."""
+    """A `GeneratorFactory` that plays the scripts above and answers the examples (fresh for every turn)."""
+    right, wrong = example_entries()
+    scripts = {
+        CODE_QUESTION: CODE_SCRIPT,
+        LONG_QUESTION: LONG_SCRIPT,
+        right["question"]: [f"```python\nprint('{right['answer']}')\n```\n", f"<<<{right['answer']}>>>"],
+        wrong["question"]: ["<<<1 × 1>>>"],
+        **(extra or {}),
+    }
 
     def factory(settings: Any) -> ScriptedGenerator:
-        return ScriptedGenerator({CODE_QUESTION: CODE_SCRIPT, LONG_QUESTION: LONG_SCRIPT, **(extra or {})})
+        return ScriptedGenerator({q: list(chunks) for q, chunks in scripts.items()})
 
     return factory
 
