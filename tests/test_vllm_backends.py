@@ -344,3 +344,15 @@ def test_failures_are_episode_results_and_bad_setup_is_one_sentence(servers, qwe
 def test_colocate_needs_an_llm(fake_vllm, qwen_tokenizer):
     with pytest.raises(InputError, match="trainer.vllm_generation.llm"):
         VLLMColocateGenerator(None, qwen_tokenizer)
+
+
+def test_endless_non_python_fences_are_cut_off(servers, qwen_tokenizer):
+    # A policy that keeps closing text blocks costs one request per fence: at most 1 + 8 of them.
+    tok = qwen_tokenizer
+    engine = ScriptedEngine(tok, {"q": ["```text\nx\n```\n" * 20 + "<<<1>>>" + tok.eos_token]})
+    server = servers(engine)
+    gen = VLLMServerGenerator("policy", base_url=server.base_url, tokenizer=tok)
+    (ep,) = EpisodeRunner(gen, EchoSandbox(), max_new_tokens=2000).run(["q"])
+    assert ep.finish_reason == "length" and ep.answer is None and len(server.bodies) == 9
+    assert ep.completion.count("```text") == 9
+    check_token_episode(ep, tok)
