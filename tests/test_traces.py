@@ -221,3 +221,26 @@ def test_push_to_local_hub_is_tagged_and_idempotent(teacher, tmp_path):
     assert "images/code_calls.png" in head.files and "default/train-00000-of-00001.parquet" in head.files
     published = b"".join(f.data for f in head.files.values()) + (head.title + head.message).encode()
     assert key.encode() not in published and key not in runs[0].stdout + runs[0].stderr
+
+
+class _AnswerOnlyInOutput(SolverTeacher):
+    """Prints the right answer inside <<<>>> from its code and never writes it itself."""
+
+    def reply(self, messages: list[dict]) -> str:
+        last = messages[-1]
+        if last["role"] == "user" and last["content"].startswith("Code Execution Results:"):
+            return "The answer is shown above."
+        question = next(m["content"] for m in messages if m["role"] == "user")
+        product = question.split("result of ")[1].split("?")[0]
+        return f"```python\nprint('<<<' + str({product}) + '>>>')\n```\n"
+
+
+def test_an_answer_only_in_interpreter_output_is_never_accepted(sandbox, tmp_path):
+    sneaky = _AnswerOnlyInOutput()
+    try:
+        generator = get_generator("openai", model="x", base_url=sneaky.base_url, api_key="k", temperature=0)
+        config = TraceBuildConfig(tasks=[TASK], max_per_task=3, attempts_per_task=6, batch_size=3, max_new_tokens=256)
+        build = build_traces(generator, sandbox, config, cache_dir=tmp_path, teacher={"model": "sneaky"})
+    finally:
+        sneaky.close()
+    assert build.tally[TASK].attempted == 6 and build.rows == []
