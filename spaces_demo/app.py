@@ -77,6 +77,9 @@ class DemoConfig:
     max_queue: int = 64
     allow_local_datasets: bool = True
     """Browse may open local folders; off on a public Space (visitors would read the server's files)."""
+    lock_model: bool = False
+    """Visitors keep the configured model, backend and endpoint: on a public Space, a free choice would
+    let anyone make the server download any model or send requests to any address."""
     dataset: str = ""
 
     def __post_init__(self) -> None:
@@ -85,6 +88,9 @@ class DemoConfig:
             raise InputError("concurrency and max_queue must be at least 1")
 
     def settings(self, **overrides: Any) -> ChatSettings:
+        """Chat settings: the defaults, with a visitor's choices (`overrides`) where allowed."""
+        if self.lock_model:
+            overrides = {k: v for k, v in overrides.items() if k not in ("model", "backend", "base_url")}
         values = dict(
             model=self.model,
             backend=self.backend,
@@ -109,6 +115,7 @@ class DemoConfig:
             sandbox=env.get("R1CI_DEMO_SANDBOX") or "local",
             dataset=env.get("R1CI_DEMO_DATASET") or card.get("dataset") or "",
             allow_local_datasets="SPACE_ID" not in env,
+            lock_model="SPACE_ID" in env and env.get("R1CI_DEMO_OPEN_SETTINGS", "") not in ("1", "true", "yes"),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -240,11 +247,18 @@ def build_demo(
                         clear_button = gr.Button("Clear", elem_id="clear", scale=1)
                 with gr.Column(scale=1, min_width=260):
                     with gr.Accordion("Settings", open=True):
-                        model = gr.Textbox(value=config.model, label="Model (Hub id, local folder or served name)")
-                        backend = gr.Radio(list(BACKENDS), value=config.backend, label="Backend")
+                        model = gr.Textbox(
+                            value=config.model,
+                            label="Model (Hub id, local folder or served name)",
+                            interactive=not config.lock_model,
+                        )
+                        backend = gr.Radio(
+                            list(BACKENDS), value=config.backend, label="Backend", interactive=not config.lock_model
+                        )
                         base_url = gr.Textbox(
                             value=config.base_url or "",
                             label="Endpoint (openai backend)",
+                            interactive=not config.lock_model,
                             placeholder="http://localhost:8000/v1",
                         )
                         temperature = gr.Slider(0, 1.5, value=config.temperature, step=0.05, label="Temperature")

@@ -183,18 +183,20 @@ def _local_rows(path: Path, max_rows: int) -> list[dict[str, Any]]:
 
 
 def _dataset_rows(name: str, max_rows: int) -> list[dict[str, Any]]:
+    from itertools import islice
+
     from datasets import load_dataset
 
     try:
-        loaded = load_dataset(name)
+        # Streaming reads only the rows shown, not a whole (possibly huge) dataset onto the disk.
+        loaded = load_dataset(name, streaming=True)
+        rows: list[dict[str, Any]] = []
+        for split in loaded.values():
+            rows += islice(split, max_rows - len(rows))
+            if len(rows) >= max_rows:
+                break
     except Exception as exc:  # missing repo, no data files, offline: one sentence
         raise InputError(f"could not load dataset {name}: {type(exc).__name__}: {str(exc).splitlines()[0]}") from exc
-    rows: list[dict[str, Any]] = []
-    for split in loaded.values():
-        take = min(len(split), max_rows - len(rows))
-        rows += split.select(range(take)).to_list()
-        if len(rows) >= max_rows:
-            break
     return rows
 
 

@@ -343,5 +343,9 @@ def test_staged_space_imports_its_own_copy_and_reads_its_card(tmp_path, monkeypa
     monkeypatch.delenv("R1CI_DEMO_MODEL", raising=False)
     config = DemoConfig.from_env()
     assert config.allow_local_datasets is False and config.model == "Qwen/Qwen2.5-3B-Instruct"  # the repo's card
+    # a visitor cannot make the Space download another model or call another address
+    chosen = config.settings(model="someone/huge-model", backend="openai", base_url="http://169.254.169.254/v1")
+    assert (chosen.model, chosen.backend, chosen.base_url) == (config.model, "transformers", None)
+    assert config.settings(temperature=0.2).temperature == 0.2
     with pytest.raises(InputError, match="not empty"):
         stage_space(stage)
