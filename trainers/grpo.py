@@ -123,7 +123,15 @@ def load_training_dataset(script: GRPOScriptArguments, protocol: Any) -> Any:
     from trainers.rewards import ENTRY_COLUMNS
 
     try:
-        data = load_dataset(script.dataset_name, script.dataset_config, split=script.dataset_split)
+        # datasets keys its cache of a local folder on the card's metadata, not the files, so a rebuilt
+        # folder could load stale rows; reading local parquet again is cheap.
+        local = Path(script.dataset_name).is_dir()
+        data = load_dataset(
+            script.dataset_name,
+            script.dataset_config,
+            split=script.dataset_split,
+            download_mode="force_redownload" if local else None,
+        )
     except Exception as exc:  # datasets raises many types for a missing or malformed source
         raise MissingInput(
             f"cannot load dataset {script.dataset_name!r} ({script.dataset_config}/{script.dataset_split}): {exc}"
@@ -214,12 +222,15 @@ def curriculum_sampler(script: GRPOScriptArguments, args: Any, data: Any) -> Any
         raise InputError(f"curriculum: {exc}") from exc
 
 
-def build_trainer(script: GRPOScriptArguments, args: Any, model_args: Any, sandbox: Any) -> Any:
-    """The configured trainer (the sandbox stays open for its whole run)."""
+def build_trainer(
+    script: GRPOScriptArguments, args: Any, model_args: Any, sandbox: Any, generator_factory: Any = None
+) -> Any:
+    """The configured trainer (the sandbox stays open for its whole run). `generator_factory` replaces
+    the rollout backend (default: the training model through transformers)."""
     from trl import get_peft_config
 
     from code_interpreter.generation import check_model_path
-    from trainers.grpo_rollouts import make_rollout_func
+    from trainers.grpo_rollouts import make_rollout_func, training_model_generator
     from trainers.grpo_trainer import CurriculumStateCallback, R1CIGRPOTrainer
 
     if not model_args.model_name_or_path:
@@ -237,7 +248,10 @@ def build_trainer(script: GRPOScriptArguments, args: Any, model_args: Any, sandb
         init.setdefault("attn_implementation", model_args.attn_implementation)
     args.model_init_kwargs = init
     rollout_func = make_rollout_func(
-        sandbox=sandbox, protocol=protocol, max_completion_length=args.max_completion_length
+        sandbox=sandbox,
+        protocol=protocol,
+        max_completion_length=args.max_completion_length,
+        generator_factory=generator_factory or training_model_generator,
     )
     trainer = R1CIGRPOTrainer(
         model=model_args.model_name_or_path,
@@ -271,12 +285,13 @@ def resume_checkpoint(args: Any) -> str | None:
     return str(value)
 
 
-def train(script: GRPOScriptArguments, args: Any, model_args: Any) -> Any:
+def train(script: GRPOScriptArguments, args: Any, model_args: Any, generator_factory: Any = None) -> Any:
+    """Check, build, train (resuming when asked) and save; returns the trainer."""
     check_config(script, args)
     checkpoint = resume_checkpoint(args)
     sandbox = open_sandbox(script.sandbox, script.timeout_s)
     try:
-        trainer = build_trainer(script, args, model_args, sandbox)
+        trainer = build_trainer(script, args, model_args, sandbox, generator_factory)
         if checkpoint and trainer.curriculum_sampler is not None:
             trainer.curriculum_sampler.load(checkpoint)
         trainer.train(resume_from_checkpoint=checkpoint)
