@@ -118,11 +118,14 @@ class _TokenLevel:
         self, draft: _Draft, ids: Sequence[int], logprobs: Sequence[float], finish_reason: str | None, stop_reason: Any
     ) -> None:
         """Add one vLLM output to `draft`; set `draft.chunk` unless a non-python fence asks for more."""
-        ids, logprobs = [int(t) for t in ids], [float(p) for p in logprobs]
+        ids = [int(t) for t in ids]
+        # vLLM types a logprob as `float | None` (and may send NaN); such a token gets 0.0, which only
+        # affects TRL's importance-sampling correction for that one token.
+        logprobs = [0.0 if p is None or math.isnan(p) else float(p) for p in logprobs]
         if len(logprobs) != len(ids):
             raise RuntimeError(f"vLLM returned {len(logprobs)} logprobs for {len(ids)} tokens")
         draft.ids += ids
-        draft.logprobs += [0.0 if math.isnan(p) else p for p in logprobs]
+        draft.logprobs += logprobs
         kept, finish = cut_at_stop(draft.ids[: draft.request.max_new_tokens], self._decode, self.eos_ids)
         if finish == "length":
             if finish_reason == "length" or len(kept) >= draft.request.max_new_tokens:

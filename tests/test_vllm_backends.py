@@ -74,6 +74,7 @@ class VLLMHTTPDouble:
 
     def __init__(self, engine: ScriptedEngine, token_ids_field: bool = True, logprobs: bool = True):
         self.engine, self.token_ids_field, self.logprobs = engine, token_ids_field, logprobs
+        self.null_logprobs = False  # vLLM types token_logprobs as list[float | None]
         self.bodies: list[dict] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -94,7 +95,7 @@ class VLLMHTTPDouble:
             names = [f"token_id:{t}" if body.get("return_tokens_as_token_ids") else tok.decode([t]) for t in ids]
             choice["logprobs"] = {
                 "text_offset": list(range(len(ids))),
-                "token_logprobs": [fake_logprob(t) for t in ids],
+                "token_logprobs": [None if self.null_logprobs else fake_logprob(t) for t in ids],
                 "tokens": names,
                 "top_logprobs": [{n: fake_logprob(t)} for n, t in zip(names, ids, strict=True)],
             }
@@ -356,3 +357,12 @@ def test_endless_non_python_fences_are_cut_off(servers, qwen_tokenizer):
     assert ep.finish_reason == "length" and ep.answer is None and len(server.bodies) == 9
     assert ep.completion.count("```text") == 9
     check_token_episode(ep, tok)
+
+
+def test_null_logprobs_become_zero(servers, qwen_tokenizer):
+    tok = qwen_tokenizer
+    server = servers(ScriptedEngine(tok, script(tok)))
+    server.null_logprobs = True
+    gen = VLLMServerGenerator("policy", base_url=server.base_url, tokenizer=tok)
+    (ep,) = EpisodeRunner(gen, EchoSandbox()).run(["Name a prime."])
+    assert ep.answer == "7" and ep.logprobs == [0.0] * len(ep.completion_ids)
