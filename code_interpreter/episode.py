@@ -13,9 +13,9 @@ Two modes, same `Episode` objects and the same results for deterministic backend
   engines (transformers, colocated vLLM), which gain from batching.
 - "async": each episode advances on its own (generate, run its snippet, generate again), with at
   most `max_concurrent_requests` generation requests and `max_concurrent_snippets` snippets in
-  flight, so generation of some episodes overlaps code execution of others. The bounds hold per
-  event loop: episodes of one `arun`/`arun_episode` loop share them; each `run` call has its own. Right for servers
-  (a vLLM server, any OpenAI-compatible endpoint).
+  flight, so generation of some episodes overlaps code execution of others. Right for servers (a
+  vLLM server, any OpenAI-compatible endpoint). The bounds hold per event loop: episodes driven
+  on one loop (`arun`, `arun_episode`) share them; each `run` call has its own.
 - "auto" (the default) picks "async" when the generator says `concurrent_requests = True`
   (`OpenAIGenerator`, `VLLMServerGenerator`) and "rounds" otherwise.
 
