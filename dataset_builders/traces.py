@@ -444,7 +444,9 @@ def main(args: Any) -> int:
     folder = write_traces(build, target, config, teacher)
     attempted = sum(t.attempted for t in build.tally.values())
     console.print(f"{len(build.rows)} traces accepted of {attempted} attempts, written to {folder}")
-    if target.pushes:
+    if target.pushes and build.stopped:
+        console.print(f"not pushed to {target.repo_id}: the build stopped before it was complete; rerun to resume")
+    elif target.pushes:
         summary, description = commit_message(f"Build SFT traces: {len(build.rows)} traces", **teacher, seed=args.seed)
         result = push_folder(
             folder,

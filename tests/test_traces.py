@@ -198,6 +198,7 @@ def test_attempt_log_skips_torn_lines_and_admits_one_build_at_a_time(tmp_path):
     again.close()
 
 
+@pytest.mark.slow  # three CLI runs in subprocesses (~20-60 s)
 def test_push_to_local_hub_is_tagged_and_idempotent(teacher, tmp_path):
     from tests.hub_server import HubServer
     from tests.test_hub_tools import _client_env
@@ -211,7 +212,11 @@ def test_push_to_local_hub_is_tagged_and_idempotent(teacher, tmp_path):
         env = {**_client_env(hub, tmp_path / "home"), "OPENAI_API_KEY": key}
         runs = [subprocess.run(cmd, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=240)]
         runs.append(subprocess.run(cmd, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=240))
+        teacher.fail_with = 401  # the teacher stops answering half-way: the partial build is not published
+        more = [*cmd[: cmd.index("--max-per-task") + 1], "3", *cmd[cmd.index("--max-per-task") + 2 :]]
+        stopped = subprocess.run(more, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=240)
         repo = hub.state.repos[("dataset", "org/R1-CI-SFT-traces")]
+    assert stopped.returncode == 1 and "not pushed to org/R1-CI-SFT-traces" in " ".join(stopped.stdout.split())
     assert [r.returncode for r in runs] == [0, 0], runs[0].stderr[-3000:] + runs[1].stderr[-3000:]
     first, second = (" ".join(r.stdout.split()) for r in runs)  # rich wraps lines
     assert "(new commit" in first and "(unchanged, no new commit" in second
