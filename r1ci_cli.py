@@ -14,6 +14,7 @@ COMMANDS = (
     "dataset_builders.rollouts",  # rollouts
     "trainers.tiny_model",  # tiny-model
     "trainers.quickstart",  # quickstart
+    "trainers.curriculum_estimate",  # curriculum estimate
     "spaces_demo.cli",  # demo, space push
 )
 

@@ -40,7 +40,9 @@ def potential(p: float) -> float:
     """Improvement potential 4·p·(1−p) of a question with pass rate p: 1 at p = 0.5, 0 at 0 and 1."""
     if not 0.0 <= p <= 1.0 or p != p:
         raise ValueError(f"a pass rate lies in [0, 1], got {p}")
-    return 4.0 * p * (1.0 - p)
+    # Rounded so that p and 1 - p, which float arithmetic puts a few ulps apart, tie exactly (and keep
+    # dataset order when sorted).
+    return round(4.0 * p * (1.0 - p), 12)
 
 
 def order_by_potential(potentials: Sequence[float]) -> list[int]:
