@@ -62,7 +62,7 @@ def resolve_target(
 ) -> Target:
     """The Target of `--output-dir DIR` and/or `--push-to-hub REPO` (at least one is required).
 
-    With only a repo id, the folder is a fresh temporary one under `OFFLINE_ROOT` named after the repo,
+    With only a repo id, the folder is `OFFLINE_ROOT/<type>s/<repo id>` (relative to the current folder; rebuilt in place),
     which is also where the build stays when `HF_HUB_OFFLINE=1`.
     """
     if push_to_hub is not None:
