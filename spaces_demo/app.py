@@ -147,11 +147,12 @@ def build_demo(
         max_new_tokens: float,
         session: ChatSession,
         request: gr.Request,
-    ) -> AsyncIterator[tuple[list[dict[str, Any]], ChatSession]]:
+    ) -> AsyncIterator[tuple[list[dict[str, Any]], ChatSession, Any]]:
+        # The question box is cleared by the first update and left alone after (the visitor may type on).
         if request is not None and request.session_hash:
             sessions[request.session_hash] = session
         if not (question or "").strip():
-            yield session.history, session
+            yield session.history, session, gr.skip()
             return
         try:
             settings = config.settings(
@@ -165,10 +166,12 @@ def build_demo(
             )
         except InputError as exc:
             gr.Warning(str(exc))
-            yield session.history, session
+            yield session.history, session, gr.skip()
             return
+        first = True
         async for chat in run_turn(session, question.strip(), settings, factory, by_question):
-            yield chat, session
+            yield chat, session, ("" if first else gr.skip())
+            first = False
 
     def stop(session: ChatSession) -> list[dict[str, Any]]:
         return stop_turn(session)
@@ -300,13 +303,12 @@ def build_demo(
             event = trigger(
                 respond,
                 [question, *settings, session],
-                [chatbot, session],
+                [chatbot, session, question],
                 api_name="respond",
                 api_visibility=visibility,
                 concurrency_limit=config.concurrency,
                 concurrency_id="chat",
             )
-            trigger(lambda: "", None, question, queue=False, api_visibility="private")
             chat_events.append(event)
         stop_button.click(stop, [session], [chatbot], cancels=chat_events, queue=False, api_name="stop")
         check_button.click(check, [session], [chatbot], api_name="check_answer")

@@ -57,6 +57,12 @@ def _titles(chat: list[dict]) -> list[str]:
     return [(m.get("metadata") or {}).get("title") or "" for m in chat]
 
 
+def _respond(client, question: str, *settings) -> list[dict]:
+    """The chat after a whole turn (/respond's second output updates the question box)."""
+    chat, _ = client.predict(question, *(settings or _settings()), api_name="/respond")
+    return chat
+
+
 # --- through gradio_client ---------------------------------------------------------------------
 
 
@@ -64,9 +70,10 @@ def test_respond_streams_a_code_call_and_its_real_output_on_pinned_endpoints(spa
     client = _client(space_url)
     assert ENDPOINTS <= set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
     job = client.submit(CODE_QUESTION, *_settings(), api_name="/respond")
-    chat = job.result(timeout=60)
-    outputs = job.outputs()
+    chat, _ = job.result(timeout=60)
+    outputs = [chat for chat, _ in job.outputs()]
     assert len(outputs) >= 2 and _titles(outputs[0])[-1] == "Loading the model…"  # the page answers at once
+    assert job.outputs()[0][1] == ""  # the first update clears the question box, later ones leave it alone
     titles = _titles(chat)
     assert titles[:2] == ["", ""] and chat[0]["role"] == "user"
     code = chat[titles.index("Code · call 1")]
@@ -84,7 +91,7 @@ def test_stop_endpoint_settles_the_turn_in_progress(space_url):
     job = client.submit(LONG_QUESTION, *_settings(), api_name="/respond")
     for _ in range(200):
         outs = job.outputs()
-        if outs and "Running…" in _titles(outs[-1]):
+        if outs and "Running…" in _titles(outs[-1][0]):
             break
         job.status()
         asyncio.run(asyncio.sleep(0.05))
@@ -104,12 +111,12 @@ def test_check_the_answer_on_an_example_question(space_url):
     assert client.predict(example_label(right), api_name="/pick_example") == right["question"]
     no_turn = client.predict(api_name="/check_answer")
     assert "Ask a question first" in _text(no_turn[-1])
-    client.predict(right["question"], *_settings(), api_name="/respond")
+    _respond(client, right["question"])
     verdict = client.predict(api_name="/check_answer")[-1]
     assert verdict["metadata"]["title"] == "Verdict: correct" and right["answer"] in _text(verdict)
-    client.predict(wrong["question"], *_settings(), api_name="/respond")
+    _respond(client, wrong["question"])
     assert client.predict(api_name="/check_answer")[-1]["metadata"]["title"] == "Verdict: wrong"
-    client.predict(CODE_QUESTION, *_settings(), api_name="/respond")
+    _respond(client, CODE_QUESTION)
     none = client.predict(api_name="/check_answer")[-1]
     assert none["metadata"]["title"] == "Verdict: none" and "not one of the example questions" in _text(none)
 
@@ -122,18 +129,16 @@ def test_real_tiny_model_streams_and_errors_read_as_chat_messages(tiny_model_dir
     try:
         client = _client(url)
         job = client.submit("What is 2+3?", *_settings(str(tiny_model_dir), max_new_tokens=24), api_name="/respond")
-        chat = job.result(timeout=120)
-        streamed = [o for o in job.outputs() if "Thinking…" in _titles(o) or len(o) > 2]
+        chat, _ = job.result(timeout=120)
+        streamed = [o for o, _ in job.outputs() if "Thinking…" in _titles(o) or len(o) > 2]
         assert len(streamed) >= 2  # partial text arrived before the turn ended
         titles = _titles(chat)
         assert "Could not start" not in titles and chat[0]["role"] == "user" and len(chat) >= 2
         assert not any((m.get("metadata") or {}).get("status") == "pending" for m in chat)
 
-        missing = client.predict("Hi", *_settings("/no/such/model"), api_name="/respond")
+        missing = _respond(client, "Hi", *_settings("/no/such/model"))
         assert _titles(missing)[-1] == "Could not start" and "does not exist" in _text(missing[-1])
-        down = client.predict(
-            "Hi", *_settings("served", backend="openai", base_url="http://127.0.0.1:9/v1"), api_name="/respond"
-        )
+        down = _respond(client, "Hi", *_settings("served", backend="openai", base_url="http://127.0.0.1:9/v1"))
         assert _titles(down)[-1] == "Ended: generator_error" and "Connection" in _text(down[-1])
     finally:
         demo.close()
