@@ -175,6 +175,11 @@ class Task(ABC):
         return f"<Task {self.name} ({self.split})>"
 
 
+#: Rejection-sampling guard for generators: knobs that admit (almost) no valid instance fail loudly
+#: after this many draws instead of looping.
+MAX_DRAWS = 10_000
+
+
 class GeneratedTask(Task):
     """A task whose questions a seeded generator makes: implement `make_entry(rng, level)`.
 

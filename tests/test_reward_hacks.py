@@ -279,7 +279,7 @@ def test_metadata_stored_as_json_text_scores_the_same(task: Task, request: pytes
 
 #: Forms that are not the reference's spelling but are right, accepted by every task on purpose (the
 #: explicit list of leniencies the issue asks for). Task-specific tolerances are `LENIENT` above and
-#: in each task's own tests (MATH's equivalent forms: tests/test_math_data.py ACCEPTED).
+#: in each task's own tests (MATH's equivalent forms: tests/test_symbench_math_data.py ACCEPTED).
 LENIENT_FORMS: list[tuple[str, Callable[[str], str]]] = [
     ("full-width digits", lambda ref: ref.translate(_FULL_WIDTH)),
     ("surrounding whitespace", lambda ref: f"  {ref}\n"),

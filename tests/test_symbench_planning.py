@@ -8,6 +8,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -17,15 +18,14 @@ import pytest
 
 from dataset_builders.answer_parsing import parse_literal, parse_pairs
 from dataset_builders.symbench import planning
+from dataset_builders.symbench.planning import plan_blocks
 from dataset_builders.task import PublishedDataError, Task
+from tests.symbench_helpers import SYMBENCH, needs_external, wrap
 
-SYMBENCH = Path(__file__).resolve().parents[1].parent / "shared" / "external" / "symbench"
 TASKS: dict[str, Task] = {t.short_name: t for t in planning.TASKS}
 NAMES = sorted(TASKS)
-
-
-def wrap(answer: str) -> str:
-    return f"Planning it out.\n<<<{answer}>>>"
+#: The same tasks by full name.
+BY_NAME: dict[str, Task] = {t.name: t for t in planning.TASKS}
 
 
 @pytest.fixture(scope="module")
@@ -266,8 +266,6 @@ def test_same_seed_same_bytes_across_processes_and_hash_seeds() -> None:
 
 # -- published data -----------------------------------------------------------------------------
 
-needs_external = pytest.mark.skipif(not SYMBENCH.is_dir(), reason="shared/external/symbench is absent")
-
 
 @needs_external
 @pytest.mark.parametrize("name", [n for n in NAMES if TASKS[n].published_folders])
@@ -324,3 +322,101 @@ def test_unliftable_published_boxlift_sample_is_reported(tmp_path: Path) -> None
     sample.joinpath("BoxLift.json").write_text(json.dumps({"boxes": [500, 20], "lifters": [40, 50, 60]}))
     (item,) = TASKS["boxlift"].load_published(tmp_path)
     assert isinstance(item, PublishedDataError) and "BoxLift.json" in str(item)
+
+
+# -- other valid plans, a bad published sample ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def entries() -> dict[str, list[dict]]:
+    return {name: list(task.generate(40, seed=0)) for name, task in BY_NAME.items()}
+
+
+def test_blocksworld_accepts_other_plans(entries):
+    task = BY_NAME["symbench/blocksworld"]
+    for entry in entries["symbench/blocksworld"]:
+        initial = entry["metadata"]["initial"]
+        src = next(i for i, s in enumerate(initial) if s)
+        dst = (src + 1) % len(initial)
+        block = initial[src][-1]
+        detour = f"Move {block} from stack{src + 1} to stack{dst + 1}\nmove {block} from {dst + 1} to {src + 1}\n"
+        assert task.score(wrap(detour + entry["answer"]), entry) == 1.0
+
+
+def test_blocks_planner_solves_random_instances():
+    rng = random.Random(3)
+    for _ in range(300):
+        n_stacks = rng.randint(3, 5)
+        blocks = [chr(65 + i) for i in range(rng.randint(1, 7))]
+
+        def arrangement(width, n_stacks=n_stacks, blocks=blocks):
+            stacks = [[] for _ in range(n_stacks)]
+            for b in rng.sample(blocks, len(blocks)):
+                stacks[rng.randrange(width)].append(b)
+            return stacks
+
+        initial, goal = arrangement(n_stacks), arrangement(rng.randint(1, n_stacks))
+        state = [s[:] for s in initial]
+        for block, src, dst in plan_blocks(initial, goal):
+            assert state[src][-1] == block and src != dst
+            state[dst].append(state[src].pop())
+        assert state == goal
+
+
+def test_boxlift_accepts_other_schedules(entries):
+    task = BY_NAME["symbench/boxlift"]
+    for entry in entries["symbench/boxlift"]:
+        steps = [line.split(": ", 1)[1] for line in entry["answer"].splitlines()]
+        reordered = "\n".join(f"Step {i}: {s}" for i, s in enumerate(reversed(steps), 1))
+        assert task.score(wrap(reordered), entry) == 1.0
+        as_list = "[" + ", ".join(steps) + "]"
+        assert task.score(wrap(as_list), entry) == 1.0
+
+
+def test_boxnet_accepts_other_plans(entries):
+    task = BY_NAME["symbench/boxnet"]
+    for entry in entries["symbench/boxnet"]:
+        plan = parse_literal(entry["answer"], max_chars=50_000, max_depth=4, max_nodes=50_000)
+        if len(plan) < entry["metadata"]["budget"]:
+            assert task.score(wrap(json.dumps([{}] + plan)), entry) == 1.0  # an idle step first
+    layout = {
+        "squares": ["0.5_0.5", "0.5_1.5"],
+        "contents": [["box_red", "box_red"], ["target_red", "target_red"]],
+        "budget": 4,
+    }
+    entry = task.entry("t", "q", "", layout)
+    a, b = "Agent[0.5, 0.5]", "Agent[0.5, 1.5]"
+    push, drop = "move(box_red, square[0.5, 1.5])", "move(box_red, target_red)"
+    for plan in ([{a: push}, {a: push, b: drop}, {b: drop}], [{a: push}, {a: push}, {b: drop}, {b: drop}]):
+        assert task.score(wrap(json.dumps(plan)), entry) == 1.0
+    # the box that arrives during a step cannot be dropped in that same step
+    assert task.score(wrap(json.dumps([{a: push, b: drop}, {a: push}, {b: drop}])), entry) == 0.0
+
+
+def test_path_plan_accepts_other_paths(entries):
+    task = BY_NAME["symbench/path_plan"]
+    entry = task.entry("t", "q", "", {"grid": ["S..", "...", "..G"], "budget": 4})
+    for path in ("(0,0),(0,1),(0,2),(1,2),(2,2)", "(0,0),(1,0),(2,0),(2,1),(2,2)", "0 0, 1 0, 1 1, 2 1, 2 2"):
+        assert task.score(wrap(path), entry) == 1.0
+    assert task.score(wrap("(0,0),(1,1),(2,2)"), entry) == 0.0  # diagonal moves are not moves
+    for entry in entries["symbench/path_plan"]:
+        path = parse_pairs(entry["answer"])
+        if len(path) + 1 <= entry["metadata"]["budget"]:
+            detour = [path[0], path[1], path[0]] + path[1:]
+            assert task.score(wrap(", ".join(f"({r}, {c})" for r, c in detour)), entry) == 1.0
+
+
+def test_bad_blocksworld_sample_is_reported(tmp_path):
+    task = BY_NAME["symbench/blocksworld"]
+    if SYMBENCH.is_dir():
+        shutil.copytree(SYMBENCH / "Blocksworld_dataset" / "2_3_2_0", tmp_path / "2_3_2_0")
+    else:
+        (tmp_path / "2_3_2_0").mkdir()
+        (tmp_path / "2_3_2_0" / "blocksworld_task.txt").write_text(
+            "Initial State:\nstack1: \nstack2: B A\nstack3: \n\nGoal State:\nstack1: \nstack2: A B\n"
+        )
+    (tmp_path / "9_9_9_9").mkdir()
+    (tmp_path / "9_9_9_9" / "blocksworld_task.txt").write_text("Initial State:\nstack1: A\n\nGoal State:\nstack1: B\n")
+    items = list(task.load_published(tmp_path))
+    assert isinstance(items[0], dict) and isinstance(items[1], PublishedDataError)
+    assert "blocksworld_task.txt" in str(items[1])

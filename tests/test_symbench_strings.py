@@ -1,8 +1,7 @@
 """SymBench string tasks (dataset_builders/symbench/strings.py): difficulty levels, verdicts, published data.
 
-The shared checks over many modules (contract, hostile inputs, published references in general) live in
-test_symbench_strings_numeric.py; this file checks what the string generators produce at each level
-against the published generators' settings, and attacks each verifier as a reward-hungry policy would.
+This file checks what the string generators produce at each level against the published generators'
+settings, and attacks each verifier as a reward-hungry policy would.
 """
 
 from __future__ import annotations
@@ -22,17 +21,10 @@ import pytest
 
 from dataset_builders.symbench import strings
 from dataset_builders.task import GeneratedTask, PublishedDataError
+from tests.symbench_helpers import ROOT, SYMBENCH, needs_external, published_solution, wrap
 
-ROOT = Path(__file__).parents[1]
-SYMBENCH = ROOT / ".." / "shared" / "external" / "symbench"
-needs_external = pytest.mark.skipif(
-    not SYMBENCH.is_dir(), reason="shared/external/symbench (the paper's published data) is absent"
-)
-BY_NAME: dict[str, GeneratedTask] = {t.short_name: t for t in strings.TASKS}
-
-
-def wrap(answer: str) -> str:
-    return f"Working it out.\n<<<{answer}>>>"
+#: Every task of the module, by its full and its short name.
+BY_NAME: dict[str, GeneratedTask] = {key: t for t in strings.TASKS for key in (t.name, t.short_name)}
 
 
 def entries(name: str, n: int = 200, seed: int = 0, **kw: Any) -> list[dict[str, Any]]:
@@ -44,6 +36,9 @@ def published(name: str) -> list[dict[str, Any]]:
     items = [item for folder in task.published_folders for item in task.load_published(SYMBENCH / folder)]
     assert items and not [i for i in items if isinstance(i, PublishedDataError)]
     return items
+
+
+# -- every task, every level ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("task", strings.TASKS, ids=lambda t: t.short_name)
@@ -95,7 +90,55 @@ def test_same_seed_same_bytes_across_hash_seeds() -> None:
     assert digests == {_digest()}
 
 
-# -- string_deletion_and_modification ----------------------------------------------------------
+def test_generation_stays_fast_at_the_hardest_levels() -> None:
+    """A generous bound proving that rejection sampling never spins (each task is ~1 ms per entry)."""
+    start = time.perf_counter()
+    for task in strings.TASKS:
+        list(task.generate(100, seed=9, complexity=task.complexity_levels))
+    assert time.perf_counter() - start < 5.0
+
+
+def test_other_spellings_score_one() -> None:
+    spellings = {
+        "symbench/string_deletion_and_modification": lambda a: a.strip('"'),
+        "symbench/string_insertion": lambda a: f'"{a}"',
+        "symbench/letters": lambda a: f" {a} ",
+    }
+    for name, respell in spellings.items():
+        task = BY_NAME[name]
+        for e in task.generate(5, seed=2):
+            assert task.score(wrap(respell(e["answer"])), e) == 1.0, (name, respell(e["answer"]))
+
+
+def test_simulators_follow_the_stated_rules() -> None:
+    assert strings.apply_insertions("ABCDE") == "ABCDAEB"  # matches are found in the original string
+    assert (
+        strings.run_score(
+            "AABBBAB",
+            [{"letter": "A", "score": 1, "min_consecutive": 2}, {"letter": "B", "score": 2, "min_consecutive": 2}],
+        )
+        == 3
+    )
+
+
+@needs_external
+def test_published_instances_agree_with_the_simulators() -> None:
+    """The rules as implemented reproduce the paper's stored solutions (not just their strings)."""
+
+    def published(name: str) -> list[dict]:
+        task = BY_NAME[name]
+        return [e for f in task.published_folders for e in task.load_published(SYMBENCH / f)]
+
+    for e in published("symbench/string_deletion_and_modification"):
+        m = e["metadata"]
+        assert strings.run_rewrites(m["initial_string"], m["rules"]) == m["states"]
+    for e in published("symbench/string_insertion"):
+        assert strings.apply_insertions(e["metadata"]["original_string"]) == e["metadata"]["modified_string"]
+    for e in published("symbench/statistical_counting"):
+        assert strings.run_score(e["metadata"]["sequence"], e["metadata"]["rules"]) == e["metadata"]["solution"]
+
+
+# -- string_deletion_and_modification ---------------------------------------------------------------
 
 
 def test_deletion_levels_follow_the_rewrite_count() -> None:
@@ -147,7 +190,7 @@ def test_deletion_verifier_hacks() -> None:
         assert task.score(wrap(bad), e) == 0.0, bad
 
 
-# -- string_insertion ---------------------------------------------------------------------------
+# -- string_insertion -------------------------------------------------------------------------------
 
 
 def _trigger_starts(s: str) -> list[int]:
@@ -195,71 +238,7 @@ def test_insertion_verifier_hacks() -> None:
         assert task.score(wrap(bad), e) == 0.0, bad
 
 
-# -- string_splitting ---------------------------------------------------------------------------
-
-
-def test_splitting_levels_use_the_published_count_ranges() -> None:
-    batch = entries("string_splitting")
-    phrasings = Counter()
-    for e in batch:
-        lo, hi = strings.StringSplitting.LEVEL_COUNTS[e["metadata"]["complexity"]]
-        assert all(lo <= v <= hi for v in e["metadata"]["initial"])
-        for options in strings._SPLIT_PHRASES:
-            phrasings.update(p for p in options if p in e["question"])
-    assert max(max(e["metadata"]["initial"]) for e in batch) == 10
-    assert min(min(e["metadata"]["initial"]) for e in batch) == 1
-    assert len(phrasings) == 15, "every method appears in each of its three phrasings"
-
-
-@needs_external
-def test_published_splitting_samples_are_level_1() -> None:
-    lo, hi = strings.StringSplitting.LEVEL_COUNTS[1]
-    for e in published("string_splitting"):
-        assert all(lo <= v <= hi for v in e["metadata"]["initial"])
-
-
-def test_splitting_and_synthesis_verifier_hacks() -> None:
-    for name, n in (("string_splitting", 6), ("string_synthesis", 9)):
-        task = BY_NAME[name]
-        e = next(iter(task.generate(1, seed=2, complexity=5)))
-        final = e["metadata"]["final"]
-        plain = " ".join(map(str, final))
-        for ok in (plain, json.dumps([str(v) for v in final]), str(final)):
-            assert task.score(wrap(ok), e) == 1.0, (name, ok)
-        bumped = " ".join(map(str, [*final[:-1], final[-1] + 1]))
-        for bad in (
-            "",
-            f"{plain} or {bumped}",
-            f"{plain} {plain}",
-            " ".join(map(str, final[:-1])),
-            f"A={final[0]}",
-            "1+" + plain,
-            " ".join(["0"] * n),
-        ):
-            if bad != plain:
-                assert task.score(wrap(bad), e) == 0.0, (name, bad)
-
-
-# -- string_synthesis ---------------------------------------------------------------------------
-
-
-def test_synthesis_levels_span_the_published_counts() -> None:
-    batch = entries("string_synthesis")
-    for e in batch:
-        most = strings.StringSynthesis.LEVEL_MAX[e["metadata"]["complexity"]]
-        assert all(1 <= v <= m for v, m in zip(e["metadata"]["initial"], most, strict=True))
-    top = [e["metadata"]["initial"] for e in batch if e["metadata"]["complexity"] == 5]
-    assert max(max(v) for v in top) > 8, "level 5 goes past the published maxima (5, 8, 7)"
-
-
-@needs_external
-def test_published_synthesis_counts_are_within_level_4() -> None:
-    most = strings.StringSynthesis.LEVEL_MAX[4]
-    for e in published("string_synthesis"):
-        assert all(1 <= v <= m for v, m in zip(e["metadata"]["initial"], most, strict=True))
-
-
-# -- letters ------------------------------------------------------------------------------------
+# -- letters ----------------------------------------------------------------------------------------
 
 
 def test_letters_levels_use_the_published_length_bands() -> None:
@@ -322,7 +301,25 @@ def test_letters_verifier_accepts_spellings_and_rejects_partial_answers() -> Non
         assert task.score(wrap(bad), e) == 0.0, bad
 
 
-# -- statistical_counting -----------------------------------------------------------------------
+def test_published_letter_ids_name_the_length_band(tmp_path: Path) -> None:
+    for band in ("Letters_dataset_min_length_5_max_length_10", "Letters_dataset_min_length_10_max_length_15"):
+        sample = tmp_path / "Letters" / band / "r_3_0"
+        sample.mkdir(parents=True)
+        (sample / "test_words.json").write_text(json.dumps("strawberry"))
+    items = list(BY_NAME["letters"].load_published(tmp_path / "Letters"))
+    assert all(isinstance(i, dict) for i in items)
+    ids = [i["id"] for i in items]
+    assert len(set(ids)) == 2 and all(re.search(r"max_length_\d+-r_3_0$", i) for i in ids)
+    # the question is ours for published words too: its example is never the answer
+    sample = tmp_path / "Letters" / "Letters_dataset_min_length_5_max_length_10" / "a_2_0"
+    sample.mkdir()
+    (sample / "test_words.json").write_text(json.dumps("abacus"))  # a at 1 and 3, the usual example
+    entry = next(i for i in BY_NAME["letters"].load_published(tmp_path / "Letters") if i["id"].endswith("a_2_0"))
+    assert entry["answer"] == "Count: 2, Positions: [1, 3]"
+    assert BY_NAME["letters"].score(entry["question"], entry) == 0.0
+
+
+# -- statistical_counting ---------------------------------------------------------------------------
 
 
 def test_counting_levels_reach_the_published_configurations() -> None:
@@ -367,54 +364,21 @@ def test_counting_verifier_hacks() -> None:
     assert task.score(wrap(f"\\boxed{{{n}}}"), e) == 1.0
 
 
-def test_generation_stays_fast_at_the_hardest_levels() -> None:
-    """A generous bound proving that rejection sampling never spins (each task is ~1 ms per entry)."""
-    start = time.perf_counter()
-    for task in strings.TASKS:
-        list(task.generate(100, seed=9, complexity=task.complexity_levels))
-    assert time.perf_counter() - start < 5.0
+def test_counting_answers_in_latex_and_sentence_punctuation_are_read() -> None:
+    for name in ("symbench/statistical_counting",):  # letters answers "Count: X, Positions: [...]"
+        task = BY_NAME[name]
+        for e in task.generate(5, seed=1):
+            n = int(e["answer"])
+            for ok in (f"{n}.", f"\\boxed{{{n}}}", f"**{n}**", f"{n}.0", f"[{n}]"):
+                assert task.score(wrap(ok), e) == 1.0, (name, ok)
+            for bad in (f"{n} or {n + 1}", f"{n + 1} or {n}", f"{n}.5", f"{n}, {n}", f"{n - 1}+1"):
+                assert task.score(wrap(bad), e) == 0.0, (name, bad)
 
 
-def test_published_letter_ids_name_the_length_band(tmp_path: Path) -> None:
-    for band in ("Letters_dataset_min_length_5_max_length_10", "Letters_dataset_min_length_10_max_length_15"):
-        sample = tmp_path / "Letters" / band / "r_3_0"
-        sample.mkdir(parents=True)
-        (sample / "test_words.json").write_text(json.dumps("strawberry"))
-    items = list(BY_NAME["letters"].load_published(tmp_path / "Letters"))
-    assert all(isinstance(i, dict) for i in items)
-    ids = [i["id"] for i in items]
-    assert len(set(ids)) == 2 and all(re.search(r"max_length_\d+-r_3_0$", i) for i in ids)
-    # the question is ours for published words too: its example is never the answer
-    sample = tmp_path / "Letters" / "Letters_dataset_min_length_5_max_length_10" / "a_2_0"
-    sample.mkdir()
-    (sample / "test_words.json").write_text(json.dumps("abacus"))  # a at 1 and 3, the usual example
-    entry = next(i for i in BY_NAME["letters"].load_published(tmp_path / "Letters") if i["id"].endswith("a_2_0"))
-    assert entry["answer"] == "Count: 2, Positions: [1, 3]"
-    assert BY_NAME["letters"].score(entry["question"], entry) == 0.0
+# -- published layout -------------------------------------------------------------------------------
 
 
-def _published_solution(name: str, e: dict[str, Any]) -> dict[str, Any]:
-    """The solution.json the published generator writes for this instance (its field names)."""
-    m = e["metadata"]
-    if name == "string_deletion_and_modification":
-        return {
-            "initial_string": m["initial_string"],
-            "selected_rules": m["rules"],
-            "intermediate_states": m["states"],
-            "final_string": m["final_string"],
-            "complexity": min(5, len(m["states"]) - 1),
-        }
-    if name == "string_insertion":
-        return {"original_string": m["original_string"], "modified_string": m["modified_string"], "complexity": 5}
-    if name == "string_splitting":
-        return {"expected_answer": [str(v) for v in m["final"]], "complexity": m["complexity"]}
-    if name == "string_synthesis":
-        a, b, c = m["initial"]
-        return {"A_count": a, "B_count": b, "C_count": c, "final_counts": m["final"], "complexity": 1}
-    return {"sequence": m["sequence"], "rules": m["rules"], "solution": m["solution"], "complexity": 5}
-
-
-@pytest.mark.parametrize("name", [n for n in BY_NAME if n != "letters"])
+@pytest.mark.parametrize("name", ["string_deletion_and_modification", "string_insertion", "statistical_counting"])
 def test_published_layout_of_the_hardest_levels_loads(name: str, tmp_path: Path) -> None:
     """Samples of every level written in the published layout load and verify (the local copy has few levels)."""
     task = BY_NAME[name]
@@ -425,7 +389,7 @@ def test_published_layout_of_the_hardest_levels_loads(name: str, tmp_path: Path)
             sample = folder / f"sample_{len(originals)}"
             sample.mkdir(parents=True)
             (sample / "question.txt").write_text(e["question"])
-            (sample / "solution.json").write_text(json.dumps(_published_solution(name, e)))
+            (sample / "solution.json").write_text(json.dumps(published_solution(name, e)))
             originals.append(e)
     loaded = list(task.load_published(folder))
     assert not [i for i in loaded if isinstance(i, PublishedDataError)]

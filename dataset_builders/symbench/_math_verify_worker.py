@@ -27,7 +27,7 @@ The rule (`compare`): a MATH answer is ONE value in simplest form, written as th
    exactly the reference's form passes this step whatever that form is.
 5. The value equals the reference's by math-verify's `verify`; an answer with a decimal point must
    equal it exactly (0.75 for \\frac{3}{4}, not 0.333333 for \\frac{1}{3}).
-Accepted equivalent forms are listed in tests/test_math_data.py.
+Accepted equivalent forms are listed in tests/test_symbench_math_data.py.
 """
 
 from __future__ import annotations

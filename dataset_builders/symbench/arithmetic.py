@@ -1,29 +1,29 @@
-"""SymBench arithmetic and arrangement tasks.
+"""SymBench arithmetic tasks: reach a target with the given numbers, or compute a number exactly.
 
-Tasks: symbench/new_operator (evaluate expressions over newly defined binary operators),
-symbench/number_multiply (exact products of signed integers), symbench/permutations_and_combinations
-(shelve books under position constraints; any arrangement meeting every constraint scores 1),
-symbench/synthesis_decomposition (cycle exchange methods until none applies).
+Tasks: symbench/game24 and symbench/combinatorial_calculation (combine the given numbers, in any
+order or in the given one, with + - * / and brackets to hit a target: any such expression scores 1),
+symbench/new_operator (evaluate an expression over newly defined binary operators) and
+symbench/number_multiply (exact products of signed integers).
 
-Levels (`complexity_levels`, `level_description`) follow the published generators
-(CodeSteer-v1.0 create_dataset/): new_operator goes from one application of one operator to three
-operators in any bracketing; number_multiply from two 1-digit factors to two 16-digit ones (the
-published digit patterns, including seven factors); shelving from 6 books / 7-8 constraints to
-9 books / 10-11; synthesis_decomposition covers the three published variants (2 crops, 1 product,
-2 methods; 3 crops, 1 product, 3 methods; 3 crops, 2 products, 4 methods), each with the
-published method amounts and with drawn ones. The answer of synthesis_decomposition lists every
-crop and product of its variant, so the shorter list of an easier variant scores 0.
+Levels (`complexity_levels`, `level_description`) follow the published generators (CodeSteer-v1.0
+create_dataset_*.py), easiest first: game24 and combinatorial calculation add numbers (and other
+targets); new_operator goes from one application of one operator to three operators in any
+bracketing; number_multiply from two 1-digit factors to two 16-digit ones (the published digit
+patterns, including seven factors).
 
-Numbers are read with `dataset_builders.answer_parsing.parse_number` (bounded, never evaluated).
-Non-integer results accept the exact value or a decimal rounded to at least two places (see
-`number_answers.numbers_match`); integer results need the exact integer.
+Verification: an expression answer is parsed (a whitelisted AST evaluated exactly with Fractions,
+never `eval`) and must use the given numbers and hit the target. Numbers are read with
+`dataset_builders.answer_parsing.parse_number` (bounded, never evaluated); non-integer results
+accept the exact value or a decimal rounded to at least two places (see
+`number_answers.numbers_match`), integer results need the exact integer.
 
-Published data (`load_published`): `sample_<i>/question.txt` + `solution.json` folders, and for
-number_multiply `number_multiply/<digits>/sample_<i>/{input_prompt_1.txt, target_answer.txt}`
-(its prompts carry no answer format, so one sentence asking for <<<number>>> is appended). A
-sample that cannot be read or whose stored reference does not score 1 under the task's own
-verifier is yielded as a `PublishedDataError` naming the file, and reading goes on; a missing or
-empty folder raises. See `published_layout`.
+Published data (`load_published`): every reader yields one entry per good sample and, for a bad
+sample (missing file, malformed JSON or CSV row, a missing field, a reference that breaks the
+question's rules), a `PublishedDataError` instance instead of raising, so one bad sample never hides
+the others; a missing or empty folder raises. See `published_layout` for the shared contract.
+game24's published data is a CSV per target and count (`<target>_<count>_number.csv`); number_multiply's
+is `number_multiply/<digits>/sample_<i>/{input_prompt_1.txt, target_answer.txt}` (its prompts carry no
+answer format, so one sentence asking for <<<number>>> is appended).
 
 Note on the published new_operator samples with three operators, written "(3~4)&5@6": their
 stored solutions follow no single reading of the expression (some equal (3~4)&5, others 5@6), so
@@ -33,6 +33,7 @@ parenthesised so they have one reading.
 
 from __future__ import annotations
 
+import csv
 import itertools
 import random
 import re
@@ -41,7 +42,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from dataset_builders.answer_parsing import parse_int_sequence, parse_token_list
+from dataset_builders.answer_parsing import AnswerParseError, evaluate_arithmetic, normalize_operators, parse_token_list
 from dataset_builders.symbench.number_answers import (
     format_number,
     number_corruptions,
@@ -49,9 +50,427 @@ from dataset_builders.symbench.number_answers import (
     read_number,
     target_from_float,
 )
-from dataset_builders.symbench.published_layout import field, iter_published, read_sample, read_text, sample_dirs
-from dataset_builders.symbench.strings import run_cycles
-from dataset_builders.task import GeneratedTask, PublishedDataError
+from dataset_builders.symbench.published_layout import (
+    checked_entry,
+    field,
+    iter_published,
+    read_json,
+    read_sample,
+    read_text,
+    require_folder,
+    sample_dirs,
+    with_level,
+)
+from dataset_builders.task import MAX_DRAWS, GeneratedTask, PublishedDataError
+
+# -- shared arithmetic search ------------------------------------------------------------------
+
+_PREC = {"+": 1, "-": 1, "*": 2, "/": 2}
+
+
+def _combine(op: str, a: Fraction, b: Fraction) -> Fraction | None:
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    return a / b if b != 0 else None
+
+
+def _wrap(expr: str, prec: int, need: int, strict: bool) -> str:
+    return f"({expr})" if prec < need or (strict and prec == need) else expr
+
+
+def solve_fixed_order(numbers: list[int], target: int) -> list[str]:
+    """Every expression (minimal brackets) over `numbers` in the given order equal to `target`."""
+
+    def build(lo: int, hi: int) -> list[tuple[Fraction, str, int]]:
+        if hi - lo == 1:
+            return [(Fraction(numbers[lo]), str(numbers[lo]), 3)]
+        out = []
+        for mid in range(lo + 1, hi):
+            for av, ae, ap in build(lo, mid):
+                for bv, be, bp in build(mid, hi):
+                    for op in "+-*/":
+                        value = _combine(op, av, bv)
+                        if value is not None:
+                            out.append((value, *_join(op, (ae, ap), (be, bp))))
+        return out
+
+    goal = Fraction(target)
+    return sorted({e for v, e, _ in build(0, len(numbers)) if v == goal}, key=lambda e: (len(e), e))
+
+
+def _join(op: str, left: tuple[str, int], right: tuple[str, int]) -> tuple[str, int]:
+    (le, lp), (re_, rp) = left, right
+    return f"{_wrap(le, lp, _PREC[op], False)}{op}{_wrap(re_, rp, _PREC[op], op in '-/')}", _PREC[op]
+
+
+def _render(node: int | tuple[str, Any, Any]) -> tuple[str, int]:
+    """(text with minimal brackets, precedence) of an expression tree of ints and (op, left, right)."""
+    if isinstance(node, int):
+        return str(node), 3
+    op, left, right = node
+    return _join(op, _render(left), _render(right))
+
+
+def solve_any_order(numbers: list[int], target: int) -> str | None:
+    """An expression over all `numbers` (any order, + - * / and brackets) equal to `target`, or None.
+
+    Depth-first over pairs of remaining values with float arithmetic (fast), remembering value
+    multisets known to fail; expressions stay trees until a hit, and three remaining values are
+    settled by looking up what the last operation needs. A float hit is confirmed exactly before it
+    is returned, so rounding can only cost a missed solution, never a wrong one.
+    """
+    failed: set[tuple[float, ...]] = set()
+
+    def options(a: float, b: float, an: Any, bn: Any) -> list[tuple[float, Any]]:
+        out = [(a + b, ("+", an, bn)), (a - b, ("-", an, bn)), (b - a, ("-", bn, an)), (a * b, ("*", an, bn))]
+        if b:
+            out.append((a / b, ("/", an, bn)))
+        if a:
+            out.append((b / a, ("/", bn, an)))
+        return out
+
+    def confirmed(node: Any) -> str | None:
+        expr = _render(node)[0]
+        try:
+            exact = evaluate_arithmetic(expr, allow_unary=False).value
+        except AnswerParseError:  # a float near 0 that is exactly 0: the expression divides by zero
+            return None
+        return expr if exact == target else None
+
+    def last_three(values: list[float], nodes: list[Any]) -> str | None:
+        # Three values: the last operation joins one of them, x, with what the other two make, so
+        # look up the value the pair would need for each operation instead of trying every tree
+        for k in range(3):
+            x, xn = values[k], nodes[k]
+            (a, b), (an, bn) = [values[i] for i in range(3) if i != k], [nodes[i] for i in range(3) if i != k]
+            pair = {round(v, 9): node for v, node in options(a, b, an, bn)}
+            needs = [(target - x, "+", False), (target + x, "-", False), (x - target, "-", True)]
+            if x:
+                needs += [(target / x, "*", False), (target * x, "/", False)]
+            if target:
+                needs.append((x / target, "/", True))
+            for need, op, x_first in needs:
+                p = pair.get(round(need, 9))
+                if p is not None and (expr := confirmed((op, xn, p) if x_first else (op, p, xn))):
+                    return expr
+        return None
+
+    def search(values: list[float], nodes: list[Any]) -> str | None:
+        if len(values) == 3:
+            return last_three(values, nodes)
+        if len(values) == 2:
+            return next(
+                (e for v, n in options(*values, *nodes) if abs(v - target) < 1e-9 and (e := confirmed(n))), None
+            )
+        key = tuple(sorted(round(v, 9) for v in values))
+        if key in failed:
+            return None
+        m = len(values)
+        for i, j in itertools.combinations(range(m), 2):
+            rest = [k for k in range(m) if k != i and k != j]
+            for value, node in options(values[i], values[j], nodes[i], nodes[j]):
+                found = search([values[k] for k in rest] + [value], [nodes[k] for k in rest] + [node])
+                if found:
+                    return found
+        failed.add(key)
+        return None
+
+    if len(numbers) == 1:
+        return str(numbers[0]) if numbers[0] == target else None
+    return search([float(n) for n in numbers], list(numbers))
+
+
+def solve_fixed_order_one(numbers: list[int], target: int, rng: random.Random | None = None) -> str | None:
+    """One expression over `numbers` in the given order equal to `target`, or None; fast enough for six numbers.
+
+    Every proper sub-range gets a table value -> one expression (floats keyed by rounding, which is
+    fast); the whole range is never tabled: for each split and left value the needed right value is
+    looked up. A float hit is confirmed exactly, so rounding can only cost a missed solution, never a
+    wrong one. `rng` varies which solution is found (the split order); without it the search is fixed.
+    """
+    tables: dict[tuple[int, int], dict[float, tuple[float, Any]]] = {}
+
+    def table(lo: int, hi: int) -> dict[float, tuple[float, Any]]:
+        # value -> (value, expression tree); trees become text only for the one solution returned
+        if (lo, hi) in tables:
+            return tables[(lo, hi)]
+        out: dict[float, tuple[float, Any]] = {}
+        if hi - lo == 1:
+            out[float(numbers[lo])] = (float(numbers[lo]), numbers[lo])
+        for mid in range(lo + 1, hi):
+            right = table(mid, hi)
+            for av, an in table(lo, mid).values():
+                for bv, bn in right.values():
+                    for op in "+-*/":
+                        if op == "/" and bv == 0:
+                            continue
+                        value = av + bv if op == "+" else av - bv if op == "-" else av * bv if op == "*" else av / bv
+                        key = round(value, 9)
+                        if key not in out:
+                            out[key] = (value, (op, an, bn))
+        tables[(lo, hi)] = out
+        return out
+
+    n = len(numbers)
+    if n == 1:
+        return str(numbers[0]) if numbers[0] == target else None
+    splits = list(range(1, n))
+    if rng is not None:
+        rng.shuffle(splits)
+    for mid in splits:
+        left, right = table(0, mid), table(mid, n)
+        nonzero = next((r for r in right.values() if r[0] != 0), None)
+        for av, an in left.values():
+            for op in "+-*/":
+                if op == "*" and av == 0:
+                    hit = next(iter(right.values())) if target == 0 else None  # 0 times anything
+                elif op == "/" and target == 0:
+                    hit = nonzero if av == 0 else None  # 0 divided by anything but 0
+                elif op == "+":
+                    hit = right.get(round(target - av, 9))
+                elif op == "-":
+                    hit = right.get(round(av - target, 9))
+                else:
+                    hit = right.get(round(target / av if op == "*" else av / target, 9))
+                if hit is None:
+                    continue
+                expr = _render((op, an, hit[1]))[0]
+                try:
+                    exact = evaluate_arithmetic(expr, allow_unary=False).value
+                except AnswerParseError:  # a float near 0 that is exactly 0: the expression divides by zero
+                    continue
+                if exact == target:
+                    return expr
+    return None
+
+
+def _expression_tokens(expr: str) -> list[str]:
+    return re.findall(r"\d+|[-+*/()]", expr)
+
+
+# -- game 24 -----------------------------------------------------------------------------------
+
+
+GAME24_TARGET = 24
+#: (how many numbers, lowest, highest), easiest first: the classic card deck, then the published range
+#: (numbers up to 20); the published generator's count knob gives the longer lists.
+_GAME24_LEVELS: tuple[tuple[int, int, int], ...] = ((4, 1, 13), (4, 1, 20), (5, 1, 20), (6, 1, 20))
+#: Published rows without a stored solution get one searched for up to this many numbers.
+_SOLVE_AT_MOST = 6
+#: Published CSVs are named "<target>_<count>_number.csv".
+_GAME24_FILE = re.compile(r"(\d+)_(\d+)_number\.csv")
+
+
+class Game24(GeneratedTask):
+    name = "symbench/game24"
+    description = "Combine the given numbers with + - * / and brackets, each exactly once, to reach 24."
+    published_folders = ("game24_dataset",)
+    # the published generator's count knob also reaches dozens of numbers up to 20000 per row
+    max_answer_chars = 4000
+    complexity_levels = len(_GAME24_LEVELS)
+
+    def level_description(self, level: int) -> str:
+        count, low, high = _GAME24_LEVELS[level - 1]
+        return f"{count} numbers from {low}..{high}, target {GAME24_TARGET}"
+
+    def level_of(self, metadata: dict[str, Any]) -> int:
+        """The easiest level whose count and number range fit `metadata` (a published entry), 0 if none."""
+        numbers = metadata["numbers"]
+        return next(
+            (
+                i
+                for i, (count, low, high) in enumerate(_GAME24_LEVELS, 1)
+                if len(numbers) == count and low <= min(numbers) and max(numbers) <= high
+            ),
+            0,
+        )
+
+    def question(self, numbers: list[int], target: int) -> str:
+        shown = " ".join(map(str, numbers))
+        return (
+            f"Use the numbers {shown} and basic arithmetic operations (+ - * /) to obtain {target}. Each number must "
+            "be used exactly once, in any order, and you may use parentheses; no other numbers, no concatenation "
+            "of digits and no other operations are allowed.\n"
+            f"Input: {shown}\n"
+            "Return your answer as one arithmetic expression in the format <<<expression>>>, for example "
+            "<<<(1+2+3)*4>>> for the numbers 1 2 3 4 and the target 24."
+        )
+
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
+        count, low, high = _GAME24_LEVELS[level - 1]
+        for _ in range(MAX_DRAWS):
+            numbers = sorted(rng.randint(low, high) for _ in range(count))
+            solution = solve_any_order(numbers, GAME24_TARGET)
+            if solution:
+                return self.question(numbers, GAME24_TARGET), solution, {"numbers": numbers, "target": GAME24_TARGET}
+        raise RuntimeError(f"{self.name}: no valid instance in {MAX_DRAWS} draws; loosen the knobs")
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        meta = entry["metadata"]
+        expr = normalize_operators(answer)
+        # models often restate the result ("(3+5)*3 = 24"); the part after '=' must then be the target
+        if "=" in expr:
+            expr, _, rhs = expr.partition("=")
+            if rhs.strip() != str(meta["target"]):
+                return 0.0
+        # plain decimal numbers, operators and brackets only: Python would also read a "# or ..." comment,
+        # a line continuation, "1_0" or "0x10", none of which the question allows
+        if not re.fullmatch(r"[0-9+\-*/() ]+", expr.strip()):
+            return 0.0
+        result = evaluate_arithmetic(expr, allow_unary=False, max_digits=6)
+        used = sorted(result.literals)
+        return float(used == sorted(Fraction(n) for n in meta["numbers"]) and result.value == meta["target"])
+
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        numbers = entry["metadata"]["numbers"]
+        answer = entry["answer"]
+        plus = "+".join(map(str, numbers))
+        wrong_value = plus if sum(numbers) != entry["metadata"]["target"] else "*".join(map(str, numbers)) + "+1"
+        missing = answer.replace(str(numbers[0]), "0", 1)
+        return [wrong_value, missing, f"({answer})*1", f"{answer}+{numbers[0]}-{numbers[0]}", "__import__('os')", ""]
+
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        folder = require_folder(folder)
+        files = sorted(folder.glob("*.csv"))
+        if not files:
+            raise PublishedDataError(f"{folder}: expected a CSV file with columns Rank, Puzzles, Solutions")
+        for path in files:
+            named = _GAME24_FILE.fullmatch(path.name)
+            target = int(named.group(1)) if named else GAME24_TARGET
+            text = read_text(path)
+            rows = list(csv.DictReader(text.splitlines()))
+            if not rows or "Puzzles" not in rows[0]:
+                yield PublishedDataError(f"{path}: expected a header with columns Rank, Puzzles, Solutions")
+                continue
+            for index, row in enumerate(rows, 1):
+                where = f"{path} row {index}"
+                try:
+                    numbers = [int(tok) for tok in (row.get("Puzzles") or "").split()]
+                except ValueError:
+                    yield PublishedDataError(
+                        f"{where}: Puzzles should be integers separated by spaces, got {row.get('Puzzles')!r}"
+                    )
+                    continue
+                if len(numbers) < 2:
+                    yield PublishedDataError(f"{where}: Puzzles should hold at least two numbers")
+                    continue
+                # the search is exponential in the count: only short rows get a solution found here
+                stored = (row.get("Solutions") or "").strip()
+                answer = stored or (solve_any_order(numbers, target) if len(numbers) <= _SOLVE_AT_MOST else None)
+                if not answer:
+                    found = (
+                        "none exists"
+                        if len(numbers) <= _SOLVE_AT_MOST
+                        else f"over {_SOLVE_AT_MOST} numbers none is searched"
+                    )
+                    yield PublishedDataError(f"{where}: no solution given and {found} for {numbers[:8]}")
+                    continue
+                name = (row.get("Rank") or str(index)).strip()
+                meta = {"numbers": sorted(numbers), "target": target}
+                built = (self.question(numbers, target), answer, {**meta, "complexity": self.level_of(meta)})
+                yield checked_entry(self, name, built, Path(where))
+
+
+# -- combinatorial calculation -----------------------------------------------------------------
+
+
+def _format_tokens(tokens: list[str]) -> str:
+    return "[" + ", ".join(tokens) + "]"
+
+
+#: The published configurations, easiest first: (how many numbers, target).
+_COMBINATION_LEVELS: tuple[tuple[int, int], ...] = ((3, 10), (4, 24), (5, 69), (5, 78), (6, 100))
+
+
+class CombinatorialCalculation(GeneratedTask):
+    name = "symbench/combinatorial_calculation"
+    description = "Insert + - * / and brackets between numbers kept in their given order to reach a target."
+    published_folders = ("combinatorial_calculation",)
+    max_answer_chars = 400
+    complexity_levels = len(_COMBINATION_LEVELS)
+
+    def level_description(self, level: int) -> str:
+        count, target = _COMBINATION_LEVELS[level - 1]
+        return f"{count} numbers from 1..9 in a fixed order, target {target}"
+
+    def level_of(self, metadata: dict[str, Any]) -> int:
+        """The level of `metadata`'s (count, target) configuration (a published entry), 0 if none."""
+        config = (len(metadata["numbers"]), metadata["target"])
+        return _COMBINATION_LEVELS.index(config) + 1 if config in _COMBINATION_LEVELS else 0
+
+    @staticmethod
+    def question(numbers: list[int], target: int) -> str:
+        return (
+            f"Given {len(numbers)} integers between 1 and 9, perform arithmetic operations (addition, subtraction, "
+            "multiplication, division, and parentheses) between these integers. Each number must be used exactly once "
+            f"and only once, and the final result should be {target}. Note: The order of the numbers is determined by "
+            "the input, and you cannot change the order of the numbers. You can only insert arithmetic operations or "
+            "parentheses between the numbers.\n"
+            "Return the answer with a list of values and calculation symbols. Return your answer with the format "
+            "<<<list of values and symbols>>>, like <<<[1, +, 3]>>> means 1+3, <<<[4, -, (, 6, *, 9, )]>>> means "
+            f"4-(6*9). Now the input numbers are: {', '.join(map(str, numbers))}, the target values is: {target}\n"
+            " Your answer:"
+        )
+
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
+        count, target = _COMBINATION_LEVELS[level - 1]
+        for _ in range(MAX_DRAWS):
+            numbers = [rng.randint(1, 9) for _ in range(count)]
+            solution = solve_fixed_order_one(numbers, target, rng)
+            if solution:
+                answer = _format_tokens(_expression_tokens(solution))
+                return self.question(numbers, target), answer, {"numbers": numbers, "target": target}
+        raise RuntimeError(f"{self.name}: no valid instance in {MAX_DRAWS} draws; loosen the knobs")
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        meta = entry["metadata"]
+        tokens = [
+            normalize_operators(t).replace("x", "*").replace("X", "*") for t in parse_token_list(answer, max_items=60)
+        ]
+        if any(not re.fullmatch(r"\d{1,3}|[-+*/()]", t) for t in tokens):
+            return 0.0
+        if [int(t) for t in tokens if t.isdigit()] != meta["numbers"]:
+            return 0.0
+        # spaces keep two adjacent numbers from fusing into one literal ("6 2" is a syntax error, not 62)
+        result = evaluate_arithmetic(" ".join(tokens), allow_unary=False, max_digits=3)
+        return float(result.value == meta["target"])
+
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        numbers, target = entry["metadata"]["numbers"], entry["metadata"]["target"]
+        out = [_format_tokens([str(n) for n in reversed(numbers)]), _format_tokens([str(numbers[0])])]
+        for ops in itertools.product("+-*", repeat=len(numbers) - 1):
+            tokens = [str(numbers[0])]
+            for op, n in zip(ops, numbers[1:], strict=False):
+                tokens += [op, str(n)]
+            if evaluate_arithmetic(" ".join(tokens)).value != target:
+                out.append(_format_tokens(tokens))
+                break
+        swapped = list(reversed(numbers))
+        reordered = solve_fixed_order_one(swapped, target) if swapped != numbers else None
+        if reordered:
+            # a correct value with the numbers out of order breaks the "keep the order" rule
+            out.append(_format_tokens(_expression_tokens(reordered)))
+        return out + ["", "[]"]
+
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            path = sample / "solution.json"
+            data = read_json(path, "an object with numbers, target and solution tokens")
+            numbers = [int(n) for n in field(data, "numbers", path, list, "a list of integers")]
+            target = field(data, "target", path, int, "an integer")
+            tokens = [str(t) for t in field(data, "solution", path, list, "a list of number and symbol tokens")]
+            return (
+                read_text(sample / "question.txt").strip(),
+                _format_tokens(tokens),
+                {"numbers": numbers, "target": target},
+            )
+
+        yield from iter_published(self, folder, with_level(self, build))
+
 
 # -- new_operator -------------------------------------------------------------------------------
 
@@ -257,377 +676,4 @@ class NumberMultiply(GeneratedTask):
         yield from iter_published(self, folder, build, samples, name=lambda s: f"{s.parent.name}-{s.name}")
 
 
-# -- permutations_and_combinations --------------------------------------------------------------
-
-_CONSTRAINT_TEXT = {
-    "adjacent": "Book {book} must be adjacent to book {other}.",
-    "left": "Book {book} must be to the left of book {other}.",
-    "right": "Book {book} must be to the right of book {other}.",
-    "at": "Book {book} must be placed in position {position}.",
-    "not_at": "Book {book} cannot be placed in position {position}.",
-}
-_CONSTRAINT_PATTERNS = [
-    (re.compile(r"Book (\w+) must be adjacent to book (\w+)\."), "adjacent"),
-    (re.compile(r"Book (\w+) must be to the left of book (\w+)\."), "left"),
-    (re.compile(r"Book (\w+) must be to the right of book (\w+)\."), "right"),
-    (re.compile(r"Book (\w+) must be placed in position (\d+)\."), "at"),
-    (re.compile(r"Book (\w+) cannot be placed in position (\d+)\."), "not_at"),
-]
-
-
-def constraint_holds(c: dict[str, Any], pos: dict[str, int]) -> bool:
-    """Whether one constraint holds for `pos` (book -> 1-based position)."""
-    kind, p = c["type"], pos[c["book"]]
-    if kind == "adjacent":
-        return abs(p - pos[c["other"]]) == 1
-    if kind == "left":
-        return p < pos[c["other"]]
-    if kind == "right":
-        return p > pos[c["other"]]
-    if kind == "at":
-        return p == c["position"]
-    if kind == "not_at":
-        return p != c["position"]
-    raise ValueError(f"unknown constraint type {kind!r}")
-
-
-def parse_constraint(line: str) -> dict[str, Any] | None:
-    """A constraint from its sentence (numbering allowed), or None."""
-    for pattern, kind in _CONSTRAINT_PATTERNS:
-        m = pattern.search(line)
-        if m:
-            a, b = m.groups()
-            if kind in ("at", "not_at"):
-                return {"type": kind, "book": a, "other": "", "position": int(b)}
-            return {"type": kind, "book": a, "other": b, "position": 0}
-    return None
-
-
-class PermutationsAndCombinations(GeneratedTask):
-    name = "symbench/permutations_and_combinations"
-    description = "Arrange labelled books on a shelf so that every adjacency/order/position constraint holds."
-    published_folders = ("permutations_and_combinations",)
-
-    #: Level k shelves 5+k books under k+6 or k+7 constraints: the published generator's four
-    #: configurations, 6 books / 7-8 constraints up to 9 books / 10-11 constraints.
-    complexity_levels = 4
-
-    @staticmethod
-    def level_knobs(level: int) -> tuple[int, int, int]:
-        """(books, fewest constraints, most constraints) at `level`."""
-        return 5 + level, 6 + level, 7 + level
-
-    def level_description(self, level: int) -> str:
-        books, low, high = self.level_knobs(level)
-        return f"{books} books, {low}-{high} constraints (adjacent / left / right / at / not at)"
-
-    @staticmethod
-    def question(items: list[str], constraints: list[dict[str, Any]]) -> str:
-        n = len(items)
-        listed = "\n".join(f"{i}. {_CONSTRAINT_TEXT[c['type']].format(**c)}" for i, c in enumerate(constraints, 1))
-        return (
-            f"Xiao Wang is a librarian responsible for shelving {n} books labeled {', '.join(items)} on a shelf with "
-            f"positions 1 to {n}.\n\nThe constraints are:\n{listed}\n\nQuestion:\n"
-            f"Based on the above conditions, please arrange the {n} books from left to right on the bookshelf, i.e. "
-            f"positions 1 through {n}. Return your answer with the format <<< a list of strings >>>, one solution is "
-            'enough.for example:\n<<<["A", "B", "C"]>>>\nYour answer:\n'
-        )
-
-    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        n, low, high = self.level_knobs(level)
-        items = [chr(ord("A") + i) for i in range(n)]
-        order = items[:]
-        rng.shuffle(order)
-        pos = {b: i + 1 for i, b in enumerate(order)}
-        constraints: list[dict[str, Any]] = []
-        target = rng.randint(low, high)
-        while len(constraints) < target:
-            kind = rng.choice(("adjacent", "left", "right", "at", "not_at", "not_at"))
-            book = rng.choice(items)
-            if kind == "adjacent":
-                other = (
-                    order[pos[book] - 2]
-                    if pos[book] == n or (pos[book] > 1 and rng.random() < 0.5)
-                    else order[pos[book]]
-                )
-                c = {"type": kind, "book": book, "other": other, "position": 0}
-            elif kind in ("left", "right"):
-                candidates = [
-                    o for o in items if o != book and constraint_holds({"type": kind, "book": book, "other": o}, pos)
-                ]
-                if not candidates:
-                    continue
-                c = {"type": kind, "book": book, "other": rng.choice(candidates), "position": 0}
-            elif kind == "at":
-                c = {"type": kind, "book": book, "other": "", "position": pos[book]}
-            else:
-                c = {
-                    "type": kind,
-                    "book": book,
-                    "other": "",
-                    "position": rng.choice([p for p in range(1, n + 1) if p != pos[book]]),
-                }
-            constraints.append(c)
-        answer = "[" + ", ".join(f'"{b}"' for b in order) + "]"
-        return (
-            self.question(items, constraints),
-            answer,
-            {"items": items, "constraints": constraints, "solution": order},
-        )
-
-    @staticmethod
-    def arrangement(answer: str) -> list[str]:
-        tokens = parse_token_list(answer, max_items=30, max_chars=400)
-        if len(tokens) == 1:
-            tokens = tokens[0].split()
-        return tokens
-
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
-        meta = entry["metadata"]
-        order = self.arrangement(answer)
-        if sorted(order) != sorted(meta["items"]):
-            return 0.0
-        pos = {b: i + 1 for i, b in enumerate(order)}
-        return float(all(constraint_holds(c, pos) for c in meta["constraints"]))
-
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
-        meta = entry["metadata"]
-        order = meta["solution"]
-        fmt = lambda o: "[" + ", ".join(f'"{b}"' for b in o) + "]"  # noqa: E731
-        wrong = [fmt(order[:-1]), fmt(order[:-1] + order[:1])]
-        for i, j in itertools.combinations(range(len(order)), 2):
-            swapped = order[:]
-            swapped[i], swapped[j] = swapped[j], swapped[i]
-            pos = {b: k + 1 for k, b in enumerate(swapped)}
-            if not all(constraint_holds(c, pos) for c in meta["constraints"]):
-                wrong.append(fmt(swapped))
-            if len(wrong) >= 5:
-                break
-        return wrong
-
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
-            question, sol = read_sample(sample)
-            path = sample / "solution.json"
-            items = field(sol, "items", path, list)
-            text = field(sol, "constraints_text", path, str)
-            solution = field(sol, "correct_solution", path, list)
-            constraints = [parse_constraint(line) for line in text.splitlines() if line.strip()]
-            if any(c is None for c in constraints):
-                raise PublishedDataError(f"{path}: expected every line of 'constraints_text' to be a known constraint")
-            meta = {"items": items, "constraints": constraints, "solution": solution}
-            return question, "[" + ", ".join(f'"{b}"' for b in solution) + "]", meta
-
-        yield from iter_published(self, folder, build)
-
-
-# -- synthesis_decomposition --------------------------------------------------------------------
-
-#: Resource letters in the order the answer lists them; crops first, then products.
-_CROPS, _PRODUCTS = "ABC", "XY"
-
-#: The published generator's three variants: (crops, products, methods as (inputs, outputs)).
-_SYNTHESIS_VARIANTS: dict[str, tuple[str, str, list[tuple[dict[str, int], dict[str, int]]]]] = {
-    "two_crops": ("AB", "X", [({"A": 1, "B": 1}, {"X": 1}), ({"A": 3}, {"X": 2})]),
-    "three_crops": (
-        "ABC",
-        "X",
-        [({"A": 1, "B": 1, "C": 1}, {"X": 1}), ({"A": 1, "B": 1}, {"C": 2}), ({"C": 2}, {"X": 1})],
-    ),
-    "two_products": (
-        "ABC",
-        "XY",
-        [
-            ({"A": 2, "B": 1, "C": 1}, {"X": 3}),
-            ({"A": 1, "B": 1}, {"C": 2}),
-            ({"C": 2, "X": 1}, {"Y": 1}),
-            ({"A": 1, "X": 2}, {"Y": 1}),
-        ],
-    ),
-}
-
-_METHOD_LINE = re.compile(r"Method (\d+): (.+?) can be exchanged for (.+?), and this can be done only once per cycle")
-_AMOUNT = re.compile(r"(\d+) units? of (?:crop|product) ([A-Z])\b")
-_ANSWER_LAYOUT = re.compile(r"as a list showing \[((?:remaining|obtained)_[A-Z](?:, (?:remaining|obtained)_[A-Z])*)\]")
-_INITIAL = re.compile(r"Initially there (?:are|is) (.+?)\.\s*\n")
-
-
-def _amounts(text: str) -> dict[str, int]:
-    found = _AMOUNT.findall(text)
-    if not found or _AMOUNT.sub("", text).replace("and", "").replace(",", "").strip():
-        raise ValueError(f"expected amounts like '2 units of crop A and 1 unit of product X', got {text[:80]!r}")
-    amounts: dict[str, int] = {}
-    for k, letter in found:
-        amounts[letter] = amounts.get(letter, 0) + int(k)
-    return amounts
-
-
-class SynthesisDecomposition(GeneratedTask):
-    name = "symbench/synthesis_decomposition"
-    description = "Cycle crop/product exchange methods once per round until none applies; report what remains."
-    published_folders = ("synthesis_decomposition_dataset",)
-    #: level -> (variant, whether the method amounts are drawn instead of the published fixed ones)
-    LEVELS: dict[int, tuple[str, bool]] = {
-        1: ("two_crops", False),
-        2: ("two_crops", True),
-        3: ("three_crops", False),
-        4: ("three_crops", True),
-        5: ("two_products", False),
-        6: ("two_products", True),
-    }
-    complexity_levels = len(LEVELS)
-    #: Initial stock ranges per variant (published, then widened where the amounts are drawn).
-    _STOCK: dict[tuple[str, bool], dict[str, tuple[int, int]]] = {
-        ("two_crops", False): {"A": (3, 6), "B": (2, 4)},
-        ("two_crops", True): {"A": (3, 10), "B": (2, 6)},
-        ("three_crops", False): {"A": (4, 8), "B": (3, 6), "C": (2, 5)},
-        ("three_crops", True): {"A": (4, 10), "B": (3, 8), "C": (2, 6)},
-        ("two_products", False): {"A": (5, 8), "B": (2, 4), "C": (4, 7)},
-        ("two_products", True): {"A": (5, 10), "B": (2, 6), "C": (4, 8)},
-    }
-
-    def level_description(self, level: int) -> str:
-        variant, drawn = self.LEVELS[level]
-        crops, products, methods = _SYNTHESIS_VARIANTS[variant]
-        amounts = "drawn method amounts" if drawn else "the published method amounts"
-        return f"{len(crops)} crops, {len(products)} product(s), {len(methods)} methods, {amounts}"
-
-    @staticmethod
-    def question(resources: list[str], initial: list[int], methods: list[list[list[int]]]) -> str:
-        crops = [r for r in resources if r in _CROPS]
-        products = [r for r in resources if r in _PRODUCTS]
-
-        def amount(k: int, letter: str) -> str:
-            return f"{k} unit{'s' if k != 1 else ''} of {'crop' if letter in _CROPS else 'product'} {letter}"
-
-        def side(vector: list[int]) -> str:
-            return " and ".join(amount(k, r) for r, k in zip(resources, vector, strict=True) if k)
-
-        lines = [
-            f"Method {i}: {side(inputs)} can be exchanged for {side(outputs)}, and this can be done only once per cycle."
-            for i, (inputs, outputs) in enumerate(methods, 1)
-        ]
-        example = _synthesis_example(resources)
-        layout = [f"remaining_{r}" for r in crops] + [f"obtained_{r}" for r in products]
-        stock = ", ".join(amount(k, r) for r, k in zip(resources, initial, strict=True) if r in _CROPS)
-        return (
-            f"Xiao Li is a farm owner who grows {_listing(crops)}. He can exchange these crops for agricultural "
-            f"product{'s' if len(products) > 1 else ''} {_listing(products)}. He has discovered the following methods "
-            "to increase the farm's yield:\n\n" + "\n\n".join(lines) + "\n\n"
-            "Xiao Li continuously cycles through these methods in the given order, executing one method at a time. "
-            f"After Method {len(methods)}, start again from Method 1. Continue this cycle until no method can be "
-            f"executed.\n\nInitially there are {stock}.\n\n"
-            "First output the entire reasoning process step by step, showing each synthesis step's result. Then wrap "
-            f"your final answer in <<<>>> format as a list showing [{', '.join(layout)}]. For example: "
-            f"<<<[{', '.join(map(str, example))}]>>>"
-        )
-
-    @staticmethod
-    def solve(resources: list[str], initial: list[int], methods: list[list[list[int]]]) -> list[int]:
-        """The stock (in `resources` order) once no method applies; `methods` are [inputs, outputs] vectors."""
-        as_dicts = tuple(
-            (
-                {r: k for r, k in zip(resources, inputs, strict=True) if k},
-                {r: k for r, k in zip(resources, outputs, strict=True) if k},
-            )
-            for inputs, outputs in methods
-        )
-        final = run_cycles(dict(zip(resources, initial, strict=True)), as_dicts)
-        return [final[r] for r in resources]
-
-    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        variant, drawn = self.LEVELS[level]
-        crops, products, fixed = _SYNTHESIS_VARIANTS[variant]
-        resources = list(crops + products)
-        for _ in range(1000):
-            stock = {r: rng.randint(*span) for r, span in self._STOCK[(variant, drawn)].items()}
-            initial = [stock.get(r, 0) for r in resources]
-            methods = []
-            for needs, gives in fixed:
-                # drawn amounts keep each method's shape (which resources it uses and makes): every
-                # method still consumes a crop or a product made from crops, so the cycle always ends
-                ins = [(rng.randint(1, needs[r] + 1) if drawn else needs[r]) if r in needs else 0 for r in resources]
-                outs = [(rng.randint(1, gives[r] + 1) if drawn else gives[r]) if r in gives else 0 for r in resources]
-                methods.append([ins, outs])
-            final = self.solve(resources, initial, methods)
-            # a completion that copies the question must not find the answer in its example
-            if final != _synthesis_example(resources):
-                break
-        meta = {"resources": resources, "initial": initial, "methods": methods, "final": final}
-        return self.question(resources, initial, methods), str(final), meta
-
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
-        final = entry["metadata"]["final"]
-        values = parse_int_sequence(
-            answer.replace('"', " ").replace("'", " "), max_chars=200, max_items=len(final) + 1, max_digits=9
-        )
-        return float(values == final)
-
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
-        meta = entry["metadata"]
-        final = meta["final"]
-        wrong = [
-            [*final[:-1], final[-1] + 1],
-            [final[1], final[0], *final[2:]],
-            meta["initial"],
-            final[:-1],  # the answer layout of an easier variant
-            [*final, 0],
-        ]
-        return [str(w) for w in wrong if w != final]
-
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
-            question, sol = read_sample(sample)
-            path, qpath = sample / "solution.json", sample / "question.txt"
-            inner = field(sol, "solution", path, dict)
-            stored = field(inner, "answer", path, list)
-            layout = _ANSWER_LAYOUT.search(question)
-            initial_text = _INITIAL.search(question)
-            method_lines = _METHOD_LINE.findall(question)
-            if layout is None or initial_text is None or not method_lines:
-                raise PublishedDataError(
-                    f"{qpath}: expected 'Method N: ... can be exchanged for ...' lines, 'Initially there are ...' "
-                    "and the answer layout '[remaining_A, ..., obtained_X]'"
-                )
-            resources = [name.split("_", 1)[1] for name in layout.group(1).split(", ")]
-            if [int(n) for n, _, _ in method_lines] != list(range(1, len(method_lines) + 1)):
-                raise PublishedDataError(f"{qpath}: methods are not numbered 1, 2, ... in order")
-            try:
-                stock = _amounts(initial_text.group(1))
-                sides = [(_amounts(needs), _amounts(gives)) for _, needs, gives in method_lines]
-            except ValueError as exc:
-                raise PublishedDataError(f"{qpath}: {exc}") from None
-            named = set(stock).union(*(set(ins) | set(outs) for ins, outs in sides))
-            if named - set(resources):
-                raise PublishedDataError(
-                    f"{qpath}: the question names {sorted(named - set(resources))} outside the answer"
-                )
-            methods = [[[ins.get(r, 0) for r in resources], [outs.get(r, 0) for r in resources]] for ins, outs in sides]
-            try:
-                # the stored answer always lists A, B, C, X, Y (absent ones as 0)
-                final = [int(stored["ABCXY".index(r)]) for r in resources]
-            except (IndexError, TypeError, ValueError):
-                raise PublishedDataError(f"{path}: expected solution.answer as [A, B, C, X, Y] integers") from None
-            meta = {"resources": resources, "initial": [stock.get(r, 0) for r in resources], "methods": methods}
-            # the verifier compares with `final`, so a stored answer the stated rules do not give is an error
-            if self.solve(**meta) != final:
-                raise PublishedDataError(f"{path}: the stored answer {final} is not what the question's methods give")
-            return question, str(final), {**meta, "final": final}
-
-        yield from iter_published(self, folder, build)
-
-
-def _synthesis_example(resources: list[str]) -> list[int]:
-    """The example answer the question shows for this variant's layout (crops, then products)."""
-    crops = sum(r in _CROPS for r in resources)
-    return [1, 0, 2][:crops] + [3, 1][: len(resources) - crops]
-
-
-def _listing(letters: list[str]) -> str:
-    """ "A", "A and B", "A, B, and C": the published question's way of listing names."""
-    if len(letters) <= 2:
-        return " and ".join(letters)
-    return ", ".join(letters[:-1]) + f", and {letters[-1]}"
-
-
-TASKS = [NewOperator(), NumberMultiply(), PermutationsAndCombinations(), SynthesisDecomposition()]
+TASKS = [Game24(), CombinatorialCalculation(), NewOperator(), NumberMultiply()]

@@ -1,28 +1,51 @@
-"""SymBench board tasks: eight queens, standard sudoku, 2048, letter logic diagram, light puzzles.
+"""SymBench constraint puzzles: place or select items so that every stated rule holds.
 
-Each task draws a seeded instance at one of the published generator's complexity levels (the
-level tables below follow the CodeSteer generators: their piece counts, grid sizes, empty-cell
-counts and move counts) and verifies by rule: the queens, sudoku and letter-diagram verifiers
-check the board's constraints (so any valid completion scores 1; sudoku puzzles are also made to
-have exactly one), while 2048 and light puzzles simulate the stated moves and compare the result.
+Tasks: symbench/eight_queens, symbench/standard_sudoku, symbench/letter_logic_diagram,
+symbench/logic_puzzle, symbench/permutations_and_combinations.
+
+Each task draws a seeded instance at one of the published generator's complexity levels (the level
+tables below follow the CodeSteer-v1.0 create_dataset_*.py generators: pre-placed queens and blocked
+cells, empty-cell counts, grid sizes and rules, books and constraints) around a planted solution.
+The verifiers check the question's rules, never one stored solution, so any valid completion,
+selection or arrangement scores 1 (sudoku puzzles are also made to have exactly one). At the higher
+levels the question changes shape, not only size: logic_puzzle goes from 2x2 grids with a
+row/column sum limit to 10x10 grids with negative numbers and positive row/column products, and the
+shelving puzzle from 6 books under 7-8 constraints to 9 books under 10-11.
 
 Published data (`load_published`): every reader yields one entry per good sample and, for a bad
-sample (missing file, malformed JSON, a reference that breaks the question's rules), a
-`PublishedDataError` instance instead of raising, so one bad sample never hides the others; a
-missing or empty folder raises. See `published_layout` for the shared contract.
+sample (missing file, malformed JSON or CSV row, a missing field, a reference that breaks the
+question's rules), a `PublishedDataError` instance instead of raising, so one bad sample never hides
+the others; a missing or empty folder raises. See `published_layout` for the shared contract.
+
+logic_puzzle keeps published samples whose stored reference breaks its own question's rules, since
+the paper's checker accepted those references (`keeps_flawed_references`): 11 of 20 stored
+selections exceed the row/column sum limit, and most of those questions have no valid selection at
+all (the published generator caches its rule check by cell positions across grids, so the product
+levels can be affected too). Such an entry is flagged in metadata (`published_reference_breaks_rules`,
+with the reason in `published_reference_flaw`), and its verifier accepts the stored reference as well
+as any answer that keeps the rules; every entry of the task carries both keys (False and "" otherwise).
 """
 
 from __future__ import annotations
 
+import itertools
 import random
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from dataset_builders.answer_parsing import AnswerParseError, parse_grid, parse_int_sequence, parse_pairs
-from dataset_builders.symbench.published_layout import field, iter_published, read_json, read_text
-from dataset_builders.task import GeneratedTask, PublishedDataError
+from dataset_builders.answer_parsing import AnswerParseError, parse_grid, parse_pairs, parse_token_list
+from dataset_builders.symbench.published_layout import (
+    field,
+    iter_published,
+    read_json,
+    read_sample,
+    read_text,
+    with_level,
+)
+from dataset_builders.task import FLAWED_REFERENCE, MAX_DRAWS, GeneratedTask, PublishedDataError
 
 # -- eight queens ------------------------------------------------------------------------------
 
@@ -398,128 +421,6 @@ class StandardSudoku(GeneratedTask):
         yield from iter_published(self, folder, build)
 
 
-# -- 2048 --------------------------------------------------------------------------------------
-
-_STEPS = {"u": (-1, 0), "d": (1, 0), "l": (0, -1), "r": (0, 1)}
-
-
-def slide_one(grid: list[list[int]], start: tuple[int, int], moves: str) -> list[list[int]]:
-    """Move the single number at `start` step by step: into an empty cell it moves, onto an equal
-    number it merges (and keeps moving as the merged number), against a wall or a different number
-    it stays. This is the rule the published references follow."""
-    grid = [row[:] for row in grid]
-    n_rows, n_cols = len(grid), len(grid[0])
-    r, c = start
-    for move in moves:
-        if grid[r][c] == 0:
-            break
-        dr, dc = _STEPS[move]
-        nr, nc = r + dr, c + dc
-        if not (0 <= nr < n_rows and 0 <= nc < n_cols):
-            continue
-        if grid[nr][nc] == 0:
-            grid[nr][nc], grid[r][c] = grid[r][c], 0
-        elif grid[nr][nc] == grid[r][c]:
-            grid[nr][nc], grid[r][c] = 2 * grid[r][c], 0
-        else:
-            continue
-        r, c = nr, nc
-    return grid
-
-
-def _format_matrix(grid: list[list[int]]) -> str:
-    return "\n".join(", ".join(str(v) for v in row) for row in grid)
-
-
-#: (grid side, number of moves) per level, the published generator's five configurations.
-GAME2048_LEVELS = {1: (2, 2), 2: (3, 3), 3: (4, 4), 4: (5, 5), 5: (5, 6)}
-#: The answer format shown in the question (a result equal to it is never drawn).
-_FORMAT_EXAMPLE_2048 = "2, 0\n4, 8"
-#: Tiles are 2..32, as in the published generator.
-_TILES = [2**p for p in range(1, 6)]
-
-
-class Game2048(GeneratedTask):
-    name = "symbench/2048"
-    description = "Simulate one tile of a 2048-style grid sliding and merging along a move sequence."
-    published_folders = ("2048_dataset",)
-    complexity_levels = len(GAME2048_LEVELS)
-
-    def level_description(self, level: int) -> str:
-        n, moves = GAME2048_LEVELS[level]
-        return f"{n}x{n} grid with {n}-{2 * n} tiles (2..32), {moves} moves"
-
-    @staticmethod
-    def question(grid: list[list[int]], start: list[int], moves: str) -> str:
-        n = len(grid)
-        return (
-            f"In an {n}x{n} grid, there are several squares containing powers of 2. We define the '2048' game: The "
-            "numbers in the grid can move in any direction. When they encounter a number that is the same power of 2, "
-            "they can combine to form a larger number that is the next power of 2. For example: 2 meets 2 -> 4; 4 meets "
-            "4 -> 8; 16 meets 16 -> 32. When they encounter a different number, they remain unchanged.\n"
-            "u: represents moving up one step\nd: represents moving down one step\n"
-            "l: represents moving left one step\nr: represents moving right one step\n\n"
-            f"Now, in the following matrix, move the number in position ({start[0] + 1}, {start[1] + 1}) using the "
-            f"sequence '{moves}':\n{_format_matrix(grid)}\n\nWhat is the matrix after moving?\n"
-            "Return your answer with format <<<matrix>>>, one row per line with the numbers separated by commas, "
-            f"for example <<<\n{_FORMAT_EXAMPLE_2048}\n>>>."
-        )
-
-    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        while True:  # the rare result that equals the question's format example is redrawn
-            question, answer, meta = self._draw(rng, level)
-            if answer != _FORMAT_EXAMPLE_2048:
-                return question, answer, meta
-
-    def _draw(self, rng: random.Random, level: int) -> tuple[str, str, dict[str, Any]]:
-        n, n_moves = GAME2048_LEVELS[level]
-        cells = [(r, c) for r in range(n) for c in range(n)]
-        tiles = rng.sample(cells, rng.randint(n, min(2 * n, n * n)))
-        grid = [[0] * n for _ in range(n)]
-        for r, c in tiles:
-            grid[r][c] = rng.choice(_TILES)
-        start = list(rng.choice(tiles))  # the moving number is always a tile, never an empty cell
-        moves = "".join(rng.choice("udlr") for _ in range(n_moves))
-        # seed a merge along the first move half the time, so combining is exercised, not only sliding
-        dr, dc = _STEPS[moves[0]]
-        nr, nc = start[0] + dr, start[1] + dc
-        if rng.random() < 0.5 and 0 <= nr < n and 0 <= nc < n:
-            grid[nr][nc] = grid[start[0]][start[1]]
-        result = slide_one(grid, (start[0], start[1]), moves)
-        return self.question(grid, start, moves), _format_matrix(result), {"grid": grid, "start": start, "moves": moves}
-
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
-        meta = entry["metadata"]
-        n = len(meta["grid"])
-        grid = parse_grid(answer, int, max_rows=n, max_cols=n)
-        return float(grid == slide_one(meta["grid"], tuple(meta["start"]), meta["moves"]))
-
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
-        meta = entry["metadata"]
-        result = parse_grid(entry["answer"], int)
-        bumped = [row[:] for row in result]
-        bumped[0][0] = bumped[0][0] * 2 or 2
-        out = [_format_matrix(bumped), _format_matrix(result[:-1])]
-        if meta["grid"] != result:
-            out.append(_format_matrix(meta["grid"]))
-        return out + ["", "0"]
-
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
-            path = sample / "solution.json"
-            data = read_json(path, "an object with grid, moves, start_pos and solution")
-            grid = [[int(v) for v in row] for row in field(data, "grid", path, list, "a square list of int rows")]
-            moves = field(data, "moves", path, str, "a string over u, d, l, r")
-            if any(m not in _STEPS for m in moves):
-                raise PublishedDataError(f"{path}: moves {moves!r} should use only u, d, l, r")
-            start = [int(v) for v in field(data, "start_pos", path, list, "[row, col]")]
-            solution = field(data, "solution", path, str, "the matrix as text")
-            meta = {"grid": grid, "start": start, "moves": moves}
-            return read_text(sample / "question.txt").strip(), solution, meta
-
-        yield from iter_published(self, folder, build)
-
-
 # -- letter logic diagram ----------------------------------------------------------------------
 
 
@@ -618,120 +519,423 @@ class LetterLogicDiagram(GeneratedTask):
         yield from iter_published(self, folder, build)
 
 
-# -- light puzzles -----------------------------------------------------------------------------
+# -- logic puzzle (number selection) -----------------------------------------------------------
+
+SUM_RULE, PRODUCT_RULE = "sum_at_most", "product_above"
+
+#: The published levels: (grid side, cells to select, lowest value, highest value, rule, bound).
+#: Levels 1-2 cap every row and column sum; from level 3 on the grid holds negative numbers and
+#: every row and column product of the selection must stay positive.
+_SELECTION_LEVELS: tuple[tuple[int, int, int, int, str, int], ...] = (
+    (2, 3, 1, 3, SUM_RULE, 4),
+    (3, 4, 1, 4, SUM_RULE, 4),
+    (4, 6, -5, 8, PRODUCT_RULE, 0),
+    (5, 9, -8, 8, PRODUCT_RULE, 0),
+    (5, 10, -10, 10, PRODUCT_RULE, 0),
+    (6, 12, -12, 12, PRODUCT_RULE, 0),
+    (7, 16, -14, 14, PRODUCT_RULE, 0),
+    (8, 18, -16, 16, PRODUCT_RULE, 0),
+    (9, 20, -18, 18, PRODUCT_RULE, 0),
+    (10, 25, -20, 20, PRODUCT_RULE, 0),
+)
+#: Share of negative numbers in the unselected cells of a product-rule grid (the published ratio).
+_NEGATIVE_SHARE = 0.3
+
+_SELECT_COUNT = re.compile(r"select (\d+) different numbers")
+_SUM_BOUND = re.compile(r"\bsum\b[^.]*?less than or equal to (-?\d+)")
+_PRODUCT_BOUND = re.compile(r"\bproduct\b[^.]*?greater than (-?\d+)")
+_FIRST_CELL = re.compile(r"square \((\d+),\s*(\d+)\) as the first selected number")
 
 
-def press_buttons(state: list[list[int]], buttons: dict[str, list[list[int]]], operations: list[str]) -> list[int]:
-    """Flattened lights after pressing `operations` in order; button cells are 1-based (row, col) toggles."""
-    grid = [row[:] for row in state]
-    for op in operations:
-        for r, c in buttons[op]:
-            grid[r - 1][c - 1] ^= 1
-    return [v for row in grid for v in row]
+def _even_negative_signs(cells: list[tuple[int, int]], rng: random.Random, share: float) -> list[bool]:
+    """A random choice of negative cells among `cells` with an even count in every row and column.
+
+    Rows and columns are the two sides of a bipartite graph whose edges are the cells; a sign
+    pattern keeps every product positive exactly when each vertex touches an even number of
+    negative edges. Edges outside a spanning forest are drawn freely; each forest edge is then the
+    one choice that evens out its child vertex (leaves first), and each root comes out even because
+    every negative edge is counted at both of its ends.
+    """
+    nodes = sorted({("r", r) for r, _ in cells} | {("c", c) for _, c in cells})
+    adjacent: dict[tuple[str, int], list[int]] = {v: [] for v in nodes}
+    for index, (r, c) in enumerate(cells):
+        adjacent[("r", r)].append(index)
+        adjacent[("c", c)].append(index)
+    parent_edge: dict[tuple[str, int], int | None] = {}
+    order: list[tuple[str, int]] = []
+    for root in nodes:
+        if root in parent_edge:
+            continue
+        parent_edge[root] = None
+        queue = [root]
+        while queue:
+            node = queue.pop(0)
+            order.append(node)
+            for index in adjacent[node]:
+                r, c = cells[index]
+                other = ("c", c) if node[0] == "r" else ("r", r)
+                if other not in parent_edge:
+                    parent_edge[other] = index
+                    queue.append(other)
+    tree = {index for index in parent_edge.values() if index is not None}
+    negative = [index not in tree and rng.random() < share for index in range(len(cells))]
+    for node in reversed(order):
+        edge = parent_edge[node]
+        if edge is not None:
+            odd = sum(negative[i] for i in adjacent[node] if i != edge) % 2 == 1
+            negative[edge] = odd
+    return negative
 
 
-def _light_metadata(
-    state: list[list[int]], buttons: dict[str, list[list[int]]], operations: list[str]
-) -> dict[str, Any]:
-    # parallel lists rather than a dict keyed by button name, so every entry has the same Arrow schema
-    return {
-        "state": state,
-        "button_names": list(buttons),
-        "button_cells": list(buttons.values()),
-        "operations": operations,
-    }
-
-
-#: (grid side, buttons, presses) per level: the published generator's five configurations (its
-#: published samples are all level 5).
-LIGHT_LEVELS = {1: (2, 1, 1), 2: (3, 2, 2), 3: (4, 2, 3), 4: (4, 3, 3), 5: (5, 3, 4)}
-
-
-class LightPuzzles(GeneratedTask):
-    name = "symbench/light_puzzles"
-    description = "Track an n*n grid of lights through a sequence of button presses that toggle cells."
-    published_folders = ("light_puzzles_dataset",)
-    complexity_levels = len(LIGHT_LEVELS)
+class LogicPuzzle(GeneratedTask):
+    name = "symbench/logic_puzzle"
+    description = (
+        "Select cells with distinct numbers from a grid so that every row and column keeps a sum limit "
+        "or a positive product."
+    )
+    published_folders = ("logic_puzzle_dataset",)
+    max_answer_chars = 400
+    # 11 of the 20 published selections break their own question's sum rule (see the module docstring)
+    keeps_flawed_references = True
+    complexity_levels = len(_SELECTION_LEVELS)
 
     def level_description(self, level: int) -> str:
-        n, buttons, rounds = LIGHT_LEVELS[level]
-        return f"{n}x{n} lights, {buttons} button(s) of 2-{max(2, n * n // 2)} lights each, {rounds} press(es)"
+        n, pick, low, high, rule, bound = _SELECTION_LEVELS[level - 1]
+        kept = f"row/col sums <= {bound}" if rule == SUM_RULE else f"row/col products > {bound}"
+        return f"grid {n}x{n} of {low}..{high}, select {pick} distinct numbers, {kept}"
+
+    def level_of(self, metadata: dict[str, Any]) -> int:
+        """The level with `metadata`'s grid side, selection size and rule, 0 if none."""
+        shape = (len(metadata["grid"]), metadata["pick"], metadata.get("rule", SUM_RULE))
+        return next((i for i, lv in enumerate(_SELECTION_LEVELS, 1) if (lv[0], lv[1], lv[4]) == shape), 0)
 
     @staticmethod
-    def question(state: list[list[int]], buttons: dict[str, list[list[int]]], operations: list[str]) -> str:
-        n = len(state)
-        lines = "\n".join("".join(str(v) for v in row) for row in state)
-        controls = "\n".join(
-            f"Button {b} controls the lights at " + ", ".join(f'["{r}", "{c}"]' for r, c in cells)
-            for b, cells in buttons.items()
-        )
-        rounds = "\n".join(f"Round {i}: Button {op}" for i, op in enumerate(operations, 1))
-        example = ",".join("0" * (n * n))
+    def question(grid: list[list[int]], pick: int, rule: str, limit: int, first: list[int]) -> str:
+        n = len(grid)
+        rows = "\n".join(", ".join(map(str, row)) for row in grid)
+        low, high = min(map(min, grid)), max(map(max, grid))
+        if rule == SUM_RULE:
+            kept = (
+                f"The sum of the selected numbers in each row and each column should be less than or equal to {limit}."
+            )
+        else:
+            kept = (
+                "The product of the selected numbers in each row and in each column (counting only rows and columns "
+                f"that hold a selected number) must be greater than {limit}."
+            )
+        r, c = first
         return (
-            "There is an n*n grid with some lights randomly distributed. A lit light is represented by 1, and an unlit "
-            "light is represented by 0. There are some buttons which can change the state of the lights in certain "
-            "positions when they are pressed, like turning some lights on or off. Different buttons may control the "
-            "state of the same light.\n"
-            f"Given n={n} and the number of buttons={len(buttons)}, the initial network is:\n{lines}\n\n{controls}\n\n"
-            f"{rounds}\n\nPlease write the result after all rounds of operation based on the lights controlled by the "
-            "button. Positions are given as [row, column], counted from 1 at the top-left light, and the result is "
-            f"written row by row.\nFor example, <<<{example}>>> represents a fully unlit light network."
+            f"Given a {n}*{n} grid where each cell contains a number (between {low} to {high}), you must select {pick} "
+            f"different numbers from these cells (no two selected cells may hold the same number). {kept} The numbers "
+            "in the same row are separated by ','; positions are (row, column), counted from 0 at the top-left cell.\n"
+            f"Using the number {grid[r][c]} in the top-rightmost square ({r},{c}) as the first selected number\n"
+            f"{rows}\n\n"
+            "Return your answer with the format <<<list of selected number positions>>>, where each position is given "
+            "as row column (0-based indices). For example, <<<0 3, 1 0, 2 4>>> means numbers selected are at "
+            "positions (0,3), (1,0), and (2,4)."
         )
 
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        n, n_buttons, n_rounds = LIGHT_LEVELS[level]
-        cells = [[r, c] for r in range(1, n + 1) for c in range(1, n + 1)]
-        while True:
-            state = [[rng.randint(0, 1) for _ in range(n)] for _ in range(n)]
-            buttons = {
-                chr(ord("A") + b): rng.sample(cells, rng.randint(2, max(2, n * n // 2))) for b in range(n_buttons)
+        n, pick, low, high, rule, limit = _SELECTION_LEVELS[level - 1]
+        first = (0, n - 1)
+        others = [(r, c) for r in range(n) for c in range(n) if (r, c) != first]
+        # plant a valid selection, then fill the other cells at random
+        for _ in range(MAX_DRAWS):
+            cells = [first] + rng.sample(others, pick - 1)
+            if rule == SUM_RULE:
+                values = rng.sample(range(low, high + 1), pick)
+            else:
+                negative = _even_negative_signs(cells, rng, _NEGATIVE_SHARE)
+                count = sum(negative)
+                if count > -low or pick - count > high:
+                    continue  # more negative (or positive) numbers than the range holds
+                minus, plus = rng.sample(range(low, 0), count), rng.sample(range(1, high + 1), pick - count)
+                values = [minus.pop() if neg else plus.pop() for neg in negative]
+            meta = {
+                "grid": [[1] * n for _ in range(n)],
+                "pick": pick,
+                "rule": rule,
+                "limit": limit,
+                "first": list(first),
             }
-            operations = [rng.choice(sorted(buttons)) for _ in range(n_rounds)]
-            final = press_buttons(state, buttons, operations)
-            # an all-dark result is the question's own format example: copying the example must not score
-            if any(final):
+            for (r, c), v in zip(cells, values, strict=True):
+                meta["grid"][r][c] = v
+            if self.broken_rule(cells, meta) is None:
                 break
-        answer = ",".join(str(v) for v in final)
-        return self.question(state, buttons, operations), answer, _light_metadata(state, buttons, operations)
+        else:
+            raise RuntimeError(f"{self.name}: no valid instance in {MAX_DRAWS} draws; loosen the knobs")
+        chosen = set(cells)
+        for r, c in others:
+            if (r, c) not in chosen:
+                positive = low > 0 or rng.random() >= _NEGATIVE_SHARE
+                meta["grid"][r][c] = rng.randint(max(low, 1), high) if positive else rng.randint(low, -1)
+        answer = ", ".join(f"{r} {c}" for r, c in [first] + sorted(cells[1:]))
+        return self.question(meta["grid"], pick, rule, limit, list(first)), answer, meta
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
         meta = entry["metadata"]
-        n = len(meta["state"])
-        lights = parse_int_sequence(answer, max_items=n * n)
-        buttons = dict(zip(meta["button_names"], meta["button_cells"], strict=True))
-        return float(lights == press_buttons(meta["state"], buttons, meta["operations"]))
+        cells = parse_pairs(answer, max_pairs=meta["pick"])
+        if meta.get(FLAWED_REFERENCE) and sorted(cells) == sorted(parse_pairs(entry["answer"], max_pairs=meta["pick"])):
+            return 1.0  # the paper's stored selection of a flagged published entry (order does not matter)
+        return float(self.broken_rule(cells, meta) is None)
+
+    @staticmethod
+    def broken_rule(cells: list[tuple[int, int]], meta: dict[str, Any]) -> str | None:
+        """The first of the question's rules that the selection `cells` breaks, or None if it keeps them all."""
+        grid, pick, limit = meta["grid"], meta["pick"], meta["limit"]
+        # entries built before the product rule existed carry no "rule": they are all sum-limit questions
+        rule = meta.get("rule", SUM_RULE)
+        n = len(grid)
+        if len(cells) != pick or len(set(cells)) != pick:
+            return f"it does not select {pick} different cells"
+        if tuple(meta["first"]) not in cells:
+            return f"it does not include the given first cell {tuple(meta['first'])}"
+        if any(not (0 <= r < n and 0 <= c < n) for r, c in cells):
+            return "it selects a cell outside the grid"
+        if len({grid[r][c] for r, c in cells}) != pick:
+            return "two selected cells hold the same number"
+        lines: dict[tuple[str, int], list[int]] = {}
+        for r, c in cells:
+            lines.setdefault(("row", r), []).append(grid[r][c])
+            lines.setdefault(("column", c), []).append(grid[r][c])
+        for (kind, index), values in sorted(lines.items()):
+            if rule == SUM_RULE and sum(values) > limit:
+                return f"{kind} {index} sums to {sum(values)} > {limit}"
+            if rule == PRODUCT_RULE:
+                product = 1
+                for v in values:
+                    product *= v
+                if product <= limit:
+                    return f"the product of {kind} {index} is {product}, not > {limit}"
+        return None
+
+    def reference_flaw(self, entry: dict[str, Any]) -> str:
+        meta = entry["metadata"]
+        broken = self.broken_rule(parse_pairs(entry["answer"], max_pairs=meta["pick"]), meta)
+        if broken is None:
+            return ""
+        n, pick = len(meta["grid"]), meta["pick"]
+        cells = [(r, c) for r in range(n) for c in range(n)]
+        # small published grids only: say whether the question can be answered by its rules at all
+        if len(cells) <= 16 and not any(
+            self.broken_rule(list(sel), meta) is None for sel in itertools.combinations(cells, pick)
+        ):
+            broken += "; no selection meets every rule"
+        return f"the stored selection breaks the question's rules: {broken}"
 
     def corruptions(self, entry: dict[str, Any]) -> list[str]:
         meta = entry["metadata"]
-        lights = parse_int_sequence(entry["answer"])
-        flipped = [1 - lights[0]] + lights[1:]
-        out = [",".join(map(str, flipped)), ",".join(map(str, lights[:-1]))]
-        initial = [v for row in meta["state"] for v in row]
-        if initial != lights:
-            out.append(",".join(map(str, initial)))
-        return out + ["", "[]"]
+        cells = parse_pairs(entry["answer"])
+        n = len(meta["grid"])
+        out = [", ".join(f"{r} {c}" for r, c in cells[:-1]), ", ".join(f"{r} {c}" for r, c in cells + [cells[-1]])]
+        out.append(", ".join(f"{r} {c}" for r, c in cells[1:] + [(n, n)]))
+        # one cell swapped for another that keeps the count, the first cell and distinct numbers but breaks
+        # the sum or product rule: the answer a policy gets by ignoring that rule
+        taken = {meta["grid"][r][c] for r, c in cells}
+        for i, (r, c) in enumerate(cells[1:], 1):
+            for rr, cc in itertools.product(range(n), repeat=2):
+                if (rr, cc) in cells or meta["grid"][rr][cc] in taken - {meta["grid"][r][c]}:
+                    continue
+                swapped = cells[:i] + [(rr, cc)] + cells[i + 1 :]
+                if self.broken_rule(swapped, meta):
+                    out.append(", ".join(f"{a} {b}" for a, b in swapped))
+                    break
+            else:
+                continue
+            break
+        return out + ["", "0 0"]
 
     def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            question = read_text(sample / "question.txt").strip()
+            pick, first = _SELECT_COUNT.search(question), _FIRST_CELL.search(question)
+            bound_sum, bound_product = _SUM_BOUND.search(question), _PRODUCT_BOUND.search(question)
+            if not (pick and first) or bool(bound_sum) == bool(bound_product):
+                raise PublishedDataError(
+                    f"{sample / 'question.txt'}: expected 'select K different numbers', the first cell and exactly "
+                    "one rule (a row/column sum limit or a row/column product bound)"
+                )
+            rule, bound = (SUM_RULE, bound_sum) if bound_sum else (PRODUCT_RULE, bound_product)
             path = sample / "solution.json"
-            data = read_json(path, "an object with n, initial_state, buttons, operations, solution")
-            n = field(data, "n", path, int, "the grid side")
-            state = [[int(v) for v in row] for row in field(data, "initial_state", path, list, "an n*n 0/1 grid")]
-            buttons = {
-                str(k): [[int(r), int(c)] for r, c in v]
-                for k, v in field(data, "buttons", path, dict, "{name: [[row, col], ...]}").items()
+            data = read_json(path, "an object with grid and solution")
+            grid = [[int(v) for v in row] for row in field(data, "grid", path, list, "a square grid of integers")]
+            if not grid or any(len(row) != len(grid) for row in grid):
+                raise PublishedDataError(f"{path}: 'grid' should be a square grid of integers")
+            solution = field(data, "solution", path, list, "[[row, col], ...]")
+            meta = {
+                "grid": grid,
+                "pick": int(pick.group(1)),
+                "rule": rule,
+                "limit": int(bound.group(1)),
+                "first": [int(first.group(1)), int(first.group(2))],
             }
-            operations = [str(op) for op in field(data, "operations", path, list, "a list of button names")]
-            if len(state) != n or any(len(row) != n for row in state):
-                raise PublishedDataError(f"{path}: initial_state should be {n}*{n}")
-            if any(op not in buttons for op in operations) or any(
-                not (1 <= r <= n and 1 <= c <= n) for v in buttons.values() for r, c in v
-            ):
-                raise PublishedDataError(f"{path}: operations must name buttons and button cells must lie in the grid")
-            solution = ",".join(str(int(v)) for v in field(data, "solution", path, list, "the flattened final lights"))
-            return read_text(sample / "question.txt").strip(), solution, _light_metadata(state, buttons, operations)
+            return question, ", ".join(f"{int(r)} {int(c)}" for r, c in solution), meta
+
+        yield from iter_published(self, folder, with_level(self, build))
+
+
+# -- permutations_and_combinations --------------------------------------------------------------
+
+_CONSTRAINT_TEXT = {
+    "adjacent": "Book {book} must be adjacent to book {other}.",
+    "left": "Book {book} must be to the left of book {other}.",
+    "right": "Book {book} must be to the right of book {other}.",
+    "at": "Book {book} must be placed in position {position}.",
+    "not_at": "Book {book} cannot be placed in position {position}.",
+}
+_CONSTRAINT_PATTERNS = [
+    (re.compile(r"Book (\w+) must be adjacent to book (\w+)\."), "adjacent"),
+    (re.compile(r"Book (\w+) must be to the left of book (\w+)\."), "left"),
+    (re.compile(r"Book (\w+) must be to the right of book (\w+)\."), "right"),
+    (re.compile(r"Book (\w+) must be placed in position (\d+)\."), "at"),
+    (re.compile(r"Book (\w+) cannot be placed in position (\d+)\."), "not_at"),
+]
+
+
+def constraint_holds(c: dict[str, Any], pos: dict[str, int]) -> bool:
+    """Whether one constraint holds for `pos` (book -> 1-based position)."""
+    kind, p = c["type"], pos[c["book"]]
+    if kind == "adjacent":
+        return abs(p - pos[c["other"]]) == 1
+    if kind == "left":
+        return p < pos[c["other"]]
+    if kind == "right":
+        return p > pos[c["other"]]
+    if kind == "at":
+        return p == c["position"]
+    if kind == "not_at":
+        return p != c["position"]
+    raise ValueError(f"unknown constraint type {kind!r}")
+
+
+def parse_constraint(line: str) -> dict[str, Any] | None:
+    """A constraint from its sentence (numbering allowed), or None."""
+    for pattern, kind in _CONSTRAINT_PATTERNS:
+        m = pattern.search(line)
+        if m:
+            a, b = m.groups()
+            if kind in ("at", "not_at"):
+                return {"type": kind, "book": a, "other": "", "position": int(b)}
+            return {"type": kind, "book": a, "other": b, "position": 0}
+    return None
+
+
+class PermutationsAndCombinations(GeneratedTask):
+    name = "symbench/permutations_and_combinations"
+    description = "Arrange labelled books on a shelf so that every adjacency/order/position constraint holds."
+    published_folders = ("permutations_and_combinations",)
+
+    #: Level k shelves 5+k books under k+6 or k+7 constraints: the published generator's four
+    #: configurations, 6 books / 7-8 constraints up to 9 books / 10-11 constraints.
+    complexity_levels = 4
+
+    @staticmethod
+    def level_knobs(level: int) -> tuple[int, int, int]:
+        """(books, fewest constraints, most constraints) at `level`."""
+        return 5 + level, 6 + level, 7 + level
+
+    def level_description(self, level: int) -> str:
+        books, low, high = self.level_knobs(level)
+        return f"{books} books, {low}-{high} constraints (adjacent / left / right / at / not at)"
+
+    @staticmethod
+    def question(items: list[str], constraints: list[dict[str, Any]]) -> str:
+        n = len(items)
+        listed = "\n".join(f"{i}. {_CONSTRAINT_TEXT[c['type']].format(**c)}" for i, c in enumerate(constraints, 1))
+        return (
+            f"Xiao Wang is a librarian responsible for shelving {n} books labeled {', '.join(items)} on a shelf with "
+            f"positions 1 to {n}.\n\nThe constraints are:\n{listed}\n\nQuestion:\n"
+            f"Based on the above conditions, please arrange the {n} books from left to right on the bookshelf, i.e. "
+            f"positions 1 through {n}. Return your answer with the format <<< a list of strings >>>, one solution is "
+            'enough.for example:\n<<<["A", "B", "C"]>>>\nYour answer:\n'
+        )
+
+    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
+        n, low, high = self.level_knobs(level)
+        items = [chr(ord("A") + i) for i in range(n)]
+        order = items[:]
+        rng.shuffle(order)
+        pos = {b: i + 1 for i, b in enumerate(order)}
+        constraints: list[dict[str, Any]] = []
+        target = rng.randint(low, high)
+        while len(constraints) < target:
+            kind = rng.choice(("adjacent", "left", "right", "at", "not_at", "not_at"))
+            book = rng.choice(items)
+            if kind == "adjacent":
+                other = (
+                    order[pos[book] - 2]
+                    if pos[book] == n or (pos[book] > 1 and rng.random() < 0.5)
+                    else order[pos[book]]
+                )
+                c = {"type": kind, "book": book, "other": other, "position": 0}
+            elif kind in ("left", "right"):
+                candidates = [
+                    o for o in items if o != book and constraint_holds({"type": kind, "book": book, "other": o}, pos)
+                ]
+                if not candidates:
+                    continue
+                c = {"type": kind, "book": book, "other": rng.choice(candidates), "position": 0}
+            elif kind == "at":
+                c = {"type": kind, "book": book, "other": "", "position": pos[book]}
+            else:
+                c = {
+                    "type": kind,
+                    "book": book,
+                    "other": "",
+                    "position": rng.choice([p for p in range(1, n + 1) if p != pos[book]]),
+                }
+            constraints.append(c)
+        answer = "[" + ", ".join(f'"{b}"' for b in order) + "]"
+        return (
+            self.question(items, constraints),
+            answer,
+            {"items": items, "constraints": constraints, "solution": order},
+        )
+
+    @staticmethod
+    def arrangement(answer: str) -> list[str]:
+        tokens = parse_token_list(answer, max_items=30, max_chars=400)
+        if len(tokens) == 1:
+            tokens = tokens[0].split()
+        return tokens
+
+    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+        meta = entry["metadata"]
+        order = self.arrangement(answer)
+        if sorted(order) != sorted(meta["items"]):
+            return 0.0
+        pos = {b: i + 1 for i, b in enumerate(order)}
+        return float(all(constraint_holds(c, pos) for c in meta["constraints"]))
+
+    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+        meta = entry["metadata"]
+        order = meta["solution"]
+        fmt = lambda o: "[" + ", ".join(f'"{b}"' for b in o) + "]"  # noqa: E731
+        wrong = [fmt(order[:-1]), fmt(order[:-1] + order[:1])]
+        for i, j in itertools.combinations(range(len(order)), 2):
+            swapped = order[:]
+            swapped[i], swapped[j] = swapped[j], swapped[i]
+            pos = {b: k + 1 for k, b in enumerate(swapped)}
+            if not all(constraint_holds(c, pos) for c in meta["constraints"]):
+                wrong.append(fmt(swapped))
+            if len(wrong) >= 5:
+                break
+        return wrong
+
+    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
+            question, sol = read_sample(sample)
+            path = sample / "solution.json"
+            items = field(sol, "items", path, list)
+            text = field(sol, "constraints_text", path, str)
+            solution = field(sol, "correct_solution", path, list)
+            constraints = [parse_constraint(line) for line in text.splitlines() if line.strip()]
+            if any(c is None for c in constraints):
+                raise PublishedDataError(f"{path}: expected every line of 'constraints_text' to be a known constraint")
+            meta = {"items": items, "constraints": constraints, "solution": solution}
+            return question, "[" + ", ".join(f'"{b}"' for b in solution) + "]", meta
 
         yield from iter_published(self, folder, build)
 
 
-TASKS = [EightQueens(), StandardSudoku(), Game2048(), LetterLogicDiagram(), LightPuzzles()]
+TASKS = [EightQueens(), StandardSudoku(), LetterLogicDiagram(), LogicPuzzle(), PermutationsAndCombinations()]

@@ -1,24 +1,19 @@
-"""SymBench grid tasks: matrix transformations, square detection, Reversi moves, sliding-window pooling.
+"""SymBench matrix tasks: compute a deterministic function of a letter or number matrix.
 
-Tasks: symbench/matrix_transformation, symbench/pattern_recognition, symbench/reversi,
-symbench/pooling.
+Tasks: symbench/matrix_transformation (rotate, transpose or mirror), symbench/pattern_recognition
+(find the one square of equal letters), symbench/pooling (sliding-window max or average).
 
-Each task draws a seeded instance at one of the published generator's complexity levels (the
-level tables below follow the CodeSteer generators: matrix shapes and cell alphabets, grid and
-square sizes, board sizes and move counts, grid/window sizes and pooling kinds).
+Each task draws a seeded instance at one of the published generator's complexity levels (the level
+tables below follow the CodeSteer generators: matrix shapes and cell alphabets, grid and square
+sizes, grid/window sizes and pooling kinds). Each question has exactly one correct answer (a
+deterministic transformation, a square that the generator makes unique), so the verifiers compare
+the parsed answer with the recomputed result; matrices are read with bounded parsers, never
+evaluated.
 
-Each question has exactly one correct answer (a deterministic transformation, a square that the
-generator makes unique, a forced sequence of moves), so the verifiers compare the parsed answer
-with the recomputed result; grids are read with bounded parsers, never evaluated.
-
-Published data (`load_published`) is the `sample_<i>/question.txt` + `solution.json` layout. A
-sample that cannot be read (missing file, malformed JSON, missing key) or whose stored reference
-does not score 1 under the task's own verifier is yielded as a `PublishedDataError` naming the
-file, and reading goes on; a missing or empty folder raises. See `published_layout`.
-
-Note on the published Reversi samples: their "previous round" board already shows the move
-(it equals the stored solution), so those questions are easier than intended; the stored solution
-is still the correct final board, and it is what the verifier checks.
+Published data (`load_published`): every reader yields one entry per good sample and, for a bad
+sample (missing file, malformed JSON or CSV row, a missing field, a reference that breaks the
+question's rules), a `PublishedDataError` instance instead of raising, so one bad sample never hides
+the others; a missing or empty folder raises. See `published_layout` for the shared contract.
 """
 
 from __future__ import annotations
@@ -39,7 +34,7 @@ from dataset_builders.task import GeneratedTask, PublishedDataError
 _SEPARATORS = re.compile(r"[\s,;\[\]()'\"]+")
 
 
-def _cells(answer: str, max_cells: int) -> list[str]:
+def matrix_cells(answer: str, max_cells: int) -> list[str]:
     """Cells of a flattened matrix answer ("A,B,C", "[['A','B'],['C']]", rows on lines)."""
     if len(answer) > 20 * max_cells + 100:
         raise AnswerParseError("answer too long for this matrix")
@@ -142,7 +137,7 @@ class MatrixTransformation(GeneratedTask):
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
         expected = [c for r in entry["metadata"]["solution"] for c in r]
-        return float(_cells(answer, len(expected) + 1) == expected)
+        return float(matrix_cells(answer, len(expected) + 1) == expected)
 
     def corruptions(self, entry: dict[str, Any]) -> list[str]:
         meta = entry["metadata"]
@@ -261,153 +256,6 @@ class PatternRecognition(GeneratedTask):
         yield from iter_published(self, folder, build)
 
 
-# -- reversi ------------------------------------------------------------------------------------
-
-_DIRECTIONS = [(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if (dr, dc) != (0, 0)]
-
-
-def initial_board(n: int) -> list[list[str]]:
-    """The n*n start position: white (1) on the top-left/bottom-right centre diagonal, black (0) on the other."""
-    board = [["*"] * n for _ in range(n)]
-    h = n // 2
-    board[h - 1][h - 1] = board[h][h] = "1"
-    board[h - 1][h] = board[h][h - 1] = "0"
-    return board
-
-
-def flips(board: list[list[str]], r: int, c: int, me: str) -> list[tuple[int, int]]:
-    """Opponent pieces flipped by `me` placing at (r, c) (0-based): runs closed by one of `me`'s pieces."""
-    if board[r][c] != "*":
-        return []
-    n, other, out = len(board), "1" if me == "0" else "0", []
-    for dr, dc in _DIRECTIONS:
-        run, i, j = [], r + dr, c + dc
-        while 0 <= i < n and 0 <= j < n and board[i][j] == other:
-            run.append((i, j))
-            i, j = i + dr, j + dc
-        if run and 0 <= i < n and 0 <= j < n and board[i][j] == me:
-            out.extend(run)
-    return out
-
-
-def play(board: list[list[str]], r: int, c: int, me: str) -> list[list[str]]:
-    """A new board after `me` places at (r, c); an illegal placement still places the piece (no flips)."""
-    new = [row[:] for row in board]
-    for i, j in flips(board, r, c, me):
-        new[i][j] = me
-    new[r][c] = me
-    return new
-
-
-#: (board side, moves to play) per level: the published generator's configurations.
-REVERSI_LEVELS = {1: (4, 1), 2: (4, 2), 3: (6, 2), 4: (4, 3), 5: (6, 3)}
-
-
-class Reversi(GeneratedTask):
-    name = "symbench/reversi"
-    description = "Play given moves on a Reversi board (flipping enclosed pieces) and write the resulting board."
-    published_folders = ("reversi_dataset",)
-    complexity_levels = len(REVERSI_LEVELS)
-
-    def __init__(self, max_setup_moves: int = 4) -> None:
-        """`max_setup_moves`: random legal moves played before the shown position (0 = the opening position)."""
-        self.max_setup_moves = max_setup_moves
-
-    def level_description(self, level: int) -> str:
-        n, rounds = REVERSI_LEVELS[level]
-        return f"{n}x{n} board, 0-{self.max_setup_moves} earlier moves, {rounds} move(s) to play"
-
-    @staticmethod
-    def question(n: int, you: str, board: list[list[str]], moves: list[list[int]]) -> str:
-        rows = "\n".join("".join(r) for r in board)
-        rounds = "\n".join(
-            f"Round {k}: " + ("Your's" if k % 2 else "The opponent's") + f" landing position is ({r},{c})"
-            for k, (r, c) in enumerate(moves, 1)
-        )
-        colour = "black" if you == "0" else "white"
-        return (
-            "There is a game similar to Reversi. On an n*n grid (where n is even), four pieces are placed in the center, "
-            "two black and two white, arranged diagonally. Black pieces are represented by 0, white pieces by 1, and "
-            "empty spaces by *.\nRules:\n"
-            "1. Two players take turns placing pieces, one playing black and the other playing white.\n"
-            "2. Each player places one piece on an empty space during their turn.\n"
-            "3. After placing a piece, if there are any of the opponent's pieces between two of the player's pieces (in "
-            "the same row, column, or diagonal), those pieces will be flipped to the player's color. That is, 0 becomes "
-            "1, or 1 becomes 0. (Only lines that start at the newly placed piece and end at another piece of the same "
-            "player, with nothing but opponent pieces in between, are flipped.)\n"
-            "All coordinates start from the first row and first column, and the coordinate (a, b) represents the cell in "
-            "the a-th row and b-th column.\n\n"
-            f"Given: n={n}, you play {colour} chess.\n\n"
-            f"The previous round of the game was: \n{rows}\n\n{rounds}\n\n"
-            "Please write down the game situation after this round based on the situation of the previous round.\n"
-            f"For example, <<<{','.join('*' * (n * n))}>>> represents the empty grid."
-        )
-
-    def _legal(self, board: list[list[str]], me: str) -> list[tuple[int, int]]:
-        n = len(board)
-        return [(r, c) for r in range(n) for c in range(n) if flips(board, r, c, me)]
-
-    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        while True:  # redraw the rare game where someone has no legal move
-            n, rounds = REVERSI_LEVELS[level]
-            board, turn = initial_board(n), "0"
-            setup = rng.randint(0, self.max_setup_moves)
-            moves: list[list[int]] = []
-            ok = True
-            for k in range(setup + rounds):
-                legal = self._legal(board, turn)
-                if not legal:
-                    ok = False
-                    break
-                if k == setup:
-                    start, you = [row[:] for row in board], turn
-                r, c = rng.choice(legal)
-                board = play(board, r, c, turn)
-                if k >= setup:
-                    moves.append([r + 1, c + 1])
-                turn = "1" if turn == "0" else "0"
-            if ok:
-                break
-        final = ",".join(c for row in board for c in row)
-        meta = {"board_size": n, "you": you, "start": ["".join(r) for r in start], "moves": moves, "solution": final}
-        return self.question(n, you, start, moves), final, meta
-
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
-        meta = entry["metadata"]
-        n = meta["board_size"]
-        return float(_cells(answer.replace("", " "), n * n + 1) == meta["solution"].split(","))
-
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
-        meta = entry["metadata"]
-        sol = meta["solution"].split(",")
-        start = ",".join("".join(meta["start"]))
-        swapped = ",".join({"0": "1", "1": "0"}.get(c, c) for c in sol)
-        first = sol.index("0") if "0" in sol else 0
-        one_off = ",".join("1" if i == first else c for i, c in enumerate(sol))
-        return [w for w in dict.fromkeys([start, swapped, one_off, ",".join(sol[:-1])]) if w.split(",") != sol]
-
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
-            question, sol = read_sample(sample)
-            path = sample / "solution.json"
-            n = field(sol, "board_size", path, int)
-            solution = field(sol, "solution", path, str)
-            if len(solution.split(",")) != n * n:
-                raise PublishedDataError(f"{path}: expected 'solution' to hold {n * n} comma-separated cells")
-            m = re.search(r"was: \n((?:[01*]+\n)+)", question)
-            start = m.group(1).split() if m else []
-            meta = {
-                "board_size": n,
-                "you": "0",
-                "start": start,
-                "moves": sol.get("moves", []),
-                "solution": solution,
-            }
-            return question, solution, meta
-
-        yield from iter_published(self, folder, build)
-
-
 # -- pooling ------------------------------------------------------------------------------------
 
 _POOL = {"max": max, "min": min, "average": lambda xs: Fraction(sum(xs), len(xs))}
@@ -481,7 +329,7 @@ class Pooling(GeneratedTask):
 
     def verify(self, answer: str, entry: dict[str, Any]) -> float:
         expected = [Fraction(v) for r in entry["metadata"]["solution"] for v in r]
-        cells = _cells(answer, len(expected) + 1)
+        cells = matrix_cells(answer, len(expected) + 1)
         if len(cells) != len(expected):
             return 0.0
         for text, target in zip(cells, expected, strict=True):
@@ -520,4 +368,4 @@ class Pooling(GeneratedTask):
         yield from iter_published(self, folder, build)
 
 
-TASKS = [MatrixTransformation(), PatternRecognition(), Reversi(), Pooling()]
+TASKS = [MatrixTransformation(), PatternRecognition(), Pooling()]

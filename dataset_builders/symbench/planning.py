@@ -38,10 +38,7 @@ from dataset_builders.symbench.published_layout import (
     read_text,
     sample_dirs,
 )
-from dataset_builders.task import GeneratedTask, PublishedDataError
-
-#: Rejection-sampling guard: knobs that admit (almost) no valid instance fail loudly instead of looping.
-MAX_DRAWS = 10_000
+from dataset_builders.task import MAX_DRAWS, GeneratedTask, PublishedDataError
 
 # -- blocksworld -------------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from dataset_builders.task import FLAWED_REFERENCE, FLAWED_REFERENCE_REASON, PublishedDataError, Task
 
@@ -37,6 +37,23 @@ MAX_FILE_BYTES = 2_000_000
 
 #: What a sample builder returns: (question, reference answer, metadata).
 Built = tuple[str, str, dict[str, Any]]
+
+
+class LevelReader(Protocol):
+    """A task that can say which of its generator levels a published entry's structure matches."""
+
+    def level_of(self, metadata: dict[str, Any]) -> int: ...
+
+
+def with_level(task: LevelReader, build: Callable[[Path], Built]) -> Callable[[Path], Built]:
+    """`build` for a published sample, with the generator level its structure matches (0 if none) recorded
+    as metadata["complexity"], so published and generated entries share one difficulty scale."""
+
+    def built(sample: Path) -> Built:
+        question, answer, metadata = build(sample)
+        return question, answer, {**metadata, "complexity": task.level_of(metadata)}
+
+    return built
 
 
 def natural_key(name: str) -> list[Any]:

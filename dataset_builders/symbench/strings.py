@@ -1,22 +1,23 @@
-"""SymBench string tasks: rule-driven rewriting, insertion, resource cycles, letter counting, run scoring.
+"""SymBench string tasks: rewrite, extend, count letters in or score a string.
 
-Tasks: symbench/string_deletion_and_modification, symbench/string_insertion,
-symbench/string_splitting, symbench/string_synthesis, symbench/letters,
-symbench/statistical_counting.
+Tasks: symbench/string_deletion_and_modification (rewriting rules until none applies),
+symbench/string_insertion (insert after trigger substrings), symbench/letters (count a letter and
+list its positions), symbench/statistical_counting (score runs of repeated letters).
 
 Each has one correct answer (the rules are deterministic), so the verifier recomputes or compares
 the final state; answers are parsed with bounded parsers, never evaluated.
 
 Difficulty (`complexity_levels`, see each task's `level_description`) follows the published
-generators (CodeSteer's `create_dataset_*.py`): their count ranges, string lengths, trigger counts,
+generators (CodeSteer's `create_dataset_*.py`): their string lengths, rewrite and trigger counts,
 word-length bands and sequence configurations, with an easier first level where they filtered
 easy instances out and, for some tasks, a level beyond their largest setting.
 
-Published data (`load_published`): the `sample_<i>/question.txt` + `solution.json` folders of
-SymBench, and `Letters/<dataset>/<letter>_<count>_<i>/test_words.json` for letters. A sample that
-cannot be read (missing file, malformed JSON, missing key) or whose stored reference does not score
-1 under the task's own verifier is yielded as a `PublishedDataError` naming the file, and reading
-goes on with the next sample; a missing or empty folder raises. See `published_layout`.
+Published data (`load_published`): every reader yields one entry per good sample and, for a bad
+sample (missing file, malformed JSON or CSV row, a missing field, a reference that breaks the
+question's rules), a `PublishedDataError` instance instead of raising, so one bad sample never hides
+the others; a missing or empty folder raises. See `published_layout` for the shared contract.
+Besides the `sample_<i>/question.txt` + `solution.json` folders, letters reads
+`Letters/<dataset>/<letter>_<count>_<i>/test_words.json`.
 """
 
 from __future__ import annotations
@@ -53,15 +54,6 @@ def _single_int(text: str, max_digits: int) -> int:
     if len(values) != 1:
         raise AnswerParseError("expected one integer")
     return values[0]
-
-
-def _int_list(text: str, n: int) -> list[int]:
-    """Exactly `n` integers written as '["1", "0"]', '[1, 0]' or '1 0' (quotes allowed)."""
-    cleaned = text.replace('"', " ").replace("'", " ")
-    values = parse_int_sequence(cleaned, max_chars=400, max_items=n + 1, max_digits=9)
-    if len(values) != n:
-        raise AnswerParseError(f"expected {n} integers, got {len(values)}")
-    return values
 
 
 def example_unlike(rng: random.Random, draw: Callable[[], Any], answer: Any) -> Any:
@@ -348,219 +340,6 @@ class StringInsertion(GeneratedTask):
                 "modified_string": field(sol, "modified_string", path, str),
             }
             return question, meta["modified_string"], meta
-
-        yield from iter_published(self, folder, build)
-
-
-# -- string_splitting ---------------------------------------------------------------------------
-
-#: (inputs, outputs) of the five methods over the stock A, B, C (machines) and X, Y, Z (parts).
-SPLIT_METHODS: tuple[tuple[dict[str, int], dict[str, int]], ...] = (
-    ({"A": 1}, {"X": 2, "Y": 1}),
-    ({"B": 2}, {"X": 1}),
-    ({"C": 2}, {"Y": 1}),
-    ({"B": 1, "C": 1}, {"A": 1}),
-    ({"X": 1, "Y": 1}, {"Z": 1}),
-)
-_SPLIT_PHRASES = (
-    ("Dismantling a single machine A yields two part X and one part Y each cycle.",
-     "Each round, one machine A breaks down into two part X and one part Y.",
-     "One unit of machine A can be dismantled into two units of part X and one unit of part Y per round."),
-    ("Every round, dismantling two machines B results in one part X.",
-     "Two units of machine B can be dismantled into one unit of part X per round.",
-     "Dismantling two machine B units produces one part X each cycle."),
-    ("Two units of machine C can be dismantled into one unit of part Y per round.",
-     "Each round, two machines C break down into one part Y.",
-     "Dismantling two machine C units yields one part Y each cycle."),
-    ("One unit of machine B and one unit of machine C can be combined into one unit of machine A per round.",
-     "Every round, merging one machine B with one machine C creates one machine A.",
-     "Combining one machine B and one machine C results in one machine A each cycle."),
-    ("One unit of part X and one unit of part Y can be combined into one unit of part Z per round.",
-     "Combining one part X with one part Y produces one part Z each cycle.",
-     "Each round, one part X and one part Y merge to form one part Z."),
-)  # fmt: skip
-_STOCK = ("A", "B", "C", "X", "Y", "Z")
-
-
-def run_cycles(
-    stock: dict[str, int], methods: tuple[tuple[dict[str, int], dict[str, int]], ...], greedy: bool = False
-) -> dict[str, int]:
-    """Cycle through `methods` in order, each once per pass (or as often as possible when `greedy`),
-    until a whole pass changes nothing."""
-    stock = dict(stock)
-    for _ in range(10_000):
-        changed = False
-        for needs, gives in methods:
-            times = min(stock[k] // v for k, v in needs.items())
-            times = times if greedy else min(times, 1)
-            if times:
-                changed = True
-                for k, v in needs.items():
-                    stock[k] -= v * times
-                for k, v in gives.items():
-                    stock[k] = stock.get(k, 0) + v * times
-        if not changed:
-            return stock
-    raise RuntimeError("resource cycle did not stop")  # unreachable: every method uses up stock
-
-
-class StringSplitting(GeneratedTask):
-    name = "symbench/string_splitting"
-    description = (
-        "Cycle through dismantling/combining methods on machines and parts until none applies; report the stock."
-    )
-    published_folders = ("string_splitting",)
-    #: The published generator's five levels: each machine count drawn from this range.
-    LEVEL_COUNTS = {1: (1, 3), 2: (2, 4), 3: (3, 6), 4: (4, 7), 5: (5, 10)}
-    complexity_levels = len(LEVEL_COUNTS)
-
-    def level_description(self, level: int) -> str:
-        lo, hi = self.LEVEL_COUNTS[level]
-        return f"{lo}-{hi} each of machines A, B, C; five methods, each phrased one of three ways"
-
-    def question(
-        self, a: int, b: int, c: int, phrases: list[str], example: tuple[int, ...] = (1, 0, 1, 1, 1, 1)
-    ) -> str:
-        methods = "\n".join(f"Method {i}: {p}" for i, p in enumerate(phrases, 1))
-        units = [f"{n} unit" if n == 1 else f"{n} units" for n in example]
-        return (
-            "There is a dismantling engineer who has old machines A, B, and C. He discovered that he can obtain a batch "
-            "of new parts X, Y, and Z through the following methods:\n"
-            f"{methods}\n\n"
-            "Xiao Li continuously cycles through these methods in the given order, executing one method at a time. "
-            "After Method 5, start again from Method 1. Continue this cycle until no method can be executed. "
-            f"Initially, there are {a} units of Machine A, {b} units of Machine B, and {c} units of Machine C. "
-            "How many parts X, Y, and Z can Li ultimately obtain, and how many machines A, B, and C will remain?\n\n"
-            "Generate the answer in the format <<<a string representing the outcome in the order of machines A, B, C, "
-            f"parts X, Y, Z>>>. For example, if Machine A has {units[0]}, Machine B has {units[1]}, Machine C has "
-            f"{units[2]}, Part X has {units[3]}, Part Y has {units[4]}, and Part Z has {units[5]}, it should be "
-            f"represented as {self.format(list(example))}.\nYour answer:"
-        )
-
-    @staticmethod
-    def solve(a: int, b: int, c: int) -> list[int]:
-        final = run_cycles({"A": a, "B": b, "C": c, "X": 0, "Y": 0, "Z": 0}, SPLIT_METHODS)
-        return [final[k] for k in _STOCK]
-
-    @staticmethod
-    def format(counts: list[int]) -> str:
-        return "[" + ", ".join(f'"{v}"' for v in counts) + "]"
-
-    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        a, b, c = (rng.randint(*self.LEVEL_COUNTS[level]) for _ in range(3))
-        phrases = [rng.choice(options) for options in _SPLIT_PHRASES]
-        final = self.solve(a, b, c)
-        example = example_unlike(rng, lambda: tuple(rng.randint(0, 2) for _ in range(6)), tuple(final))
-        question = self.question(a, b, c, phrases, example)
-        return question, self.format(final), {"initial": [a, b, c], "final": final}
-
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
-        return float(_int_list(answer, 6) == entry["metadata"]["final"])
-
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
-        final = entry["metadata"]["final"]
-        a, b, c = entry["metadata"]["initial"]
-        bumped = [final[:i] + [final[i] + 1] + final[i + 1 :] for i in (0, 3, 5)]
-        wrong = [self.format(v) for v in [*bumped, [a, b, c, 0, 0, 0], final[3:] + final[:3]]]
-        return [w for w in dict.fromkeys(wrong) if _int_list(w, 6) != final]
-
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        pattern = re.compile(
-            r"there are (\d+) units of Machine A, (\d+) units of Machine B, and (\d+) units of Machine C"
-        )
-
-        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
-            question, sol = read_sample(sample)
-            path = sample / "solution.json"
-            expected = field(sol, "expected_answer", path, list)
-            m = pattern.search(question)
-            if m is None or len(expected) != 6 or not all(str(v).lstrip("-").isdigit() for v in expected):
-                raise PublishedDataError(
-                    f"{path}: expected 'expected_answer' of 6 integers and a question with initial counts"
-                )
-            meta = {"initial": [int(g) for g in m.groups()], "final": [int(v) for v in expected]}
-            return question, self.format(meta["final"]), meta
-
-        yield from iter_published(self, folder, build)
-
-
-# -- string_synthesis ---------------------------------------------------------------------------
-
-BLOCKS = ("[A]", "[B]", "[C]", "{A}", "{B}", "{C}", "(A)", "(B)", "(C)")
-SYNTHESIS_METHODS: tuple[tuple[dict[str, int], dict[str, int]], ...] = (
-    ({"[A]": 1, "[B]": 1, "[C]": 1}, {"{A}": 1}),
-    ({"[A]": 1, "[B]": 1}, {"{C}": 1}),
-    ({"[B]": 1, "[C]": 1}, {"{B}": 1}),
-    ({"[C]": 2}, {"{C}": 1}),
-    ({"{A}": 1, "{C}": 1}, {"(A)": 1, "(B)": 1}),
-    ({"{B}": 2}, {"(C)": 1}),
-)
-
-
-class StringSynthesis(GeneratedTask):
-    name = "symbench/string_synthesis"
-    description = (
-        "Combine blocks by six synthesis rules, each applied as often as possible in turn, and count the result."
-    )
-    published_folders = ("string_synthesis",)
-    #: Largest starting count of [A], [B], [C] per level (the smallest is 1). The published generator
-    #: draws [A] from 1-5, [B] from 1-8 and [C] from 1-7 (level 4); level 5 goes past it.
-    LEVEL_MAX = {1: (2, 3, 3), 2: (3, 5, 4), 3: (4, 6, 6), 4: (5, 8, 7), 5: (8, 12, 12)}
-    complexity_levels = len(LEVEL_MAX)
-
-    def level_description(self, level: int) -> str:
-        a, b, c = self.LEVEL_MAX[level]
-        return f"1-{a} [A], 1-{b} [B], 1-{c} [C]; six methods cycled until none applies"
-
-    def question(self, a: int, b: int, c: int, example: tuple[int, ...] = (1, 0, 0, 0, 0, 0, 1, 1, 0)) -> str:
-        return (
-            "There are nine different blocks [A], [B], [C], {A}, {B}, {C}, (A), (B), (C) that satisfy:\n"
-            "1. One [A], one [B], and one [C] can be combined to form one {A}.\n"
-            "2. One [A] and one [B] can be combined to form one {C}.\n"
-            "3. One [B] and one [C] can be combined to form one {B}.\n"
-            "4. Two [C] can be combined to form one {C}.\n"
-            "5. One {A} and one {C} can be combined to form one (A) and one (B).\n"
-            "6. Two {B} can be combined to form one (C).\n\n"
-            "Cycle through Methods 1..6 repeatedly until no more changes can be made (each method is applied as many "
-            "times as possible before moving on to the next).\n\n"
-            f"Question: If we now have {a} [A], {b} [B], and {c} [C], what will the synthesized block be?\n\n"
-            "Return your final answer with the exact format:\n"
-            "<<<a string of the number of certain block>>>\n"
-            "listing the counts of [A], [B], [C], {A}, {B}, {C}, (A), (B), (C) in this order, separated by spaces, "
-            f"for example <<<{' '.join(map(str, example))}>>>.\nYour answer:\n"
-        )
-
-    @staticmethod
-    def solve(a: int, b: int, c: int) -> list[int]:
-        start = dict.fromkeys(BLOCKS, 0) | {"[A]": a, "[B]": b, "[C]": c}
-        final = run_cycles(start, SYNTHESIS_METHODS, greedy=True)
-        return [final[k] for k in BLOCKS]
-
-    def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
-        a, b, c = (rng.randint(1, most) for most in self.LEVEL_MAX[level])
-        final = self.solve(a, b, c)
-        example = example_unlike(rng, lambda: tuple(rng.randint(0, 2) for _ in range(9)), tuple(final))
-        return self.question(a, b, c, example), " ".join(map(str, final)), {"initial": [a, b, c], "final": final}
-
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
-        return float(_int_list(answer, 9) == entry["metadata"]["final"])
-
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
-        final = entry["metadata"]["final"]
-        a, b, c = entry["metadata"]["initial"]
-        wrong = [[a, b, c, 0, 0, 0, 0, 0, 0], final[:8] + [final[8] + 1], [final[0] + 1, *final[1:]], final[::-1]]
-        return [" ".join(map(str, w)) for w in wrong if w != final]
-
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
-        def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
-            question, sol = read_sample(sample)
-            path = sample / "solution.json"
-            final = field(sol, "final_counts", path, list)
-            initial = [field(sol, k, path, int) for k in ("A_count", "B_count", "C_count")]
-            if len(final) != 9 or not all(isinstance(v, int) for v in final):
-                raise PublishedDataError(f"{path}: expected 'final_counts' to be a list of 9 integers")
-            meta = {"initial": initial, "final": final}
-            return question, " ".join(map(str, final)), meta
 
         yield from iter_published(self, folder, build)
 
@@ -864,11 +643,4 @@ class StatisticalCounting(GeneratedTask):
         yield from iter_published(self, folder, build)
 
 
-TASKS = [
-    StringDeletionAndModification(),
-    StringInsertion(),
-    StringSplitting(),
-    StringSynthesis(),
-    Letters(),
-    StatisticalCounting(),
-]
+TASKS = [StringDeletionAndModification(), StringInsertion(), Letters(), StatisticalCounting()]

@@ -1,9 +1,5 @@
-"""SymBench grid tasks (dataset_builders/symbench/grids.py): levels, verdicts, published data, hacks.
-
-Matrix transformation, pattern recognition, Reversi and pooling. Every family is checked for: the
-published generator's levels and structures in 200 seeded entries, references scoring 1 and
-corruptions 0 at every level, seeded determinism, the published samples (and samples written in the
-published schema at the hardest level) scoring 1, and hostile answers scoring 0.
+"""SymBench matrix tasks (dataset_builders/symbench/matrices.py): levels spanning the published generators,
+verdicts, published data, hacks.
 """
 
 from __future__ import annotations
@@ -16,51 +12,75 @@ import sys
 import time
 from collections import Counter
 from fractions import Fraction
-from pathlib import Path
+from typing import Any
 
 import pytest
 
+from dataset_builders.symbench import matrices
 from dataset_builders.symbench.matrices import (
     ALPHABETS,
     MATRIX_LEVELS,
     PATTERN_BANDS,
     POOLING_LEVELS,
     POOLING_VALUES,
-    REVERSI_LEVELS,
-    TASKS,
     TRANSFORMS,
     MatrixTransformation,
-    flips,
-    initial_board,
     pool,
     unique_square,
 )
-from dataset_builders.task import Task
+from dataset_builders.task import GeneratedTask
+from tests.symbench_helpers import ROOT, SYMBENCH, needs_external, published_solution, wrap
 
-SYMBENCH = Path(__file__).parents[1] / ".." / "shared" / "external" / "symbench"
-BY_NAME: dict[str, Task] = {t.name: t for t in TASKS}
-NAMES = sorted(BY_NAME)
+#: Every task of the module, by its full and its short name.
+BY_NAME: dict[str, GeneratedTask] = {key: t for t in matrices.TASKS for key in (t.name, t.short_name)}
+
+
+MATRICES = ["symbench/matrix_transformation", "symbench/pattern_recognition", "symbench/pooling"]
+
+
+#: Levels per task (by the name each section below uses): the published generators' complexity scales.
 LEVELS = {
     "symbench/matrix_transformation": 5,
     "symbench/pattern_recognition": 5,
-    "symbench/reversi": 5,
     "symbench/pooling": 6,
 }
 
 
-def wrap(answer: str) -> str:
-    return f"Let me work it out.\n<<<{answer}>>>"
-
-
 @pytest.fixture(scope="module")
-def batches() -> dict[str, list[dict]]:
-    return {name: list(BY_NAME[name].generate(200, seed=0)) for name in NAMES}
+def batches() -> dict[str, list[dict[str, Any]]]:
+    """200 seeded entries per task (levels drawn as `generate` draws them), by full and short name."""
+    out = {}
+    for task in matrices.TASKS:
+        out[task.name] = out[task.short_name] = list(task.generate(200, seed=0))
+    return out
 
 
-# -- levels span the published range -------------------------------------------------------------
+def test_same_bytes_whatever_the_hash_seed() -> None:
+    """No set order or string hashing leaks into the entries: two interpreters agree byte for byte."""
+    script = (
+        "import hashlib, json\n"
+        "from dataset_builders.symbench.matrices import TASKS\n"
+        "h = hashlib.sha256()\n"
+        "for t in TASKS:\n"
+        "    h.update(json.dumps(list(t.generate(15, seed=3)), sort_keys=True).encode())\n"
+        "print(h.hexdigest())\n"
+    )
+    digests = set()
+    for hash_seed in ("0", "4242"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr[-2000:]
+        digests.add(run.stdout.strip())
+    here = hashlib.sha256()
+    for t in matrices.TASKS:
+        here.update(json.dumps(list(t.generate(15, seed=3)), sort_keys=True).encode())
+    assert digests == {here.hexdigest()}
 
 
-@pytest.mark.parametrize("name", NAMES)
+# -- levels span the published range ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", MATRICES)
 def test_every_level_appears_and_is_described(name, batches):
     task = BY_NAME[name]
     assert task.complexity_levels == LEVELS[name]
@@ -102,31 +122,6 @@ def test_pattern_levels_widen_the_grid_and_keep_one_square(batches):
     assert min(sides) == 3 and max(sides) >= 6  # squares up to the published shorter-side // 2
 
 
-def test_reversi_levels_match_the_published_configurations(batches):
-    seen = set()
-    for e in batches["symbench/reversi"]:
-        meta = e["metadata"]
-        n, rounds = REVERSI_LEVELS[meta["complexity"]]
-        assert meta["board_size"] == n and len(meta["moves"]) == rounds and len(meta["start"]) == n
-        seen.add((n, rounds))
-        # every stated move is legal where it is played, so the rules decide the board
-        board, me = [list(row) for row in meta["start"]], meta["you"]
-        for r, c in meta["moves"]:
-            assert flips(board, r - 1, c - 1, me)
-            for i, j in flips(board, r - 1, c - 1, me):
-                board[i][j] = me
-            board[r - 1][c - 1] = me
-            me = "1" if me == "0" else "0"
-        assert ",".join(c for row in board for c in row) == e["answer"]
-    assert seen == set(REVERSI_LEVELS.values())
-    openings = [
-        e
-        for e in batches["symbench/reversi"]
-        if e["metadata"]["start"] == ["".join(r) for r in initial_board(e["metadata"]["board_size"])]
-    ]
-    assert openings  # some questions start from the opening position, as the published ones do
-
-
 def test_pooling_levels_match_the_published_configurations(batches):
     fractional = 0
     for e in batches["symbench/pooling"]:
@@ -140,10 +135,10 @@ def test_pooling_levels_match_the_published_configurations(batches):
     assert fractional  # averages that are not whole numbers occur
 
 
-# -- every level: references 1, corruptions 0, determinism ----------------------------------------
+# -- verdicts at every level, hacks, other spellings ------------------------------------------------
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", MATRICES)
 def test_references_score_one_and_corruptions_zero_at_every_level(name):
     task = BY_NAME[name]
     for level in range(1, task.complexity_levels + 1):
@@ -156,16 +151,13 @@ def test_references_score_one_and_corruptions_zero_at_every_level(name):
                 assert task.score(wrap(answer), e) == 0.0, (e["id"], answer)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", MATRICES)
 def test_same_seed_same_bytes(name):
     task = BY_NAME[name]
     first = json.dumps(list(task.generate(12, seed=7)), sort_keys=True)
     assert first == json.dumps(list(task.generate(12, seed=7)), sort_keys=True)
     assert first != json.dumps(list(task.generate(12, seed=8)), sort_keys=True)
     assert json.loads(first)[:5] == list(task.generate(5, seed=7))
-
-
-# -- hostile answers ------------------------------------------------------------------------------
 
 
 def _lookalike(text: str) -> str:
@@ -177,7 +169,7 @@ def _lookalike(text: str) -> str:
 LENIENT = {"fullwidth digits": lambda a: a.translate({ord(str(d)): chr(0xFF10 + d) for d in range(10)})}
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", MATRICES)
 def test_generic_hacks_score_zero(name, batches):
     task = BY_NAME[name]
     for e in batches[name][::10]:
@@ -216,9 +208,47 @@ def test_pooling_accepts_rounded_averages_but_not_coarser_ones():
     assert task.score(wrap(off), e) == 0.0
 
 
-# -- published data -----------------------------------------------------------------------------
+def test_other_spellings_score_one() -> None:
+    spellings = {
+        "symbench/matrix_transformation": lambda a: str([a.split(",")]),
+        "symbench/pattern_recognition": lambda a: a.strip("[]").replace(",", " "),
+        "symbench/pooling": lambda a: ", ".join(f"{v}.0" if "." not in v else v for v in a.split(",")),
+    }
+    for name, respell in spellings.items():
+        task = BY_NAME[name]
+        for e in task.generate(5, seed=2):
+            assert task.score(wrap(respell(e["answer"])), e) == 1.0, (name, respell(e["answer"]))
 
-PUBLISHED = [(name, folder) for name in NAMES for folder in BY_NAME[name].published_folders]
+
+def test_transformations_follow_the_stated_rules() -> None:
+    assert matrices.transform([["A", "B", "C"]], "rotate90") == [["A"], ["B"], ["C"]]
+    assert matrices.unique_square(["AAAB", "AAAC", "AAAD", "EFGH"]) == (2, 2, 3)
+    assert matrices.unique_square(["AAABBB", "AAABBB", "AAABBB"]) is None  # two squares: ambiguous
+
+
+def test_pooling_reference_is_the_exact_pooling(batches):
+    for e in batches["symbench/pooling"][:40]:
+        meta = e["metadata"]
+        expected = pool(meta["matrix"], meta["window_size"], meta["pooling_type"])
+        assert [[Fraction(v) for v in row] for row in meta["solution"]] == expected
+
+
+@pytest.mark.parametrize("name", MATRICES)
+def test_stored_metadata_and_hostile_input_at_the_hardest_level(name):
+    task = BY_NAME[name]
+    e = next(iter(task.generate(1, seed=9, complexity=task.complexity_levels)))
+    stored = {**e, "metadata": json.dumps(e["metadata"])}  # the form a datasets column holds
+    assert task.score(wrap(e["answer"]), stored) == 1.0
+    for hostile in ("0 0, " * 799, "[" * 3_999, "9" * 3_999, "1,\n" * 1_333, "*," * 1_999, "x" * 100_000):
+        start = time.perf_counter()
+        assert task.score(wrap(hostile), e) == 0.0
+        assert time.perf_counter() - start < 1.0
+
+
+# -- published data ---------------------------------------------------------------------------------
+
+
+PUBLISHED = [(name, folder) for name in MATRICES for folder in BY_NAME[name].published_folders]
 
 
 @pytest.mark.parametrize(("name", "folder"), PUBLISHED, ids=[f for _, f in PUBLISHED])
@@ -235,28 +265,7 @@ def test_published_samples_score_one_and_corruptions_zero(name, folder):
             assert task.score(wrap(wrong), e) == 0.0, (e["id"], wrong)
 
 
-def _published_form(name: str, e: dict) -> dict:
-    """`e` written as the published generator stores it in solution.json."""
-    meta = e["metadata"]
-    if name == "symbench/matrix_transformation":
-        return {"matrix": meta["matrix"], "solution": meta["solution"], "formatted_solution": e["answer"]}
-    if name == "symbench/pattern_recognition":
-        return {"row": meta["row"], "column": meta["column"], "complexity": 5}
-    if name == "symbench/reversi":
-        moves = meta["moves"]
-        return {"board_size": meta["board_size"], "moves": moves, "solution": e["answer"], "complexity": len(moves)}
-    # the published pooling solution holds floats (averages such as 5.111111111111111)
-    solution = [[float(Fraction(v)) for v in row] for row in meta["solution"]]
-    return {
-        "matrix": meta["matrix"],
-        "window_size": meta["window_size"],
-        "pooling_type": meta["pooling_type"],
-        "solution": solution,
-        "complexity": 5,
-    }
-
-
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", MATRICES)
 def test_every_level_in_the_published_schema_loads_and_scores(name, tmp_path):
     """The local published subset holds only the easiest levels; the readers must take every level's shape."""
     task = BY_NAME[name]
@@ -269,7 +278,7 @@ def test_every_level_in_the_published_schema_loads_and_scores(name, tmp_path):
         sample = tmp_path / f"sample_{i}"
         sample.mkdir()
         (sample / "question.txt").write_text(e["question"])
-        (sample / "solution.json").write_text(json.dumps(_published_form(name, e), indent=2))
+        (sample / "solution.json").write_text(json.dumps(published_solution(name, e), indent=2))
     loaded = list(task.load_published(tmp_path))
     assert len(loaded) == len(generated) and all(isinstance(x, dict) for x in loaded), loaded
     for e, original in zip(loaded, generated, strict=True):
@@ -278,43 +287,20 @@ def test_every_level_in_the_published_schema_loads_and_scores(name, tmp_path):
             assert task.score(wrap(wrong), e) == 0.0
 
 
-def test_pooling_reference_is_the_exact_pooling(batches):
-    for e in batches["symbench/pooling"][:40]:
-        meta = e["metadata"]
-        expected = pool(meta["matrix"], meta["window_size"], meta["pooling_type"])
-        assert [[Fraction(v) for v in row] for row in meta["solution"]] == expected
+@needs_external
+def test_published_instances_agree_with_the_transformations() -> None:
+    """The rules as implemented reproduce the paper's stored solutions (not just their strings)."""
 
+    def published(name: str) -> list[dict]:
+        task = BY_NAME[name]
+        return [e for f in task.published_folders for e in task.load_published(SYMBENCH / f)]
 
-@pytest.mark.parametrize("name", NAMES)
-def test_stored_metadata_and_hostile_input_at_the_hardest_level(name):
-    task = BY_NAME[name]
-    e = next(iter(task.generate(1, seed=9, complexity=task.complexity_levels)))
-    stored = {**e, "metadata": json.dumps(e["metadata"])}  # the form a datasets column holds
-    assert task.score(wrap(e["answer"]), stored) == 1.0
-    for hostile in ("0 0, " * 799, "[" * 3_999, "9" * 3_999, "1,\n" * 1_333, "*," * 1_999, "x" * 100_000):
-        start = time.perf_counter()
-        assert task.score(wrap(hostile), e) == 0.0
-        assert time.perf_counter() - start < 1.0
-
-
-def test_same_bytes_whatever_the_hash_seed():
-
-    script = (
-        "import hashlib, json\n"
-        "from dataset_builders.symbench.matrices import TASKS\n"
-        "h = hashlib.sha256()\n"
-        "for t in TASKS:\n"
-        "    h.update(json.dumps(list(t.generate(15, seed=3)), sort_keys=True).encode())\n"
-        "print(h.hexdigest())\n"
-    )
-    root = Path(__file__).parents[1]
-    digests = set()
-    for hash_seed in ("0", "4242"):
-        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        run = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True)
-        assert run.returncode == 0, run.stderr[-2000:]
-        digests.add(run.stdout.strip())
-    here = hashlib.sha256()
-    for t in TASKS:
-        here.update(json.dumps(list(t.generate(15, seed=3)), sort_keys=True).encode())
-    assert digests == {here.hexdigest()}
+    for e in published("symbench/pattern_recognition"):
+        m = e["metadata"]
+        assert matrices.unique_square(m["grid"])[:2] == (m["row"], m["column"])
+    for e in published("symbench/pooling"):
+        m = e["metadata"]
+        expected = [[str(v) for v in row] for row in matrices.pool(m["matrix"], m["window_size"], m["pooling_type"])]
+        assert expected == m["solution"]
+    for e in published("symbench/matrix_transformation"):
+        assert matrices.transform(e["metadata"]["matrix"], "rotate90") == e["metadata"]["solution"]

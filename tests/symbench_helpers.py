@@ -1,0 +1,224 @@
+"""What the SymBench test files (tests/test_symbench_*.py) share: where the published data lives, and a completion."""
+
+from __future__ import annotations
+
+import json
+import time
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dataset_builders.answer_parsing import parse_grid, parse_int_sequence, parse_pairs
+from dataset_builders.symbench.constraint_puzzles import SUM_RULE
+from dataset_builders.task import Task
+
+ROOT = Path(__file__).resolve().parents[1]
+#: The paper's published SymBench data: a local copy in the shared workspace, absent elsewhere.
+SYMBENCH = ROOT.parent / "shared" / "external" / "symbench"
+needs_external = pytest.mark.skipif(
+    not SYMBENCH.is_dir(), reason="shared/external/symbench (the paper's published data) is absent"
+)
+
+
+def wrap(answer: str) -> str:
+    """A completion that reasons a little, then gives `answer` as its final <<<>>> answer."""
+    return f"Working it out.\n<<<{answer}>>>"
+
+
+#: Two groups of tasks, each with a generic battery in tests/test_symbench_tasks.py and a published-data
+#: check in tests/test_symbench_published.py: the puzzle, board and planning tasks, and the string,
+#: matrix and numeric ones (every other module's own file checks its tasks in depth).
+PUZZLE_TASK_NAMES = (
+    "symbench/game24",
+    "symbench/blocksworld",
+    "symbench/boxlift",
+    "symbench/boxnet",
+    "symbench/path_plan",
+    "symbench/eight_queens",
+    "symbench/standard_sudoku",
+    "symbench/2048",
+    "symbench/combinatorial_calculation",
+    "symbench/constrained_linear_arrangement",
+    "symbench/cryptanalysis",
+    "symbench/letter_logic_diagram",
+    "symbench/light_puzzles",
+    "symbench/logic_puzzle",
+    "symbench/logical_equation",
+    "symbench/mahjong_pattern",
+)
+PROCEDURAL_TASK_NAMES = (
+    "symbench/string_deletion_and_modification",
+    "symbench/string_insertion",
+    "symbench/string_splitting",
+    "symbench/string_synthesis",
+    "symbench/letters",
+    "symbench/statistical_counting",
+    "symbench/matrix_transformation",
+    "symbench/pattern_recognition",
+    "symbench/reversi",
+    "symbench/pooling",
+    "symbench/new_operator",
+    "symbench/number_multiply",
+    "symbench/permutations_and_combinations",
+    "symbench/synthesis_decomposition",
+)
+
+#: Answers built to make a parser or a math library spend unbounded time or memory.
+PARSER_BOMBS = [
+    "__import__('os').system('echo pwned')",
+    "[" * 3000 + "]" * 3000,
+    "9" * 3999,
+    "x" * 1_000_000,
+    "1e999999",
+    "9**9**9**9",
+    "9^{9^{9^{9}}}",
+    "10^{20}!",
+    "\\binom{1000000}{500000}",
+    "(x+1)^{99999}",
+    "\x00",
+    "",
+]
+
+
+def assert_rejected_quickly(task: Task, entry: dict) -> None:
+    start = time.perf_counter()
+    for answer in PARSER_BOMBS:
+        assert task.score(wrap(answer), entry) == 0.0, answer[:40]
+    assert time.perf_counter() - start < 2.0
+
+
+# -- the published layout, for samples of levels the local copy lacks ----------------------------
+
+
+def published_solution(name: str, e: dict[str, Any]) -> dict[str, Any]:
+    """The solution.json that the published generator of `e`'s task writes for it (its field names).
+
+    `name` is the task's full or short name; the sample-folder tasks of the board, matrix, game and string
+    families are covered.
+    """
+    name = name.removeprefix("symbench/")
+    meta = e["metadata"]
+    if name == "eight_queens":
+        return {
+            "initial_board": meta["board"],
+            "blocked_positions": meta["blocked"],
+            "placed_queens": meta["placed"],
+            "solution": [list(p) for p in parse_pairs(e["answer"])],
+            "complexity": meta["complexity"],
+        }
+    if name == "standard_sudoku":
+        return {"puzzle": meta["puzzle"], "solution": parse_grid(e["answer"], int), "complexity": 5}
+    if name == "2048":
+        return {
+            "grid": meta["grid"],
+            "moves": meta["moves"],
+            "start_pos": meta["start"],
+            "solution": e["answer"],
+            "complexity": 5,
+        }
+    if name == "letter_logic_diagram":
+        return {"grid": meta["grid"], "solution": parse_grid(e["answer"], str), "complexity": 4}
+    if name == "light_puzzles":
+        return {
+            "n": len(meta["state"]),
+            "initial_state": meta["state"],
+            "buttons": dict(zip(meta["button_names"], meta["button_cells"], strict=True)),
+            "operations": meta["operations"],
+            "solution": parse_int_sequence(e["answer"]),
+            "complexity": 4,
+        }
+    if name == "matrix_transformation":
+        return {"matrix": meta["matrix"], "solution": meta["solution"], "formatted_solution": e["answer"]}
+    if name == "pattern_recognition":
+        return {"row": meta["row"], "column": meta["column"], "complexity": 5}
+    if name == "reversi":
+        moves = meta["moves"]
+        return {"board_size": meta["board_size"], "moves": moves, "solution": e["answer"], "complexity": len(moves)}
+    if name == "pooling":
+        # the published pooling solution holds floats (averages such as 5.111111111111111)
+        solution = [[float(Fraction(v)) for v in row] for row in meta["solution"]]
+        return {
+            "matrix": meta["matrix"],
+            "window_size": meta["window_size"],
+            "pooling_type": meta["pooling_type"],
+            "solution": solution,
+            "complexity": 5,
+        }
+    if name == "string_deletion_and_modification":
+        return {
+            "initial_string": meta["initial_string"],
+            "selected_rules": meta["rules"],
+            "intermediate_states": meta["states"],
+            "final_string": meta["final_string"],
+            "complexity": min(5, len(meta["states"]) - 1),
+        }
+    if name == "string_insertion":
+        return {"original_string": meta["original_string"], "modified_string": meta["modified_string"], "complexity": 5}
+    if name == "string_splitting":
+        return {"expected_answer": [str(v) for v in meta["final"]], "complexity": meta["complexity"]}
+    if name == "string_synthesis":
+        a, b, c = meta["initial"]
+        return {"A_count": a, "B_count": b, "C_count": c, "final_counts": meta["final"], "complexity": 1}
+    if name == "statistical_counting":
+        return {"sequence": meta["sequence"], "rules": meta["rules"], "solution": meta["solution"], "complexity": 5}
+    raise ValueError(f"no published solution.json form for {name}")
+
+
+def published_logic_question(grid: list[list[int]], pick: int, rule: str) -> str:
+    """A question in the published generator's wording (the reader must parse that text, not ours)."""
+    low, high = min(map(min, grid)), max(map(max, grid))
+    kept = (
+        "The sum of the selected numbers in each row and each column should be less than or equal to 4. "
+        if rule == SUM_RULE
+        else "The product of each row and column of the selected number must be greater than 0. "
+    )
+    n = len(grid)
+    rows = "\n".join(", ".join(map(str, row)) for row in grid)
+    return (
+        f"Given a {n}*{n} grid where each cell contains a number (between {low} to {high}), you must select {pick} "
+        f"different numbers from these cells. {kept}The numbers in the same row are separated by ','.\n"
+        f"Using the number {grid[0][n - 1]} in the top-rightmost square (0,{n - 1}) as the first selected number\n"
+        f"{rows}\n\nReturn your answer with the format <<<list of selected number positions>>>."
+    )
+
+
+def write_published_sample(root: Path, name: str, e: dict[str, Any], sample: str) -> None:
+    """`e` (a generated entry) stored the way the published generator of its family stores a sample."""
+    meta, folder = e["metadata"], root / sample
+    folder.mkdir(parents=True)
+    question = e["question"]
+    if name == "logic_puzzle":
+        cells = [list(map(int, pair.split())) for pair in e["answer"].split(", ")]
+        kind = "sum_le_4" if meta["rule"] == SUM_RULE else "product_gt_0"
+        data: Any = {
+            "grid": meta["grid"],
+            "solution": cells,
+            "complexity": meta["complexity"],
+            "constraints": {"type": kind},
+        }
+        question = published_logic_question(meta["grid"], meta["pick"], meta["rule"])
+    elif name == "combinatorial_calculation":
+        tokens = [t.strip() for t in e["answer"].strip("[]").split(",")]
+        data = {"numbers": meta["numbers"], "target": meta["target"], "solution": tokens, "complexity": 5}
+    elif name == "logical_equation":
+        data = json.loads(e["answer"])
+    elif name == "cryptanalysis":
+        data = {"answer": json.loads(e["answer"])}
+    elif name == "constrained_linear_arrangement":
+        data = {
+            "game_type": meta["game"],
+            "player_moves": meta["moves"],
+            "solution": e["answer"].split(","),
+            "results": meta["results"],
+            "complexity": 5,
+        }
+    elif name == "mahjong_pattern":  # the published file also stores a removal for the last round
+        removes = meta["removes"] + [meta["initial"][0]]
+        rounds = [{"add": a, "remove": r} for a, r in zip(meta["adds"], removes, strict=True)]
+        data = {"initial_cards": meta["initial"], "rounds": rounds, "solution": int(e["answer"]), "complexity": 5}
+    else:
+        raise ValueError(f"no published sample form for {name}")
+    (folder / "question.txt").write_text(question)
+    (folder / "solution.json").write_text(json.dumps(data, indent=2))
