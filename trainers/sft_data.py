@@ -105,7 +105,8 @@ def turn_template(tokenizer: Any, source: str) -> TurnTemplate:
             "tokenizer.chat_template (e.g. Qwen2.5's)"
         )
     eos = tokenizer.eos_token
-    probe = "Probe 1 ```python\nprint(2)\n```\nCode Execution Results: 2\n<<<2>>>"
+    # Leading and trailing whitespace catch templates that trim content (which would shift every span).
+    probe = "\n Probe 1 ```python\nprint(2)\n```\nCode Execution Results: 2\n<<<2>>>\n"
     messages = [{"role": "system", "content": "S"}, {"role": "user", "content": "Q"}]
     try:
         prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
@@ -163,6 +164,8 @@ def model_pieces(row: dict[str, Any], index: int, source: str) -> tuple[list[dic
         at = span[1]
     if at < len(content):
         pieces.append((content[at:], True))
+    if not any(written and text for text, written in pieces):
+        raise TraceInputError(f"{where}: the assistant wrote nothing outside inserted spans")
     return [{"role": m["role"], "content": m["content"]} for m in messages[:-1]], pieces
 
 
@@ -217,8 +220,6 @@ def prepare_traces(
     examples: list[dict[str, list[int]]] = []
     for index, row in enumerate(dataset):
         example = tokenize_trace(row, tokenizer, template, index=index, source=source)
-        if not any(lab != IGNORE_INDEX for lab in example["labels"]):
-            raise TraceInputError(f"row {index} of {source}: the assistant wrote nothing outside inserted spans")
         copies = 1
         if repeat_by_weight and has_weight:
             weight = row["weight"]

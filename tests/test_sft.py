@@ -1,0 +1,208 @@
+"""SFT trainer on the tiny model (real Qwen2.5 tokenizer, CPU): the supervised-positions loss equals
+TRL's, padding-free batches equal padded ones, a few steps lower the loss on a tiny repeated set, the
+recipes parse, a killed run resumes with the same data order and loss curve and pushes a model card,
+and bad input stops before training with one sentence."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from tests.hub_server import HubServer
+from tests.sft_traces import trace_rows, write_traces_folder
+from trainers.sft import last_complete_checkpoint, main, make_parser
+from trainers.sft_data import prepare_traces
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+TINY_RECIPE = PROJECT_ROOT / "recipes" / "tiny" / "sft" / "config.yaml"
+REPO = "org/R1-CI-tiny-SFT"
+
+
+@pytest.fixture(scope="module")
+def traces_dir(tmp_path_factory):
+    return write_traces_folder(tmp_path_factory.mktemp("sft") / "traces", trace_rows(6))
+
+
+def _args(model: Path, data: Path, out: Path, *extra: str) -> list[str]:
+    return ["--config", str(TINY_RECIPE), "--model_name_or_path", str(model), "--dataset_name", str(data),
+            "--output_dir", str(out), "--max_steps", "8", "--save_steps", "2", "--per_device_train_batch_size", "2",
+            "--push_to_hub", "true", "--hub_model_id", REPO, *extra]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def reference_run(tiny_model_dir, traces_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("sft") / "reference"
+    main(*make_parser().parse_args_and_config(_args(tiny_model_dir, traces_dir, out)))
+    return out
+
+
+def _history(run: Path) -> list[dict]:
+    state = json.loads((run / "checkpoint-8" / "trainer_state.json").read_text())
+    return [h for h in state["log_history"] if "loss" in h]
+
+
+def _trainers(tiny_model_dir, dataset, tokenizer, tmp_path, **config):
+    from trl import SFTConfig
+
+    from trainers.sft_loss import SupervisedPositionsSFTTrainer
+
+    out = {}
+    for ours in (False, True):
+        args = SFTConfig(output_dir=str(tmp_path / str(ours)), use_cpu=True, bf16=False, report_to="none",
+                         max_length=None, activation_checkpointing=False, seed=0, **config)  # fmt: skip
+        out[ours] = SupervisedPositionsSFTTrainer(
+            model=str(tiny_model_dir),
+            args=args,
+            train_dataset=dataset,
+            processing_class=tokenizer,
+            supervised_positions_only=ours,
+        )
+        out[ours].model.train()
+    return out
+
+
+def _loss_and_grads(trainer, batch):
+    trainer.model.zero_grad(set_to_none=True)
+    inputs = trainer._prepare_inputs(dict(batch))
+    loss = trainer.compute_loss(trainer.model, inputs)
+    loss.backward()
+    grads = {n: p.grad.clone() for n, p in trainer.model.named_parameters() if p.grad is not None}
+    return loss.item(), grads
+
+
+@pytest.mark.parametrize("padding_free", [True, False])
+def test_supervised_positions_loss_equals_trl_default(tiny_model_dir, qwen_tokenizer, tmp_path, padding_free):
+    from datasets import Dataset
+
+    dataset, stats = prepare_traces(Dataset.from_list(trace_rows(3)), qwen_tokenizer, source="t")
+    trainers = _trainers(tiny_model_dir, dataset, qwen_tokenizer, tmp_path, padding_free=padding_free)
+    batch = trainers[True].data_collator([dataset[i] for i in range(len(dataset))])
+    assert ("position_ids" in batch) == padding_free and stats.supervised_tokens < stats.total_tokens / 2
+    (ref_loss, ref_grads), (loss, grads) = (_loss_and_grads(trainers[k], batch) for k in (False, True))
+    assert abs(loss - ref_loss) < 1e-5 and ref_loss > 1.0
+    assert grads.keys() == ref_grads.keys()
+    for name, grad in grads.items():
+        torch.testing.assert_close(grad, ref_grads[name], atol=1e-6, rtol=1e-4, msg=name)
+    # A batch with nothing supervised is a differentiable zero, not a crash.
+    empty = {**batch, "labels": torch.full_like(batch["labels"], -100)}
+    assert _loss_and_grads(trainers[True], empty)[0] == 0.0
+
+
+def test_padding_free_batches_give_the_padded_loss(tiny_model_dir, qwen_tokenizer, tmp_path):
+    """Sequences flattened into one row must not attend to each other (sdpa on CPU, position_ids)."""
+    from datasets import Dataset
+
+    dataset, _ = prepare_traces(Dataset.from_list(trace_rows(3)), qwen_tokenizer, source="t")
+    losses = {}
+    for padding_free in (True, False):
+        trainer = _trainers(tiny_model_dir, dataset, qwen_tokenizer, tmp_path / str(padding_free),
+                            padding_free=padding_free)[True]  # fmt: skip
+        batch = trainer.data_collator([dataset[i] for i in range(len(dataset))])
+        with torch.no_grad():
+            losses[padding_free] = trainer.compute_loss(trainer.model, trainer._prepare_inputs(batch)).item()
+    assert abs(losses[True] - losses[False]) < 1e-5
+
+
+def test_a_short_run_lowers_the_loss_and_writes_card_and_stats(reference_run, capsys):
+    history = _history(reference_run)
+    losses = [h["loss"] for h in history]
+    assert len(losses) == 8 and sum(losses[-2:]) / 2 < sum(losses[:2]) / 2 - 0.1, losses
+    stats = json.loads((reference_run / "sft_data_stats.json").read_text())
+    assert stats["rows"] == 6 and stats["repeated"] == 3 and stats["dropped_overlong"] == 0
+    card = (reference_run / "README.md").read_text()
+    assert "every token the interpreter inserted" in card and "| learning_rate | 0.003 |" in card
+    assert "(a local folder)" in card and "images/training_curves.png" in card
+    assert (reference_run / "images" / "training_curves.png").read_bytes()[:4] == b"\x89PNG"
+    assert (reference_run / "model.safetensors").exists() and (reference_run / "tokenizer.json").exists()
+
+
+def test_recipes_parse():
+    recipes = sorted((PROJECT_ROOT / "recipes").glob("*/sft/*.yaml"))
+    assert {p.parent.parent.name for p in recipes} >= {"tiny", "Qwen2.5-3B-Instruct", "Qwen2.5-7B-Instruct",
+                                                       "Qwen2.5-14B-Instruct"}  # fmt: skip
+    for path in recipes:
+        # use_cpu: TrainingArguments refuses bf16 without a GPU; the recipes target GPUs.
+        script, training, model = make_parser().parse_args_and_config(["--config", str(path), "--use_cpu", "true"])
+        assert script.dataset_name and model.model_name_or_path and training.output_dir, path
+        if path.parent.parent.name.startswith("Qwen2.5"):
+            assert training.num_train_epochs == 3 and training.bf16 and script.max_trace_length
+            effective = training.per_device_train_batch_size * training.gradient_accumulation_steps * 8
+            assert effective == 32, path
+            assert model.use_peft == ("lora" in path.name)
+    for name, kind in [("ddp", "MULTI_GPU"), ("zero3", "DEEPSPEED"), ("fsdp2", "FSDP")]:
+        config = yaml.safe_load((PROJECT_ROOT / "recipes" / "accelerate_configs" / f"{name}.yaml").read_text())
+        assert config["distributed_type"] == kind
+    assert config["fsdp_config"]["fsdp_version"] == 2
+
+
+def test_bad_input_stops_before_training_with_one_sentence(tiny_model_dir, traces_dir, tmp_path):
+    rows = trace_rows(2)
+    rows[1]["inserted_spans"] = [[3, 99_999]]
+    bad = write_traces_folder(tmp_path / "bad", rows)
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    proc = subprocess.run(
+        [sys.executable, "trainers/sft.py", *_args(tiny_model_dir, bad, tmp_path / "out")],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: row 1 of ") and "inserted span [3, 99999] does not fall inside" in last
+    assert "Traceback" not in proc.stderr and not (tmp_path / "out").exists()  # nothing trained
+    no_spans = tmp_path / "no_spans"
+    write_traces_folder(no_spans, [{k: v for k, v in r.items() if k != "inserted_spans"} for r in rows])
+    with pytest.raises(Exception, match=f"the dataset {no_spans} .*has no 'inserted_spans' column"):
+        main(*make_parser().parse_args_and_config(_args(tiny_model_dir, no_spans, tmp_path / "o2")))
+    with pytest.raises(Exception, match="cannot load the tokenizer of /nonexistent"):
+        main(*make_parser().parse_args_and_config(_args(Path("/nonexistent"), traces_dir, tmp_path / "o3")))
+    with pytest.raises(Exception, match="push_to_hub needs hub_model_id"):
+        main(*make_parser().parse_args_and_config(_args(tiny_model_dir, traces_dir, tmp_path / "o4")
+                                                  + ["--hub_model_id", ""]))  # fmt: skip
+
+
+def test_killed_run_resumes_with_same_order_and_curve_and_pushes_card(
+    reference_run, tiny_model_dir, traces_dir, tmp_path
+):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "trainers/sft.py", *_args(tiny_model_dir, traces_dir, out)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
+    env |= {"PYTHONPATH": str(PROJECT_ROOT), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    first = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        while last_complete_checkpoint(out) is None and time.monotonic() < deadline and first.poll() is None:
+            time.sleep(0.02)
+        assert first.poll() is None, "the run ended before it could be killed"
+        first.send_signal(signal.SIGKILL)
+    finally:
+        first.kill()
+        first.wait()
+    resumed_from = last_complete_checkpoint(out)
+    assert resumed_from is not None and not (out / "model.safetensors").exists()
+    step = int(resumed_from.rsplit("-", 1)[1])
+    assert step < 8
+    with HubServer() as hub:
+        env |= {"HF_ENDPOINT": hub.url, "HF_HUB_DISABLE_XET": "1", "HF_HOME": str(tmp_path / "home"),
+                "HF_HUB_OFFLINE": "0", "HF_TOKEN": "hf_test_token_1234567890"}  # fmt: skip
+        second = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert second.returncode == 0, second.stderr[-3000:]
+        files = hub.state.repos[("model", REPO)].resolve("main").files
+    assert f"resuming from {resumed_from}" in second.stdout
+    # Same data order (cumulative token counts) and the same loss curve as the run never stopped.
+    ref, got = _history(reference_run), _history(out)
+    assert [h["step"] for h in got] == list(range(1, 9))
+    assert [h["num_tokens"] for h in got] == [h["num_tokens"] for h in ref]
+    for a, b in zip(got, ref, strict=True):
+        assert abs(a["loss"] - b["loss"]) < 1e-4, (a, b)
+    assert {"README.md", "images/training_curves.png", "model.safetensors", "tokenizer.json"} <= set(files)
+    assert not any(f.startswith(("checkpoint-", "runs/")) for f in files)
+    card = files["README.md"].data.decode()
+    assert f"# {REPO}" in card and "every token the interpreter inserted" in card and "pushed to" in second.stdout
