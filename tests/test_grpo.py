@@ -29,6 +29,8 @@ from tests.conftest import PROJECT_ROOT
 
 RECIPE = PROJECT_ROOT / "recipes" / "tiny" / "grpo" / "config.yaml"
 RESULT = "Code Execution Results: "
+#: Potentials of the 10 short questions: with 2 stages, stage 1 holds rows 1, 2, 4, 7, 9.
+POTENTIALS = [0.2, 0.9, 0.9, 0.1, 0.5, 0.0, 0.3, 0.6, 0.0, 0.4]
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +47,8 @@ def tasks_dir(tmp_path_factory) -> Path:
     rows = load_dataset(str(root / "all"), "train", split="train", download_mode="force_redownload").filter(
         lambda r: len(r["question"].split("?")[0]) < 36
     )
+    assert len(rows) == len(POTENTIALS)
+    rows = rows.add_column("potential", POTENTIALS)  # as `r1ci curriculum estimate` writes it
     return write_dataset_folder(root / "tasks", {"train": {"train": rows}}, "# number_multiply, short\n")
 
 
@@ -182,32 +186,30 @@ def parse_recipe(tasks_dir: Path, model_dir: Path, output_dir: Path, *extra: str
     )  # fmt: skip
 
 
-def test_two_grpo_steps_execute_code_and_score_with_the_verifier(tasks_dir, tiny_model_dir, qwen_tokenizer, tmp_path):
+def test_two_grpo_steps_execute_code_and_score_with_the_verifier(tasks_dir, tiny_model_dir, tmp_path, monkeypatch):
+    from datasets import load_dataset
+
+    from trainers import grpo_rollouts
     from trainers.grpo import train
-    from trainers.grpo_rollouts import training_model_generator
 
-    script, args, model_args = parse_recipe(tasks_dir, tiny_model_dir, tmp_path / "out", "--format_weight", "0.5")
-    seen: list[tuple[list, dict]] = []
+    script, args, model_args = parse_recipe(
+        tasks_dir, tiny_model_dir, tmp_path / "out", "--format_weight", "0.5", "--curriculum", "true",
+        "--curriculum_stages", "2", "--curriculum_steps_per_stage", "1",
+    )  # fmt: skip
+    seen: list[tuple[list, dict]] = []  # (prompts, rollout dict) of each generation batch
+    record = grpo_rollouts.rollout_batch
 
-    def recording(base):
-        @contextlib.contextmanager
-        def factory(trainer):
-            if not seen or seen[-1][0] is not trainer.rollout_func:
-                inner = trainer.rollout_func
+    def recording(episodes, max_completion_length):
+        out = record(episodes, max_completion_length)
+        seen.append(([ep.messages for ep in episodes], out))
+        return out
 
-                def record(prompts, tr):
-                    out = inner(prompts, tr)
-                    seen.append((prompts, out))
-                    return out
-
-                trainer.rollout_func = record
-            with scripted_factory(base)(trainer) as generator:
-                yield generator
-
-        return factory
-
+    monkeypatch.setattr(grpo_rollouts, "rollout_batch", recording)
     torch.manual_seed(0)
-    trainer = train(script, args, model_args, generator_factory=recording(training_model_generator))
+    trainer = train(
+        script, args, model_args, generator_factory=scripted_factory(grpo_rollouts.training_model_generator)
+    )
+    assert len(seen) == 2
     assert trainer.state.global_step == 2
     logs = [h for h in trainer.state.log_history if "rollout/code_calls" in h]
     assert len(logs) == 2
@@ -216,18 +218,22 @@ def test_two_grpo_steps_execute_code_and_score_with_the_verifier(tasks_dir, tiny
         assert h["rollout/interpreter_tokens"] > 0 and h["rollout/model_tokens"] > 0
         assert h["rewards/by_source/symbench"] == h["rewards/correctness/mean"]
         assert h["completions/clipped_ratio"] == 0.0
-    rewards = []
-    for _, out in seen:
-        for ep, mask in zip(out["episode"], out["env_mask"], strict=True):
+    questions = load_dataset(str(tasks_dir), "train", split="train", download_mode="force_redownload")["question"]
+    correct = []
+    for prompts, out in seen:
+        for prompt, ep, mask in zip(prompts, out["episode"], out["env_mask"], strict=True):
             (span,) = ep["inserted_spans"]
             result = ep["completion"][span[0] : span[1]]
             assert re.fullmatch(r"\nCode Execution Results: -?\d+\n", result)  # the sandbox really ran it
             assert sum(1 for m in mask if m == 0) == ep["interpreter_tokens"] > 0
-            rewards.append(ep["completion"].rsplit("<<<", 1)[1].split(">>>")[0] == result.split(": ")[1].strip())
+            product = re.search(r"result of ([-\d*]+)\?", prompt[-1]["content"]).group(1)
+            correct.append(int(result.split(": ")[1]) == eval(product))  # the test's own arithmetic
     assert (Path(args.output_dir) / "model.safetensors").is_file()
-    # The verifier's mean equals the share of rollouts whose code printed the true product.
-    mean = sum(h["rewards/correctness/mean"] for h in logs) / 2
-    assert 0.0 < mean < 1.0
+    # The verifier's mean is the share of rollouts whose code printed the true product.
+    assert sum(correct) / len(correct) == sum(h["rewards/correctness/mean"] for h in logs) / 2
+    # The curriculum: step 1 draws from stage 1's questions (the highest potentials), step 2 is stage 2.
+    assert [h["curriculum/stage"] for h in logs] == [1.0, 2.0]
+    assert {questions.index(p[-1]["content"]) for p in seen[0][0]} <= {1, 2, 4, 7, 9}
 
 
 @pytest.mark.parametrize(
