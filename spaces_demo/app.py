@@ -5,8 +5,8 @@ the app (the Space runs `python spaces_demo/app.py`), configured by Space variab
 R1CI_DEMO_MODEL, R1CI_DEMO_BACKEND, R1CI_DEMO_BASE_URL, R1CI_DEMO_SANDBOX, R1CI_DEMO_DATASET.
 
 Endpoint names are pinned (`api_name`), so scripts can drive the app with `gradio_client`:
-/respond, /stop, /check_answer, /clear_chat, /pick_example, /open_dataset, /filter_transcripts,
-/show_transcript.
+/respond (question and settings -> the chat, and an update of the question box), /stop,
+/check_answer, /clear_chat, /pick_example, /open_dataset, /filter_transcripts, /show_transcript.
 """
 
 from __future__ import annotations
@@ -51,6 +51,8 @@ from spaces_demo.transcripts import (  # noqa: E402
 DEFAULT_MODEL = "Qwen/Qwen2.5-3B-Instruct"
 #: Transcripts listed at most in the Browse picker (filters narrow the rest down).
 MAX_LISTED = 500
+#: Longest question accepted: task questions are a few thousand characters at most.
+MAX_QUESTION_CHARS = 20_000
 
 HEADER = """\
 # R1-CI: a model that reasons with a code interpreter
@@ -152,6 +154,10 @@ def build_demo(
         if request is not None and request.session_hash:
             sessions[request.session_hash] = session
         if not (question or "").strip():
+            yield session.history, session, gr.skip()
+            return
+        if len(question) > MAX_QUESTION_CHARS:
+            gr.Warning(f"The question is {len(question)} characters long; at most {MAX_QUESTION_CHARS} are accepted.")
             yield session.history, session, gr.skip()
             return
         try:

@@ -16,6 +16,7 @@ no gradio.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -37,7 +38,6 @@ FINISH_NOTES = {
 
 _BACKTICK_RUN = re.compile(r"`+")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
-_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
 _TEMPLATE_LABEL = re.compile(r"^\s*Code Execution Results:\s?")
 
 
@@ -53,12 +53,36 @@ def safe_markdown(text: str) -> str:
     """Model prose as markdown that renders no HTML and fetches no image; code spans stay as they are."""
     text = escape_controls(text)
     out, pos = [], 0
-    for m in _CODE_SPAN.finditer(text):
-        out.append(_disarm(text[pos : m.start()]))
-        out.append(m.group())
-        pos = m.end()
+    for start, end in code_spans(text):
+        out.append(_disarm(text[pos:start]))
+        out.append(text[start:end])
+        pos = end
     out.append(_disarm(text[pos:]))
     return "".join(out)
+
+
+def code_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of markdown code spans: a backtick run up to the next run of the same length.
+
+    O(n log n): a regex with a backreference (`(`+).+?\\1`) takes cubic time on a long run of
+    backticks, which a model can write to stall the page.
+    """
+    runs = [(m.start(), m.end()) for m in _BACKTICK_RUN.finditer(text)]
+    by_length: dict[int, list[int]] = {}
+    for i, (a, b) in enumerate(runs):
+        by_length.setdefault(b - a, []).append(i)
+    spans, i = [], 0
+    while i < len(runs):
+        a, b = runs[i]
+        same = by_length[b - a]
+        j = bisect.bisect_right(same, i)
+        if j < len(same):
+            close = same[j]
+            spans.append((a, runs[close][1]))
+            i = close + 1
+        else:
+            i += 1
+    return spans
 
 
 def _disarm(prose: str) -> str:

@@ -177,6 +177,18 @@ def test_fences_and_markdown_hold_hostile_text_inert():
     assert "<img" not in md and "&lt;img" in md and "!\\[p]" in md and "`a<b`" in md and "&lt;/div>" in md
 
 
+def test_rendering_is_fast_on_backtick_floods():
+    import time
+
+    from spaces_demo.transcript_view import code_spans
+
+    assert code_spans("`a` ``b`c`` `") == [(0, 3), (4, 11)]
+    started = time.monotonic()
+    for text in ("`" * 200_000 + "a", "` `` ``` " * 20_000 + "<b>", "```python\n" + "`" * 100_000):
+        turn_messages([{"role": "model", "text": text}], phase="generating")
+    assert time.monotonic() - started < 5  # a backreference regex took 23 s on 1,000 backticks
+
+
 def test_turn_messages_nest_outputs_and_say_why_a_turn_ended():
     segments = [
         {"role": "model", "text": "Try.\n```python\nprint(1)\n```\n", "code": "print(1)\n"},
