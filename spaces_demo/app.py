@@ -51,6 +51,8 @@ from spaces_demo.transcripts import (  # noqa: E402
 DEFAULT_MODEL = "Qwen/Qwen2.5-3B-Instruct"
 #: Transcripts listed at most in the Browse picker (filters narrow the rest down).
 MAX_LISTED = 500
+#: Seconds a chat session (and its sandbox) lives after its last turn.
+SESSION_TTL_S = 3600
 #: Longest question accepted: task questions are a few thousand characters at most.
 MAX_QUESTION_CHARS = 20_000
 
@@ -226,7 +228,8 @@ def build_demo(
         return _transcript_chat(transcripts, index)
 
     with gr.Blocks(title="R1-CI: reasoning with a code interpreter") as demo:
-        session = gr.State(ChatSession, delete_callback=lambda s: s.close())
+        # A session idle for an hour (or an hour after its tab closed) is deleted, and its sandbox closed.
+        session = gr.State(ChatSession, time_to_live=SESSION_TTL_S, delete_callback=lambda s: s.close())
         transcripts = gr.State(None)
         gr.Markdown(HEADER)
         with gr.Tab("Chat", id="chat-tab"):

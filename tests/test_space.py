@@ -103,6 +103,12 @@ def test_stop_endpoint_settles_the_turn_in_progress(space_url):
     assert not any((m.get("metadata") or {}).get("status") == "pending" for m in chat)
 
 
+@pytest.mark.skipif(bool(os.environ.get("E2B_API_KEY")), reason="an E2B key is set: the sandbox would start")
+def test_a_sandbox_that_cannot_start_is_a_chat_message(space_url):
+    chat = _respond(_client(space_url), CODE_QUESTION, "scripted", "transformers", "", 0.7, 8, "e2b", 256)
+    assert _titles(chat)[-1] == "Could not start" and "E2B_API_KEY" in _text(chat[-1])
+
+
 def test_check_the_answer_on_an_example_question(space_url):
     from spaces_demo.example_questions import example_label
 
