@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,7 +139,9 @@ def build_demo(
     entries = example_entries() if examples is None else examples
     by_label = {example_label(e): e for e in entries}
     by_question = {e["question"].strip(): e for e in entries}
-    sessions: dict[str, ChatSession] = {}
+    # Sessions by browser session, for closing them when their tab closes; weak, so a session the
+    # State deleted (time to live) is not kept alive here.
+    sessions: weakref.WeakValueDictionary[str, ChatSession] = weakref.WeakValueDictionary()
 
     async def respond(
         question: str,

@@ -70,6 +70,8 @@ class ChatSettings:
         return ProtocolConfig(timeout_s=self.timeout_s, max_code_calls=self.max_code_calls)
 
 
+#: Makes the generator of one turn; it must return a new generator object per call (a turn sets its
+#: own streamer and stop criterion on it), which may share a loaded model with others.
 GeneratorFactory = Callable[[ChatSettings], Generator]
 
 
@@ -163,17 +165,15 @@ class ChatSession:
         return ChatSession()
 
 
-class _Streamer:
-    """Hands decoded text to a LiveTurn as `model.generate` produces it."""
+def _streamer(tokenizer: Any, turn: LiveTurn) -> Any:
+    """A transformers streamer that hands decoded text to `turn` as `model.generate` produces it."""
+    from transformers import TextStreamer
 
-    def __new__(cls, tokenizer: Any, turn: LiveTurn) -> Any:
-        from transformers import TextStreamer
+    class Streamer(TextStreamer):
+        def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
+            turn.on_text(text)
 
-        class Streamer(TextStreamer):
-            def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
-                turn.on_text(text)
-
-        return Streamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+    return Streamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
 
 
 def _cancel_criterion(event: threading.Event) -> Any:
@@ -201,7 +201,7 @@ class LiveTurn:
         self._text: list[str] = []
         self._round_start = 0
         if isinstance(generator, TransformersGenerator):
-            generator.streamer = _Streamer(generator.tokenizer, self)
+            generator.streamer = _streamer(generator.tokenizer, self)
             generator.extra_stopping_criteria = [_cancel_criterion(self.cancel)]
         self._thread = threading.Thread(target=self._run, name="r1ci-demo-turn", daemon=True)
 
@@ -231,7 +231,7 @@ class LiveTurn:
     def executing(self) -> bool:
         """A snippet of this turn is in the sandbox right now."""
         ep = self.episode
-        if ep is None or self.finished.is_set():
+        if ep is None or ep.done or self.finished.is_set():
             return False
         segs = list(ep.segments)
         return bool(segs) and len(segs) > self._round_start and segs[-1].role == "model" and segs[-1].code is not None
@@ -256,7 +256,7 @@ class LiveTurn:
             live = "".join(self._text) if len(segs) == self._round_start else None
         if live is not None:
             return turn_messages([*segs, {"role": "model", "text": live}], phase="generating", key=self.key)
-        running = bool(segs) and segs[-1]["role"] == "model" and segs[-1].get("code") is not None
+        running = bool(segs) and not ep.done and segs[-1]["role"] == "model" and segs[-1].get("code") is not None
         return turn_messages(segs, phase="running" if running else "generating", key=self.key)
 
 
