@@ -214,6 +214,11 @@ def test_turn_messages_nest_outputs_and_say_why_a_turn_ended():
     assert capped[-1]["metadata"]["title"] == "Ended: max_code_calls"
     writing = turn_messages([{"role": "model", "text": "x\n```python\nprint("}], phase="generating")
     assert writing[-1]["metadata"] == {"title": "Writing code…", "status": "pending", "id": "t-code-1"}
+    slow = [segments[0], {"role": "interpreter", "text": "\nCode Execution Results: TimeoutError: ...\n",
+                          "execution": {"timed_out": True, "duration_s": 30.0, "truncated": True}}]  # fmt: skip
+    timed_out = turn_messages(slow, finish_reason="no_answer", key="k")
+    assert timed_out[2]["metadata"]["log"] == "timed out · truncated" and timed_out[1]["metadata"]["duration"] == 30.0
+    assert "TimeoutError" in timed_out[2]["content"] and timed_out[-1]["metadata"]["title"] == "Ended: no_answer"
     stopped = settle(running, "Stopped by the user.")
     assert "Code (stopped while running)" in _titles(stopped) and _titles(stopped)[-1] == "Stopped"
     with pytest.raises(ValueError, match="phase"):
