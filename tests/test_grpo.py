@@ -310,3 +310,18 @@ def test_killed_run_resumes_from_its_checkpoint(tasks_dir, tiny_model_dir, tmp_p
     # The resumed run kept the killed run's first steps in its history.
     steps = [h["step"] for h in state["log_history"] if "loss" in h]
     assert steps[0] == 1 and steps[-1] == 3
+
+
+@pytest.mark.parametrize("size", ["3B", "7B", "14B"])
+def test_paper_recipes_parse_with_the_paper_settings(size):
+    from trainers.grpo import check_config, parse
+
+    recipe = PROJECT_ROOT / "recipes" / f"Qwen2.5-{size}-Instruct" / "grpo" / "config.yaml"
+    script, args, _ = parse(["--config", str(recipe), "--bf16", "false"])  # bf16 needs a GPU to validate
+    check_config(script, args)
+    assert (args.learning_rate, args.num_generations, args.beta, args.temperature) == (1e-6, 5, 0.001, 1.0)
+    assert (script.max_code_calls, script.timeout_s, script.curriculum_stages) == (8, 60.0, 4)
+    assert args.generation_batch_size * 8 == 128 * 5  # 128 questions x 5 rollouts on 8 GPUs
+    for line in recipe.read_text().splitlines():  # the accelerate configs the recipe names exist
+        for path in re.findall(r"recipes/accelerate_configs/\S+\.yaml", line):
+            assert (PROJECT_ROOT / path).is_file(), path
