@@ -329,16 +329,24 @@ for model in ("org/R1-CI-7B", "org/R1-CI-14B"):
     args = parser.parse_args(["space", "push", "--repo", "org/R1-CI-demo", "--model", model,
                               "--dataset", "org/R1-CI-SFT-traces", "--hardware", "a10g-small"])
     args.func(args)
+# Browse reads a Hub dataset the same way as a local folder
+from hub_tools.publish import push_folder
+from spaces_demo.transcripts import load_transcripts
+push_folder(sys.argv[1], "org/R1-CI-SFT-traces", summary="traces")
+print(json.dumps([t.id for t in load_transcripts("org/R1-CI-SFT-traces", allow_local=False)]))
 """
 
 
-def test_space_push_uploads_a_self_contained_space(tmp_path):
+def test_space_push_uploads_a_self_contained_space_and_browse_reads_the_hub(tmp_path, space_datasets):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
     env.update(HF_HUB_DISABLE_XET="1", HF_HOME=str(tmp_path / "home"), HF_HUB_OFFLINE="0", HF_TOKEN="hf_test_token")
     env["PYTHONPATH"] = str(PROJECT_ROOT)
     with HubServer() as hub:
         env["HF_ENDPOINT"] = hub.url
-        proc = subprocess.run([sys.executable, "-c", _PUSH], env=env, capture_output=True, text=True, timeout=120)
+        traces = str(space_datasets["traces"])
+        proc = subprocess.run(
+            [sys.executable, "-c", _PUSH, traces], env=env, capture_output=True, text=True, timeout=180
+        )
         repo = hub.state.repos.get(("space", "org/R1-CI-demo"))
         head = repo.commits[repo.branches["main"]] if repo else None
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -350,6 +358,8 @@ def test_space_push_uploads_a_self_contained_space(tmp_path):
     assert "sdk: gradio" in readme and "app_file: spaces_demo/app.py" in readme
     assert "- org/R1-CI-14B" in readme and "- org/R1-CI-7B" not in readme  # the second push replaced the card
     assert "- org/R1-CI-SFT-traces" in readme and "suggested_hardware: a10g-small" in readme
+    local = [t.id for t in load_transcripts(str(space_datasets["traces"]))]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == local
 
 
 def test_staged_space_imports_its_own_copy_and_reads_its_card(tmp_path, monkeypatch):
