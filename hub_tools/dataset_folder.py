@@ -124,12 +124,7 @@ def write_dataset_folder(
     Same datasets and card, same bytes: shards are split by size deterministically and parquet is
     written without timestamps.
     """
-    folder = Path(os.path.abspath(folder))
-    if folder.is_symlink():
-        folder = folder.resolve()
-    if Path.cwd() == folder or folder in Path.cwd().parents:
-        raise HubInputError(f"output folder {folder} is the current folder or holds it; choose a subfolder")
-    _check_replaceable(folder)
+    folder = check_output_folder(folder)
     layout: dict[str, dict[str, int]] = {}
     download_sizes: dict[str, int] = {}
     digests: dict[str, hashlib._Hash] = {}
@@ -178,6 +173,19 @@ def folder_digest(folder: str | os.PathLike[str]) -> str:
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         h.update(path.relative_to(folder).as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
+
+
+def check_output_folder(folder: str | os.PathLike[str]) -> Path:
+    """The absolute folder a build will be written to (a symlink's target), or HubInputError if
+    writing there would replace something that is not a dataset layout. Builders call it before the
+    work starts, so a wrong --output-dir fails in a second rather than after the build."""
+    folder = Path(os.path.abspath(folder))
+    if folder.is_symlink():
+        folder = folder.resolve()
+    if Path.cwd() == folder or folder in Path.cwd().parents:
+        raise HubInputError(f"output folder {folder} is the current folder or holds it; choose a subfolder")
+    _check_replaceable(folder)
+    return folder
 
 
 def _check_replaceable(folder: Path) -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from hub_tools.dataset_folder import check_output_folder
 from hub_tools.errors import HubInputError, HubUnavailable
 from hub_tools.naming import check_repo_id
 
@@ -70,6 +71,7 @@ def resolve_target(
     if output_dir is None and push_to_hub is None:
         raise HubInputError("say where the build goes: --output-dir DIR, --push-to-hub REPO, or both")
     folder = Path(output_dir) if output_dir is not None else OFFLINE_ROOT / f"{repo_type}s" / str(push_to_hub)
+    check_output_folder(folder)  # before the build, not after it
     return Target(folder=folder, repo_id=push_to_hub, repo_type=repo_type, private=private)
 
 

@@ -78,6 +78,15 @@ def test_test_tasks_are_refused(capsys):
     assert "held-out test task" in capsys.readouterr().err
 
 
+def test_an_output_folder_that_holds_the_cache_is_refused_before_any_teacher_call(teacher, tmp_path, capsys):
+    (tmp_path / "out" / "cache" / "0123").mkdir(parents=True)
+    (tmp_path / "out" / "cache" / "0123" / "attempts-00000.jsonl").write_text("")
+    args = ["traces", "build", "--model", "solver", "--base-url", teacher.base_url, "--tasks", TASK,
+            "--cache-dir", str(tmp_path / "out" / "cache"), "--output-dir", str(tmp_path / "out")]  # fmt: skip
+    assert main(args) == 2 and teacher.requests == 0
+    assert "holds cache/0123," in capsys.readouterr().err
+
+
 def test_written_folder_loads_with_card_and_plots(teacher, sandbox, tmp_path):
     config = TraceBuildConfig(tasks=[TASK], max_per_task=4, attempts_per_task=10)
     build = _build(teacher, sandbox, tmp_path / "cache", max_per_task=4, attempts_per_task=10)
