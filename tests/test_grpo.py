@@ -57,8 +57,8 @@ class ScriptProcessor:
     then a python block printing the product in the question (plus one after "We"). After the result:
     `so <<<output>>>` and the end-of-turn token. One processor per `generate` call (one model chunk)."""
 
-    def __init__(self, tokenizer) -> None:
-        self.tok = tokenizer
+    def __init__(self, tokenizer, code: str | dict[str, str] = "print({product}{plus})") -> None:
+        self.tok, self.code = tokenizer, code
         self.eos = tokenizer.convert_tokens_to_ids("<|im_end|>")
         self.im_start = tokenizer.convert_tokens_to_ids("<|im_start|>")
         self.choices = [tokenizer.encode(w, add_special_tokens=False)[0] for w in ("I", "We")]
@@ -82,7 +82,10 @@ class ScriptProcessor:
                     continue
                 product = re.search(r"result of ([-\d*]+)\?", context).group(1)
                 plus = " + 1" if ids[self.start] == self.choices[1] else ""
-                script = [ids[self.start], *self._encode(f"\n```python\nprint({product}{plus})\n```")]
+                code = (self.code[product] if isinstance(self.code, dict) else self.code).format(
+                    product=product, plus=plus
+                )
+                script = [ids[self.start], *self._encode(f"\n```python\n{code}\n```")]
             else:
                 output = said.rsplit(RESULT, 1)[1].split("\n")[0]
                 script = [*self._encode(f"so <<<{output}>>>"), self.eos]
@@ -93,8 +96,8 @@ class ScriptProcessor:
 class ScriptedModel:
     """The training model, generating under a fresh `ScriptProcessor`; everything else passes through."""
 
-    def __init__(self, model, tokenizer) -> None:
-        self._model, self._tokenizer = model, tokenizer
+    def __init__(self, model, tokenizer, code: str | dict[str, str] = "print({product}{plus})") -> None:
+        self._model, self._tokenizer, self._code = model, tokenizer, code
 
     def __getattr__(self, name):
         return getattr(self._model, name)
@@ -105,7 +108,7 @@ class ScriptedModel:
     def generate(self, **kwargs):
         from transformers import LogitsProcessorList
 
-        processors = LogitsProcessorList([ScriptProcessor(self._tokenizer)])
+        processors = LogitsProcessorList([ScriptProcessor(self._tokenizer, self._code)])
         return self._model.generate(logits_processor=processors, **kwargs)
 
 
@@ -119,21 +122,29 @@ def scripted_factory(base):
     return factory
 
 
-def scripted_episodes(tiny_model_dir: Path, questions: list[str], sandbox) -> list:
+@pytest.fixture(scope="module")
+def tiny_lm(tiny_model_dir):
+    """The tiny model and tokenizer, loaded once for the rollout tests."""
+    base = TransformersGenerator.from_pretrained(str(tiny_model_dir))
+    return base.model, base.tokenizer
+
+
+def scripted_episodes(tiny_lm, questions: list[str], sandbox, code: str | dict[str, str] = "print({product}{plus})",
+                      timeout_s: float = 10) -> list:  # fmt: skip
     torch.manual_seed(0)
-    generator = TransformersGenerator.from_pretrained(str(tiny_model_dir), temperature=1.0)
-    generator.model = ScriptedModel(generator.model, generator.tokenizer)
-    runner = EpisodeRunner(generator, sandbox, ProtocolConfig(timeout_s=10), max_new_tokens=96)
+    model, tokenizer = tiny_lm
+    generator = TransformersGenerator(ScriptedModel(model, tokenizer, code), tokenizer, temperature=1.0)
+    runner = EpisodeRunner(generator, sandbox, ProtocolConfig(timeout_s=timeout_s), max_new_tokens=96)
     return runner.run([build_messages(q) for q in questions])
 
 
-def test_env_mask_and_ids_match_inserted_text_token_by_token(tiny_model_dir, qwen_tokenizer):
+def test_env_mask_and_ids_match_inserted_text_token_by_token(tiny_lm, tiny_model_dir, qwen_tokenizer):
     from trainers.grpo_rollouts import rollout_batch
 
     questions = [f"What is the result of {a}*{b}?\nReturn your answer with the format <<<number>>>." for a, b in
                  [(41, 28), (7, 9), (123, 4)]]  # fmt: skip
     with get_sandbox("local") as sandbox:
-        episodes = scripted_episodes(tiny_model_dir, questions, sandbox)
+        episodes = scripted_episodes(tiny_lm, questions, sandbox)
     out = rollout_batch(episodes, max_completion_length=96)
     inference = TransformersGenerator.from_pretrained(str(tiny_model_dir))  # how later inference encodes
     for ep, ids, mask, logprobs, prompt_ids in zip(
@@ -165,15 +176,40 @@ def test_env_mask_and_ids_match_inserted_text_token_by_token(tiny_model_dir, qwe
         assert ids[-1] == qwen_tokenizer.convert_tokens_to_ids("<|im_end|>")
 
 
-def test_rollout_cut_to_max_completion_length_counts_as_clipped(tiny_model_dir, qwen_tokenizer):
+def test_rollout_cut_to_max_completion_length_counts_as_clipped(tiny_lm, qwen_tokenizer):
     from trainers.grpo_rollouts import rollout_batch
 
     with get_sandbox("local") as sandbox:
-        (ep,) = scripted_episodes(tiny_model_dir, ["What is the result of 11*12?"], sandbox)
+        (ep,) = scripted_episodes(tiny_lm, ["What is the result of 11*12?"], sandbox)
     budget = ep.completion_mask.index(0) + 2  # two tokens into the inserted result
     out = rollout_batch([ep], max_completion_length=budget)
     assert len(out["completion_ids"][0]) == budget and out["env_mask"][0][-2:] == [0, 0]
     assert out["completion_ids"][0][-1] != qwen_tokenizer.convert_tokens_to_ids("<|im_end|>")  # TRL: clipped
+
+
+def test_crashing_or_hanging_code_is_an_ordinary_rollout(tiny_lm):
+    from trainers.grpo_rollouts import rollout_batch
+    from trainers.rewards import TaskReward
+
+    entries = [
+        {"task": "symbench/number_multiply", "id": "a", "question": "What is the result of 41*28?", "answer": "1148",
+         "metadata": '{"factors": [41, 28], "solution": "1148"}'},
+        {"task": "symbench/number_multiply", "id": "b", "question": "What is the result of 7*9?", "answer": "63",
+         "metadata": '{"factors": [7, 9], "solution": "63"}'},
+    ]  # fmt: skip
+    # The first prints its answer and then crashes; the second hangs past the 1 s timeout.
+    code = {"41*28": "print({product}) ; 1/0", "7*9": "import time; time.sleep(30)"}
+    with get_sandbox("local") as sandbox:
+        episodes = scripted_episodes(tiny_lm, [e["question"] for e in entries], sandbox, code=code, timeout_s=1)
+    out = rollout_batch(episodes, max_completion_length=96)
+    crashed, hung = out["episode"]
+    assert (crashed["exec_failures"], crashed["exec_timeouts"]) == (1, 0)
+    assert (hung["exec_failures"], hung["exec_timeouts"]) == (0, 1)
+    assert "ZeroDivisionError" in crashed["completion"] and "TimeoutError" in hung["completion"]
+    for ep in (crashed, hung):
+        assert ep["finish_reason"] == "answer" and not ep["infrastructure_error"]
+    columns = {k: [e[k] for e in entries] for k in entries[0]}
+    assert TaskReward()(["", ""], episode=out["episode"], **columns) == [1.0, 0.0]
 
 
 def parse_recipe(tasks_dir: Path, model_dir: Path, output_dir: Path, *extra: str):

@@ -72,9 +72,13 @@ class TaskReward:
             entry = {c: kwargs[c][i] for c in ENTRY_COLUMNS}
             rewards.append(get_task(entry["task"]).score(text, entry, inserted_spans=spans or ()))
         if self.observe is not None and "row_index" in kwargs:
-            for index, reward in zip(kwargs["row_index"], rewards, strict=True):
-                if reward is not None:
-                    self.observe(int(index), reward)
+            from accelerate.utils import gather_object
+
+            # Every process must see every rollout: the curriculum's order has to be the same everywhere.
+            # Reward functions run in lock-step on all processes, so the collective is safe here.
+            pairs = [(int(i), r) for i, r in zip(kwargs["row_index"], rewards, strict=True) if r is not None]
+            for index, reward in gather_object(pairs):
+                self.observe(index, reward)
         log_metric = kwargs.get("log_metric")
         if log_metric is not None:
             log_rollout_metrics(log_metric, rewards, kwargs, episodes)
