@@ -39,7 +39,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from dataset_builders.task import DatasetTask, PublishedDataError, Task, TaskDataUnavailable
+from dataset_builders.task import DatasetTask, Entry, PublishedDataError, Task, TaskDataUnavailable
 
 DEFAULT_HUB_ID = "lukaemon/bbh"
 PATH_ENV = "R1CI_BBH_PATH"
@@ -254,16 +254,18 @@ class BBHTask(DatasetTask):
         question = f"{row['input'].rstrip()}\n\n{_FORMAT[self.kind]}"
         return question, row["target"].strip(), {"index": row["index"], "answer_kind": self.kind}
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         """Entries of `<stem>.json` (or that file inside `folder`); bad examples come out as errors."""
         for item in self._read_file(self._file(Path(folder))):
-            yield item if isinstance(item, PublishedDataError) else self.entry(f"pub-{item['index']}", *self.build(item))
+            yield (
+                item if isinstance(item, PublishedDataError) else self.entry(f"pub-{item['index']}", *self.build(item))
+            )
 
     # -- verdict --------------------------------------------------------------------------------
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         return float(answers_match(self.kind, answer, entry["answer"], entry["question"]))
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         """Wrong answers of the right shape: other options, the other word, off-by-one numbers, edited sequences."""
         target = entry["answer"].strip()
         wrong: list[str] = ["", "???"]

@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dataset_builders.registry import get_task, list_tasks
-from dataset_builders.task import FLAWED_REFERENCE, FLAWED_REFERENCE_REASON, SOURCES, TaskDataUnavailable
+from dataset_builders.task import FLAWED_REFERENCE, FLAWED_REFERENCE_REASON, SOURCES, Entry, TaskDataUnavailable
 
 #: How many problems `validate` lists in full before summarising the rest.
 MAX_LISTED_PROBLEMS = 50
@@ -124,7 +124,7 @@ def stats(name: str, n: int = 200, seed: int = 0) -> int:
     except TaskDataUnavailable as exc:
         return _fail(str(exc), 1)
     seconds = time.perf_counter() - start
-    by_level: dict[int, list[dict]] = defaultdict(list)
+    by_level: dict[int, list[Entry]] = defaultdict(list)
     for entry in entries:
         by_level[int(entry["metadata"].get("complexity", 0))].append(entry)
 

@@ -27,9 +27,9 @@ import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
-from dataset_builders.task import PublishedDataError, Task
+from dataset_builders.task import Entry, PublishedDataError, Task
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ OnError = Literal["raise", "skip", "collect"]
 class Collected(NamedTuple):
     """What `load_published(..., on_error="collect")` returns: the good entries and every problem."""
 
-    entries: list[dict[str, Any]]
+    entries: list[Entry]
     errors: list[PublishedDataError]
 
 
@@ -52,7 +52,7 @@ def load_published(
     path: str | os.PathLike[str],
     on_error: OnError = "raise",
     tasks: Iterable[Task] | None = None,
-) -> list[dict[str, Any]] | Collected:
+) -> list[Entry] | Collected:
     """Entries from the published data at `path` (see the module doc); `tasks` defaults to all tasks."""
     if on_error not in ("raise", "skip", "collect"):
         raise ValueError(f"on_error must be 'raise', 'skip' or 'collect', got {on_error!r}")
@@ -84,7 +84,7 @@ class _Reader:
         for task in tasks:
             for name in task.published_folders:
                 self.by_name.setdefault(name, []).append(task)
-        self.entries: list[dict[str, Any]] = []
+        self.entries: list[Entry] = []
         self.errors: list[PublishedDataError] = []
 
     def readers_of(self, path: Path) -> list[Task]:

@@ -104,7 +104,7 @@ from dataset_builders.answer_parsing import (
     parse_polynomial,
 )
 from dataset_builders.symbench.number_answers import numbers_match, read_number
-from dataset_builders.task import Task
+from dataset_builders.task import Entry, Task
 
 #: Appended to every Reasoning-Gym question (they state the answer's content format themselves).
 ANSWER_FORMAT = "Give the final answer, written exactly as the question asks, as <<<answer>>>."
@@ -670,7 +670,7 @@ class ReasoningGymTask(Task):
         with _isolated(seed):
             return reasoning_gym.create_dataset(self.dataset, size=size, seed=seed, **self.config)
 
-    def generate(self, n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
+    def generate(self, n: int, seed: int = 0) -> Iterator[Entry]:
         """`n` seeded entries; entry i depends only on (task, config, seed, i)."""
         if n <= 0:
             return iter(())
@@ -683,7 +683,7 @@ class ReasoningGymTask(Task):
         first = self._create(BLOCK, _derived_seed(self.name, seed, 0))
         return self._walk(first, n, seed)
 
-    def _walk(self, block: Any, n: int, seed: int) -> Iterator[dict[str, Any]]:
+    def _walk(self, block: Any, n: int, seed: int) -> Iterator[Entry]:
         for i in range(n):
             b, j = divmod(i, BLOCK)
             block_seed = _derived_seed(self.name, seed, b)
@@ -693,7 +693,7 @@ class ReasoningGymTask(Task):
                 item = block[j]
             yield self._entry(f"{seed}-{i}", item, i)
 
-    def _entry(self, id_: str, item: dict[str, Any], index: int) -> dict[str, Any]:
+    def _entry(self, id_: str, item: dict[str, Any], index: int) -> Entry:
         metadata = item.get("metadata") or {}
         answer = item.get("answer")
         if answer is None and self.dataset in _REFERENCE_FROM_METADATA:
@@ -704,7 +704,7 @@ class ReasoningGymTask(Task):
         rg = {"dataset": self.dataset, "index": index, "rg_entry": dump_rg_entry(answer, metadata)}
         return self.entry(id_, question, reference, rg)
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         rg_entry = load_rg_entry(entry["metadata"]["rg_entry"])
         rg_entry["question"] = entry["question"]
         if self.dataset in OWN_VERDICTS:
@@ -717,7 +717,7 @@ class ReasoningGymTask(Task):
         score = float(self._scorer.score_answer(answer, rg_entry))
         return score if self.partial_credit else float(score >= 1.0)
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         extra = _CORRUPTIONS.get(self.dataset)
         return super().corruptions(entry) if extra is None else ["", "???", *extra(entry["answer"])]
 

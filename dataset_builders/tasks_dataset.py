@@ -103,7 +103,8 @@ def build_tasks_dataset(
                 console.print(f"[yellow]skipped[/] {exc}", soft_wrap=True, highlight=False)
                 continue
             per_task[task.name] = Dataset.from_list(rows, features=features)
-            table.append(TaskRow(task.name, task.source, task.split, len(rows), levels))
+            distinct = len({r["question"] for r in rows})
+            table.append(TaskRow(task.name, task.source, task.split, len(rows), levels, distinct))
             build.built.append(task.name)
     if not per_task:
         raise HubInputError("no task could be built here; see the lines above for what to set")

@@ -61,7 +61,7 @@ from dataset_builders.symbench.published_layout import (
     sample_dirs,
     with_level,
 )
-from dataset_builders.task import MAX_DRAWS, GeneratedTask, PublishedDataError
+from dataset_builders.task import MAX_DRAWS, Entry, GeneratedTask, PublishedDataError
 
 # -- shared arithmetic search ------------------------------------------------------------------
 
@@ -309,7 +309,7 @@ class Game24(GeneratedTask):
                 return self.question(numbers, GAME24_TARGET), solution, {"numbers": numbers, "target": GAME24_TARGET}
         raise RuntimeError(f"{self.name}: no valid instance in {MAX_DRAWS} draws; loosen the knobs")
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         meta = entry["metadata"]
         expr = normalize_operators(answer)
         # models often restate the result ("(3+5)*3 = 24"); the part after '=' must then be the target
@@ -325,7 +325,7 @@ class Game24(GeneratedTask):
         used = sorted(result.literals)
         return float(used == sorted(Fraction(n) for n in meta["numbers"]) and result.value == meta["target"])
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         numbers = entry["metadata"]["numbers"]
         answer = entry["answer"]
         plus = "+".join(map(str, numbers))
@@ -333,7 +333,7 @@ class Game24(GeneratedTask):
         missing = answer.replace(str(numbers[0]), "0", 1)
         return [wrong_value, missing, f"({answer})*1", f"{answer}+{numbers[0]}-{numbers[0]}", "__import__('os')", ""]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         folder = require_folder(folder)
         files = sorted(folder.glob("*.csv"))
         if not files:
@@ -426,7 +426,7 @@ class CombinatorialCalculation(GeneratedTask):
                 return self.question(numbers, target), answer, {"numbers": numbers, "target": target}
         raise RuntimeError(f"{self.name}: no valid instance in {MAX_DRAWS} draws; loosen the knobs")
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         meta = entry["metadata"]
         tokens = [
             normalize_operators(t).replace("x", "*").replace("X", "*") for t in parse_token_list(answer, max_items=60)
@@ -439,7 +439,7 @@ class CombinatorialCalculation(GeneratedTask):
         result = evaluate_arithmetic(" ".join(tokens), allow_unary=False, max_digits=3)
         return float(result.value == meta["target"])
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         numbers, target = entry["metadata"]["numbers"], entry["metadata"]["target"]
         out = [_format_tokens([str(n) for n in reversed(numbers)]), _format_tokens([str(numbers[0])])]
         for ops in itertools.product("+-*", repeat=len(numbers) - 1):
@@ -456,7 +456,7 @@ class CombinatorialCalculation(GeneratedTask):
             out.append(_format_tokens(_expression_tokens(reordered)))
         return out + ["", "[]"]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             path = sample / "solution.json"
             data = read_json(path, "an object with numbers, target and solution tokens")
@@ -585,14 +585,14 @@ class NewOperator(GeneratedTask):
         right_text, right = self._build(rng, inner[split:], funcs, shape)
         return f"({left_text}{op}{right_text})", funcs[op](left, right)
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         value, decimals = read_number(answer)
         return float(numbers_match(value, decimals, Fraction(entry["metadata"]["solution"])))
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         return number_corruptions(entry["answer"], Fraction(entry["metadata"]["solution"]))
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             question, sol = read_sample(sample)
             path = sample / "solution.json"
@@ -653,14 +653,14 @@ class NumberMultiply(GeneratedTask):
         question = f"What is the result of {'*'.join(map(str, factors))}?\n{_NUMBER_FORMAT}"
         return question, str(product), {"factors": factors, "solution": str(product)}
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         value, _ = read_number(answer)
         return float(value == int(entry["metadata"]["solution"]))
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         return number_corruptions(entry["answer"], Fraction(int(entry["metadata"]["solution"])))
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         # number_multiply/<digits>/sample_<i>/: two levels of folders
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             prompt = read_text(sample / "input_prompt_1.txt", "the question text").strip()

@@ -45,7 +45,7 @@ from dataset_builders.symbench.published_layout import (
     read_text,
     with_level,
 )
-from dataset_builders.task import FLAWED_REFERENCE, MAX_DRAWS, GeneratedTask, PublishedDataError
+from dataset_builders.task import FLAWED_REFERENCE, MAX_DRAWS, Entry, GeneratedTask, PublishedDataError
 
 # -- eight queens ------------------------------------------------------------------------------
 
@@ -155,7 +155,7 @@ class EightQueens(GeneratedTask):
         metadata = {"n": n, "board": rows, "placed": [list(p) for p in placed], "blocked": [list(b) for b in blocked]}
         return self.question(rows), _format_positions(solution), metadata
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         meta = entry["metadata"]
         n = meta["n"]
         cells = parse_pairs(answer, max_pairs=n)
@@ -168,7 +168,7 @@ class EightQueens(GeneratedTask):
         queens = set(cells) | {tuple(p) for p in meta["placed"]}
         return float(len(queens) == n and queens_attack_free(queens))
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         cells = parse_pairs(entry["answer"])
         n = entry["metadata"]["n"]
         placed = {tuple(p) for p in entry["metadata"]["placed"]}
@@ -182,7 +182,7 @@ class EightQueens(GeneratedTask):
             break
         return out + ["", "0 0"]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         folder = Path(folder)
 
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
@@ -387,7 +387,7 @@ class StandardSudoku(GeneratedTask):
         )
         return question, _format_rows(solution), {"box": 3, "puzzle": puzzle}
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         meta = entry["metadata"]
         box, puzzle = meta["box"], meta["puzzle"]
         size = box * box
@@ -396,7 +396,7 @@ class StandardSudoku(GeneratedTask):
             return 0.0
         return float(all(puzzle[r][c] in (0, grid[r][c]) for r in range(size) for c in range(size)))
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         grid = parse_grid(entry["answer"], int)
         puzzle = entry["metadata"]["puzzle"]
         size = len(grid)
@@ -410,7 +410,7 @@ class StandardSudoku(GeneratedTask):
             out.append(_format_rows(relabeled))
         return out + ["", "1,2,3"]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             path = sample / "solution.json"
             data = read_json(path, "an object with puzzle and solution 9*9 matrices")
@@ -481,7 +481,7 @@ class LetterLogicDiagram(GeneratedTask):
         grid = [[solution[i][j] if i * n + j in shown else None for j in range(n)] for i in range(n)]
         return self.question(grid), _format_rows(solution), {"grid": grid}
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         given = entry["metadata"]["grid"]
         n = len(given)
         grid = parse_grid(answer, _letter_cell, max_rows=n, max_cols=n)
@@ -494,7 +494,7 @@ class LetterLogicDiagram(GeneratedTask):
             return 0.0
         return float(all(given[i][j] in (None, grid[i][j]) for i in range(n) for j in range(n)))
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         grid = parse_grid(entry["answer"], _letter_cell)
         n = len(grid)
         swapped = [row[:] for row in grid]
@@ -506,7 +506,7 @@ class LetterLogicDiagram(GeneratedTask):
             out.append(_format_rows(rotated))
         return out + ["", "a"]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             path = sample / "solution.json"
             data = read_json(path, "an object with grid (letters or null) and solution")
@@ -672,7 +672,7 @@ class LogicPuzzle(GeneratedTask):
         answer = ", ".join(f"{r} {c}" for r, c in [first] + sorted(cells[1:]))
         return self.question(meta["grid"], pick, rule, limit, list(first)), answer, meta
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         meta = entry["metadata"]
         cells = parse_pairs(answer, max_pairs=meta["pick"])
         if meta.get(FLAWED_REFERENCE) and sorted(cells) == sorted(parse_pairs(entry["answer"], max_pairs=meta["pick"])):
@@ -709,7 +709,7 @@ class LogicPuzzle(GeneratedTask):
                     return f"the product of {kind} {index} is {product}, not > {limit}"
         return None
 
-    def reference_flaw(self, entry: dict[str, Any]) -> str:
+    def reference_flaw(self, entry: Entry) -> str:
         meta = entry["metadata"]
         broken = self.broken_rule(parse_pairs(entry["answer"], max_pairs=meta["pick"]), meta)
         if broken is None:
@@ -723,7 +723,7 @@ class LogicPuzzle(GeneratedTask):
             broken += "; no selection meets every rule"
         return f"the stored selection breaks the question's rules: {broken}"
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         meta = entry["metadata"]
         cells = parse_pairs(entry["answer"])
         n = len(meta["grid"])
@@ -745,7 +745,7 @@ class LogicPuzzle(GeneratedTask):
             break
         return out + ["", "0 0"]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             question = read_text(sample / "question.txt").strip()
             pick, first = _SELECT_COUNT.search(question), _FIRST_CELL.search(question)
@@ -899,7 +899,7 @@ class PermutationsAndCombinations(GeneratedTask):
             tokens = tokens[0].split()
         return tokens
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         meta = entry["metadata"]
         order = self.arrangement(answer)
         if sorted(order) != sorted(meta["items"]):
@@ -907,7 +907,7 @@ class PermutationsAndCombinations(GeneratedTask):
         pos = {b: i + 1 for i, b in enumerate(order)}
         return float(all(constraint_holds(c, pos) for c in meta["constraints"]))
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         meta = entry["metadata"]
         order = meta["solution"]
         fmt = lambda o: "[" + ", ".join(f'"{b}"' for b in o) + "]"  # noqa: E731
@@ -922,7 +922,7 @@ class PermutationsAndCombinations(GeneratedTask):
                 break
         return wrong
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             question, sol = read_sample(sample)
             path = sample / "solution.json"

@@ -30,7 +30,7 @@ from typing import Any
 
 from dataset_builders.answer_parsing import parse_int_sequence, parse_token_list
 from dataset_builders.symbench.published_layout import field, iter_published, read_json, read_text, with_level
-from dataset_builders.task import MAX_DRAWS, GeneratedTask, PublishedDataError
+from dataset_builders.task import MAX_DRAWS, Entry, GeneratedTask, PublishedDataError
 
 # -- logical equation --------------------------------------------------------------------------
 
@@ -329,7 +329,7 @@ class LogicalEquation(GeneratedTask):
             "<<<[1, 2, 3]>>> means that A represents 1, B represents 2, and C represents 3."
         )
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         meta = entry["metadata"]
         letters, numbers = meta["letters"], meta["numbers"]
         values = parse_int_sequence(answer, max_items=len(letters), max_digits=9)
@@ -340,7 +340,7 @@ class LogicalEquation(GeneratedTask):
             all(equation_holds(eq, value[eq[1]], value[eq[2]]) for eq in map(parse_equation, meta["equations"]))
         )
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         values = parse_int_sequence(entry["answer"])
         swapped = values[:]
         swapped[0], swapped[1] = swapped[1], swapped[0]
@@ -359,7 +359,7 @@ class LogicalEquation(GeneratedTask):
                 break
         return out + ["", "[]"]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             question = read_text(sample / "question.txt").strip()
             head = re.search(
@@ -565,7 +565,7 @@ class Cryptanalysis(GeneratedTask):
             "Z and W are the letters of the password."
         )
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         tokens = parse_token_list(answer, max_items=4)
         code = "".join(tokens) if len(tokens) == 4 else (tokens[0] if len(tokens) == 1 else "")
         code = code.upper()
@@ -579,7 +579,7 @@ class Cryptanalysis(GeneratedTask):
             )
         )
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         code = "".join(parse_token_list(entry["answer"]))
         meta = entry["metadata"]
         out = ['["1", "1", "A", "A"]', '["1", "2", "A"]']
@@ -609,7 +609,7 @@ class Cryptanalysis(GeneratedTask):
             out.append("[" + ", ".join(f'"{c}"' for c in skipped) + "]")
         return out + [""]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             question = read_text(sample / "question.txt").strip()
             found = re.findall(r"Guess: (\d\d[A-Z][A-Z]), Feedback: (.+?)\.?\s*$", question, re.M)
@@ -732,7 +732,7 @@ class ConstrainedLinearArrangement(GeneratedTask):
         meta = {"game": game, "moves": moves, "results": results}
         return self.question(game, moves, results), ",".join(theirs), meta
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         meta = entry["metadata"]
         cards = _GAMES[meta["game"]][0]
         theirs = [t.upper() for t in parse_token_list(answer, max_items=len(meta["moves"]))]
@@ -749,7 +749,7 @@ class ConstrainedLinearArrangement(GeneratedTask):
             )
         )
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         meta = entry["metadata"]
         cards = _GAMES[meta["game"]][0]
         theirs = parse_token_list(entry["answer"])
@@ -763,7 +763,7 @@ class ConstrainedLinearArrangement(GeneratedTask):
                 break
         return out + ["", "Z,Z,Z"]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             path = sample / "solution.json"
             data = read_json(path, "an object with game_type, player_moves, results, solution")

@@ -45,7 +45,7 @@ from dataset_builders.symbench.published_layout import (
     read_text,
     with_level,
 )
-from dataset_builders.task import FLAWED_REFERENCE, MAX_DRAWS, GeneratedTask, PublishedDataError
+from dataset_builders.task import FLAWED_REFERENCE, MAX_DRAWS, Entry, GeneratedTask, PublishedDataError
 
 # -- 2048 --------------------------------------------------------------------------------------
 
@@ -137,13 +137,13 @@ class Game2048(GeneratedTask):
         result = slide_one(grid, (start[0], start[1]), moves)
         return self.question(grid, start, moves), _format_matrix(result), {"grid": grid, "start": start, "moves": moves}
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         meta = entry["metadata"]
         n = len(meta["grid"])
         grid = parse_grid(answer, int, max_rows=n, max_cols=n)
         return float(grid == slide_one(meta["grid"], tuple(meta["start"]), meta["moves"]))
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         meta = entry["metadata"]
         result = parse_grid(entry["answer"], int)
         bumped = [row[:] for row in result]
@@ -153,7 +153,7 @@ class Game2048(GeneratedTask):
             out.append(_format_matrix(meta["grid"]))
         return out + ["", "0"]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             path = sample / "solution.json"
             data = read_json(path, "an object with grid, moves, start_pos and solution")
@@ -245,14 +245,14 @@ class LightPuzzles(GeneratedTask):
         answer = ",".join(str(v) for v in final)
         return self.question(state, buttons, operations), answer, _light_metadata(state, buttons, operations)
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         meta = entry["metadata"]
         n = len(meta["state"])
         lights = parse_int_sequence(answer, max_items=n * n)
         buttons = dict(zip(meta["button_names"], meta["button_cells"], strict=True))
         return float(lights == press_buttons(meta["state"], buttons, meta["operations"]))
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         meta = entry["metadata"]
         lights = parse_int_sequence(entry["answer"])
         flipped = [1 - lights[0]] + lights[1:]
@@ -262,7 +262,7 @@ class LightPuzzles(GeneratedTask):
             out.append(",".join(map(str, initial)))
         return out + ["", "[]"]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             path = sample / "solution.json"
             data = read_json(path, "an object with n, initial_state, buttons, operations, solution")
@@ -396,12 +396,12 @@ class Reversi(GeneratedTask):
         meta = {"board_size": n, "you": you, "start": ["".join(r) for r in start], "moves": moves, "solution": final}
         return self.question(n, you, start, moves), final, meta
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         meta = entry["metadata"]
         n = meta["board_size"]
         return float(matrix_cells(answer.replace("", " "), n * n + 1) == meta["solution"].split(","))
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         meta = entry["metadata"]
         sol = meta["solution"].split(",")
         start = ",".join("".join(meta["start"]))
@@ -410,7 +410,7 @@ class Reversi(GeneratedTask):
         one_off = ",".join("1" if i == first else c for i, c in enumerate(sol))
         return [w for w in dict.fromkeys([start, swapped, one_off, ",".join(sol[:-1])]) if w.split(",") != sol]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             question, sol = read_sample(sample)
             path = sample / "solution.json"
@@ -557,14 +557,14 @@ class MahjongPattern(GeneratedTask):
             value = int(text)
         return value
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         value = self.read_result(answer)
         meta = entry["metadata"]
         if meta.get(FLAWED_REFERENCE) and value == self.read_result(entry["answer"]):
             return 1.0  # the paper's stored answer of a flagged published entry
         return float(value == mahjong_final(meta["initial"], meta["adds"], meta["removes"], meta["chi"]))
 
-    def reference_flaw(self, entry: dict[str, Any]) -> str:
+    def reference_flaw(self, entry: Entry) -> str:
         meta = entry["metadata"]
         stored = self.read_result(entry["answer"])
         result = mahjong_final(meta["initial"], meta["adds"], meta["removes"], meta["chi"])
@@ -581,10 +581,10 @@ class MahjongPattern(GeneratedTask):
                 reason += "; 2 is the result under the Chi rule of the other questions"
         return reason
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         return [str(v) for v in range(3) if self.verify(str(v), entry) == 0.0] + ["", "3", "1 or 2"]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             question = read_text(sample / "question.txt").strip()
             path = sample / "solution.json"

@@ -55,7 +55,7 @@ from typing import Any
 from dataset_builders.answer_parsing import AnswerParseError, check_nesting
 from dataset_builders.symbench.number_answers import format_number, numbers_match, read_number, target_from_float
 from dataset_builders.symbench.published_layout import checked_entry, require_file, require_folder
-from dataset_builders.task import DatasetTask, PublishedDataError, TaskDataUnavailable
+from dataset_builders.task import DatasetTask, Entry, PublishedDataError, TaskDataUnavailable
 
 #: Hard deadline (seconds) of one MATH comparison in the worker process; past it the answer scores 0.
 MATH_DEADLINE_S = 1.5
@@ -285,12 +285,12 @@ class GsmHard(DatasetTask):
         question = f"{item['input'].strip()}\n{_GSM_FORMAT}"
         return question, answer, {"target": repr(target), "source_index": int(item.get("index", -1))}
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         target = target_from_float(float(entry["metadata"]["target"]))
         value, decimals = read_number(gsm_number_text(answer, str(entry.get("question", ""))))
         return float(numbers_match(value, decimals, target))
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         target = target_from_float(float(entry["metadata"]["target"]))
         wrong = [
             format_number(target + 1),
@@ -300,7 +300,7 @@ class GsmHard(DatasetTask):
         ]
         return [w for w in dict.fromkeys(wrong) if w != entry["answer"]]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         path = require_file(folder, "the GSM-hard file gsmhardv2.jsonl")
         for record in self._records(path):
             if isinstance(record, PublishedDataError):
@@ -477,15 +477,15 @@ class _MathSubset(DatasetTask):
         }
         return f"{problem.strip()}\n\n{_MATH_FORMAT}", answer, meta
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         return float(math_equal(entry["metadata"]["solution"], answer))
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         gold = entry["metadata"]["solution"]
         wrong = [f"{gold}+1", f"2\\left({gold}\\right)", "-17", "\\frac{1}{1000}"]
         return [w for w in wrong if w != gold]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         root = require_folder(folder)
         splits = sorted(p.name for p in root.iterdir() if p.is_dir())
         dirs = [root / s / self.subset for s in splits if any((root / s / self.subset).glob("*.json"))]

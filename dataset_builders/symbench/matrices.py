@@ -29,7 +29,7 @@ from typing import Any
 from dataset_builders.answer_parsing import AnswerParseError, parse_int_sequence
 from dataset_builders.symbench.number_answers import format_number, numbers_match, read_number
 from dataset_builders.symbench.published_layout import field, iter_published, read_sample
-from dataset_builders.task import GeneratedTask, PublishedDataError
+from dataset_builders.task import Entry, GeneratedTask, PublishedDataError
 
 _SEPARATORS = re.compile(r"[\s,;\[\]()'\"]+")
 
@@ -135,18 +135,18 @@ class MatrixTransformation(GeneratedTask):
             {"matrix": m, "operation": op, "solution": result},
         )
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         expected = [c for r in entry["metadata"]["solution"] for c in r]
         return float(matrix_cells(answer, len(expected) + 1) == expected)
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         meta = entry["metadata"]
         expected = [c for r in meta["solution"] for c in r]
         wrong = [",".join(c for r in transform(meta["matrix"], op) for c in r) for op in TRANSFORMS]
         wrong += [",".join(c for r in meta["matrix"] for c in r), ",".join(expected[:-1])]
         return [w for w in dict.fromkeys(wrong) if w.split(",") != expected]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             question, sol = read_sample(sample)
             path = sample / "solution.json"
@@ -233,18 +233,18 @@ class PatternRecognition(GeneratedTask):
         r, c = top + side - 1, left + side - 1
         return self.question(lines), f"[{r}, {c}]", {"grid": lines, "row": r, "column": c}
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         meta = entry["metadata"]
         return float(
             parse_int_sequence(answer, max_chars=60, max_items=3, max_digits=4) == [meta["row"], meta["column"]]
         )
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         r, c = entry["metadata"]["row"], entry["metadata"]["column"]
         wrong = [(c, r), (r + 1, c + 1), (r - 1, c), (r, c - 2)]
         return [f"[{a}, {b}]" for a, b in dict.fromkeys(wrong) if (a, b) != (r, c)]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             question, sol = read_sample(sample)
             path = sample / "solution.json"
@@ -327,7 +327,7 @@ class Pooling(GeneratedTask):
         }
         return self.question(matrix, k, kind), ",".join(flat), meta
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         expected = [Fraction(v) for r in entry["metadata"]["solution"] for v in r]
         cells = matrix_cells(answer, len(expected) + 1)
         if len(cells) != len(expected):
@@ -338,7 +338,7 @@ class Pooling(GeneratedTask):
                 return 0.0
         return 1.0
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         meta = entry["metadata"]
         expected = [Fraction(v) for r in meta["solution"] for v in r]
         others = [pool(meta["matrix"], meta["window_size"], kind) for kind in _POOL if kind != meta["pooling_type"]]
@@ -349,7 +349,7 @@ class Pooling(GeneratedTask):
         ]
         return [w for w in dict.fromkeys(wrong) if [Fraction(x) for x in w.split(",")] != expected]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             question, sol = read_sample(sample)
             path = sample / "solution.json"

@@ -38,7 +38,7 @@ from dataset_builders.symbench.published_layout import (
     read_text,
     sample_dirs,
 )
-from dataset_builders.task import MAX_DRAWS, GeneratedTask, PublishedDataError
+from dataset_builders.task import MAX_DRAWS, Entry, GeneratedTask, PublishedDataError
 
 # -- blocksworld -------------------------------------------------------------------------------
 
@@ -175,7 +175,7 @@ class Blocksworld(GeneratedTask):
         answer = "\n".join(f"Move {b} from {s + 1} to {d + 1}" for b, s, d in plan_blocks(initial, goal))
         return self.question(initial, goal, shown_goal), answer, {"initial": initial, "goal": goal}
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         meta = entry["metadata"]
         state = [list(s) for s in meta["initial"]]
         lines = [ln for ln in answer.splitlines() if ln.strip()]
@@ -193,7 +193,7 @@ class Blocksworld(GeneratedTask):
             state[dst].append(state[src].pop())
         return float(state == meta["goal"])
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         answer = entry["answer"]
         lines = answer.splitlines()
         initial = entry["metadata"]["initial"]
@@ -212,7 +212,7 @@ class Blocksworld(GeneratedTask):
             out.append(f"Move {initial[i][-1]} from {i + 1} to {(i + 1) % len(initial) + 1}")
         return [w for w in dict.fromkeys([*out, "", "Move Z from 1 to 2"]) if w != answer]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             files = sorted(sample.glob("*.txt"))
             if not files:
@@ -328,7 +328,7 @@ class BoxLift(GeneratedTask):
         meta = {"boxes": boxes, "lifters": lifters, "budget": len(steps) + self.slack}
         return self.question(boxes, lifters, meta["budget"]), _format_lift_plan(steps), meta
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         meta = entry["metadata"]
         lifters = meta["lifters"]
         if _STEP_LABEL.search(answer):
@@ -354,7 +354,7 @@ class BoxLift(GeneratedTask):
                 lifted[weight] += 1
         return float(lifted == Counter(meta["boxes"]))
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         meta = entry["metadata"]
         lines = entry["answer"].splitlines()
         heaviest = max(meta["boxes"])
@@ -368,7 +368,7 @@ class BoxLift(GeneratedTask):
         out.append(re.sub(r"\[(\d+)", r"[\1, \1", entry["answer"], count=1))  # one lifter twice in a team
         return out + ["", "Step 1: [(1, [99])]"]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         # BoxLift_<n>_<m>/BoxLift<k>/BoxLift.json: two levels of folders
         samples = sample_dirs(folder, depth=2)
 
@@ -583,12 +583,12 @@ class BoxNet(GeneratedTask):
         meta = {"squares": list(layout), "contents": list(layout.values()), "budget": budget}
         return self.question(layout, budget), _format_boxnet_plan(plan), meta
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         meta = entry["metadata"]
         plan = parse_literal(answer, max_chars=self.max_answer_chars, max_depth=4, max_nodes=20_000)
         return float(simulate_boxnet(dict(zip(meta["squares"], meta["contents"], strict=True)), plan, meta["budget"]))
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         plan = parse_literal(entry["answer"], max_chars=self.max_answer_chars, max_depth=4, max_nodes=20_000)
         out = [_format_boxnet_plan(plan[:-1])]
         first_agent, first_action = next(iter(plan[0].items()))
@@ -601,7 +601,7 @@ class BoxNet(GeneratedTask):
         out.append(_format_boxnet_plan(plan + plan))  # replays boxes that are gone (and overruns the budget)
         return out + ["", "[]", "[{'Agent[0.5, 0.5]': 'dance()'}]"]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         # env_pg_state_<r>_<c>/pg_state<k>/pg_state<k>.json: two levels of folders
         samples = sample_dirs(folder, depth=2)
 
@@ -725,7 +725,7 @@ class PathPlan(GeneratedTask):
                 return self.question(grid, budget), answer, meta
         raise RuntimeError(f"{self.name}: no valid instance in {MAX_DRAWS} draws; loosen the knobs")
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         grid, budget = entry["metadata"]["grid"], entry["metadata"]["budget"]
         path = parse_pairs(answer, max_pairs=budget + 1, max_chars=self.max_answer_chars)
         if not path or len(path) - 1 > budget:
@@ -745,7 +745,7 @@ class PathPlan(GeneratedTask):
                 seen += 1
         return float(seen == len(wanted))
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         path = parse_pairs(entry["answer"])
         fmt = lambda cells: ", ".join(f"({r}, {c})" for r, c in cells)  # noqa: E731
         out = [fmt(path[:-1]), fmt(path[:1] + path[2:])]  # stops short; skips a cell (a jump)

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from dataset_builders.task import FLAWED_REFERENCE, FLAWED_REFERENCE_REASON, PublishedDataError, Task
+from dataset_builders.task import FLAWED_REFERENCE, FLAWED_REFERENCE_REASON, Entry, PublishedDataError, Task
 
 #: Published files are small; a larger one is treated as malformed rather than read into memory.
 MAX_FILE_BYTES = 2_000_000
@@ -140,7 +140,7 @@ def read_sample(
     return question, solution
 
 
-def checked_entry(task: Task, name: str, built: Built, where: Path | str) -> dict[str, Any] | PublishedDataError:
+def checked_entry(task: Task, name: str, built: Built, where: Path | str) -> Entry | PublishedDataError:
     """The entry for one published sample, or an error when its stored reference does not verify.
 
     A reference that breaks the question's own rules is kept when the task `keeps_flawed_references`:
@@ -172,7 +172,7 @@ def iter_published(
     build: Callable[[Path], Built],
     samples: Iterable[Path] | None = None,
     name: Callable[[Path], str] = lambda sample: sample.name,
-) -> Iterator[dict[str, Any] | PublishedDataError]:
+) -> Iterator[Entry | PublishedDataError]:
     """Apply `build` to every sample folder of `folder` (or the given `samples`) and yield entries or errors.
 
     `folder` is checked first (`sample_dirs`, raising when there is nothing to read). `name` gives

@@ -28,7 +28,7 @@ from typing import Any
 from dataset_builders.answer_parsing import AnswerParseError, parse_int_sequence
 from dataset_builders.symbench.published_layout import field, iter_published, read_sample
 from dataset_builders.symbench.strings import example_unlike
-from dataset_builders.task import GeneratedTask, PublishedDataError
+from dataset_builders.task import Entry, GeneratedTask, PublishedDataError
 
 
 def _int_list(text: str, n: int) -> list[int]:
@@ -142,17 +142,17 @@ class StringSplitting(GeneratedTask):
         question = self.question(a, b, c, phrases, example)
         return question, self.format(final), {"initial": [a, b, c], "final": final}
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         return float(_int_list(answer, 6) == entry["metadata"]["final"])
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         final = entry["metadata"]["final"]
         a, b, c = entry["metadata"]["initial"]
         bumped = [final[:i] + [final[i] + 1] + final[i + 1 :] for i in (0, 3, 5)]
         wrong = [self.format(v) for v in [*bumped, [a, b, c, 0, 0, 0], final[3:] + final[:3]]]
         return [w for w in dict.fromkeys(wrong) if _int_list(w, 6) != final]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         pattern = re.compile(
             r"there are (\d+) units of Machine A, (\d+) units of Machine B, and (\d+) units of Machine C"
         )
@@ -230,16 +230,16 @@ class StringSynthesis(GeneratedTask):
         example = example_unlike(rng, lambda: tuple(rng.randint(0, 2) for _ in range(9)), tuple(final))
         return self.question(a, b, c, example), " ".join(map(str, final)), {"initial": [a, b, c], "final": final}
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         return float(_int_list(answer, 9) == entry["metadata"]["final"])
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         final = entry["metadata"]["final"]
         a, b, c = entry["metadata"]["initial"]
         wrong = [[a, b, c, 0, 0, 0, 0, 0, 0], final[:8] + [final[8] + 1], [final[0] + 1, *final[1:]], final[::-1]]
         return [" ".join(map(str, w)) for w in wrong if w != final]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             question, sol = read_sample(sample)
             path = sample / "solution.json"
@@ -388,14 +388,14 @@ class SynthesisDecomposition(GeneratedTask):
         meta = {"resources": resources, "initial": initial, "methods": methods, "final": final}
         return self.question(resources, initial, methods), str(final), meta
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         final = entry["metadata"]["final"]
         values = parse_int_sequence(
             answer.replace('"', " ").replace("'", " "), max_chars=200, max_items=len(final) + 1, max_digits=9
         )
         return float(values == final)
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         meta = entry["metadata"]
         final = meta["final"]
         wrong = [
@@ -407,7 +407,7 @@ class SynthesisDecomposition(GeneratedTask):
         ]
         return [str(w) for w in wrong if w != final]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             question, sol = read_sample(sample)
             path, qpath = sample / "solution.json", sample / "question.txt"

@@ -32,7 +32,7 @@ from typing import Any
 from dataset_builders.answer_parsing import AnswerParseError, parse_int_sequence
 from dataset_builders.symbench.number_answers import read_number
 from dataset_builders.symbench.published_layout import field, iter_published, read_json, read_sample, sample_dirs
-from dataset_builders.task import GeneratedTask, PublishedDataError
+from dataset_builders.task import Entry, GeneratedTask, PublishedDataError
 
 
 def _strip_quotes(text: str) -> str:
@@ -205,16 +205,16 @@ class StringDeletionAndModification(GeneratedTask):
         meta = {"initial_string": initial, "rules": rules, "final_string": states[-1], "states": states}
         return self.question(initial, rules), f'"{states[-1]}"', meta
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         return float(_strip_quotes(answer) == entry["metadata"]["final_string"])
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         meta = entry["metadata"]
         final = meta["final_string"]
         wrong = [f'"{s}"' for s in meta["states"][:-1]] + [f'"{final}a"', f'"{final[1:]}"', ""]
         return [w for w in dict.fromkeys(wrong) if _strip_quotes(w) != final]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             question, sol = read_sample(sample)
             path = sample / "solution.json"
@@ -316,10 +316,10 @@ class StringInsertion(GeneratedTask):
         result = apply_insertions(s)
         return self.question(s), result, {"original_string": s, "modified_string": result}
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         return float(_strip_quotes(answer).replace(" ", "") == entry["metadata"]["modified_string"])
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         meta = entry["metadata"]
         res = meta["modified_string"]
         wrong = [
@@ -331,7 +331,7 @@ class StringInsertion(GeneratedTask):
         ]
         return [w for w in dict.fromkeys(wrong) if w != res]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             question, sol = read_sample(sample)
             path = sample / "solution.json"
@@ -490,13 +490,13 @@ class Letters(GeneratedTask):
         meta = {"letter": letter, "word": word, "count": len(positions), "positions": positions}
         return self.question(letter, word, example), format_letter_answer(positions), meta
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         count, positions = parse_letter_answer(answer)
         expected = entry["metadata"]["positions"]
         # positions in any order, but each once: a repeated or missing one is a wrong list
         return float(count == len(expected) and sorted(positions) == expected)
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         positions = entry["metadata"]["positions"]
         n = len(positions)
         shifted = positions[:-1] + [positions[-1] + 1 if positions[-1] + 1 not in positions else positions[-1] - 1]
@@ -510,7 +510,7 @@ class Letters(GeneratedTask):
         ]
         return [w for w in dict.fromkeys(wrong) if w != entry["answer"]]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         # Letters/<dataset>/<letter>_<count>_<i>/test_words.json: two levels of folders; the question is the
         # published benchmark's (count and positions), which the data set does not store
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
@@ -622,14 +622,14 @@ class StatisticalCounting(GeneratedTask):
             {"sequence": sequence, "rules": rules, "solution": total},
         )
 
-    def verify(self, answer: str, entry: dict[str, Any]) -> float:
+    def verify(self, answer: str, entry: Entry) -> float:
         return float(_single_int(answer, max_digits=6) == entry["metadata"]["solution"])
 
-    def corruptions(self, entry: dict[str, Any]) -> list[str]:
+    def corruptions(self, entry: Entry) -> list[str]:
         s = entry["metadata"]["solution"]
         return [str(v) for v in (s + 1, s - 1, s + 2, 2 * s + 1) if v >= 0 and v != s]
 
-    def load_published(self, folder: Path) -> Iterator[dict[str, Any] | PublishedDataError]:
+    def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:
             question, sol = read_sample(sample)
             path = sample / "solution.json"
