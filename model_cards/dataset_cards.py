@@ -23,6 +23,9 @@ class TaskRow:
     split: str
     rows: int
     levels: str
+    distinct: int | None = None
+    """Distinct questions, when fewer than `rows`: a dataset-backed task with fewer source rows than
+    asked for repeats them (reshuffled), and the card says so."""
 
 
 def size_category(n: int) -> str:

@@ -45,6 +45,7 @@ def test_build_to_folder_loads_scores_and_reproduces(tmp_path, external_task_dat
     assert meta["license"] == "apache-2.0" and meta["size_categories"] == ["n<1K"] and meta["pretty_name"]
     assert {c["config_name"] for c in meta["configs"]} >= {"train", "test", "symbench.game24", "bbh.navigate"}
     assert "| `symbench/number_multiply` | symbench | train | 4 |" in body
+
     assert "`symbench/gsm_hard`: " in body and "2505.21668" in body and "score(" in body
 
     digest = folder_digest(tmp_path / "ds")
@@ -133,3 +134,14 @@ def test_same_bytes_whatever_the_hash_seed(tmp_path):
         "reasoning_gym.isomorphic_strings/train-00000-of-00001.parquet",
     ):
         assert (tmp_path / "here" / shard).read_bytes() == (tmp_path / "there" / shard).read_bytes()
+
+
+def test_card_says_when_a_task_repeats_its_source_rows(tmp_path, monkeypatch):
+    # an offline copy with 2 GSM-hard rows: 5 entries repeat them, and the card must not claim 5 questions
+    rows = [{"input": f"Tom has {n} apples and buys 3 more. How many?", "target": n + 3} for n in (4, 9)]
+    data = tmp_path / "gsm.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    monkeypatch.setenv("R1CI_GSM_HARD_PATH", str(data))
+    build_tasks_dataset(resolve_target(tmp_path / "ds", None), task_names=["symbench/gsm_hard"], num_per_task=5)
+    assert "| `symbench/gsm_hard` | symbench | " in (body := (tmp_path / "ds" / "README.md").read_text())
+    assert "| 5 (2 distinct) |" in body
