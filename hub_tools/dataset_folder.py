@@ -134,7 +134,7 @@ def write_dataset_folder(
     tmp.mkdir()  # with the umask's permissions, like any folder the user creates (mkdtemp's are 0700)
     try:
         for config, splits in configs.items():
-            if not _CONFIG.match(config):
+            if not _CONFIG.fullmatch(config):
                 raise HubInputError(f"config name {config!r} must be letters, digits, '.', '_' or '-' (no '/')")
             layout[config] = {}
             for split, dataset in splits.items():
@@ -147,7 +147,7 @@ def write_dataset_folder(
                     digest.update(path.encode() + b"\0" + hashlib.sha256((tmp / path).read_bytes()).digest())
                 layout[config][split] = num_shards
         for name, data in (images or {}).items():
-            if not _IMAGE.match(name):
+            if not _IMAGE.fullmatch(name):
                 raise HubInputError(f"image name {name!r} must be a plain file name ending in .png, .jpg or .svg")
             (tmp / "images").mkdir(exist_ok=True)
             (tmp / "images" / name).write_bytes(data)
@@ -199,8 +199,8 @@ def _check_replaceable(folder: Path) -> None:
         ours = (
             rel.as_posix() in ("README.md", ".gitattributes")
             or (path.is_dir() and len(rel.parts) == 1)
-            or (len(rel.parts) == 2 and _SHARD.match(rel.parts[1]) is not None)
-            or (len(rel.parts) == 2 and rel.parts[0] == "images" and _IMAGE.match(rel.parts[1]) is not None)
+            or (len(rel.parts) == 2 and _SHARD.fullmatch(rel.parts[1]) is not None)
+            or (len(rel.parts) == 2 and rel.parts[0] == "images" and _IMAGE.fullmatch(rel.parts[1]) is not None)
         )
         if not ours:
             raise HubInputError(

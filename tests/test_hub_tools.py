@@ -136,8 +136,11 @@ def test_folder_that_holds_something_else_is_refused_and_kept(tmp_path):
     with pytest.raises(HubInputError, match=r"holds notes.txt"):
         write_dataset_folder(folder, _configs(), "# c\n")
     assert (folder / "notes.txt").read_text() == "mine"
-    with pytest.raises(HubInputError, match="no '/'"):
-        write_dataset_folder(tmp_path / "other", {"a/b": _configs()["alpha"]}, "# c\n")
+    for bad in ("a/b", "alpha\n"):  # '$' would have let a trailing newline through
+        with pytest.raises(HubInputError, match="no '/'"):
+            write_dataset_folder(tmp_path / "other", {bad: _configs()["alpha"]}, "# c\n")
+    with pytest.raises(HubInputError, match="plain file name"):
+        write_dataset_folder(tmp_path / "other", _configs(), "# c\n", images={"plot.png\n": b"x"})
     assert not (tmp_path / "other").exists() and not list(tmp_path.glob(".other.*"))  # nothing half-written
 
 
