@@ -323,7 +323,8 @@ def test_killed_run_resumes_from_its_checkpoint(tasks_dir, tiny_model_dir, tmp_p
     cmd = [sys.executable, str(PROJECT_ROOT / "trainers" / "grpo.py"), "--config", str(RECIPE),
            "--model_name_or_path", str(tiny_model_dir), "--dataset_name", str(tasks_dir), "--output_dir", str(out),
            "--num_generations", "2", "--per_device_train_batch_size", "2", "--max_completion_length", "16",
-           "--beta", "0", "--save_strategy", "steps", "--save_steps", "1"]  # fmt: skip
+           "--beta", "0", "--save_strategy", "steps", "--save_steps", "1", "--curriculum", "true",
+           "--curriculum_stages", "2", "--curriculum_steps_per_stage", "2", "--curriculum_reestimate", "true"]  # fmt: skip
     proc = subprocess.Popen(
         [*cmd, "--max_steps", "50"], cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -346,6 +347,9 @@ def test_killed_run_resumes_from_its_checkpoint(tasks_dir, tiny_model_dir, tmp_p
     # The resumed run kept the killed run's first steps in its history.
     steps = [h["step"] for h in state["log_history"] if "loss" in h]
     assert steps[0] == 1 and steps[-1] == 3
+    # The curriculum's online state travels with every checkpoint.
+    curriculum = json.loads((out / "checkpoint-3" / "curriculum_state.json").read_text())
+    assert set(curriculum["groups_at"]) == {"1", "2"}
 
 
 @pytest.mark.parametrize("size", ["3B", "7B", "14B"])
@@ -361,3 +365,14 @@ def test_paper_recipes_parse_with_the_paper_settings(size):
     for line in recipe.read_text().splitlines():  # the accelerate configs the recipe names exist
         for path in re.findall(r"recipes/accelerate_configs/\S+\.yaml", line):
             assert (PROJECT_ROOT / path).is_file(), path
+
+
+def test_resume_skips_a_checkpoint_left_incomplete_by_a_kill(tmp_path):
+    from trainers.grpo import last_complete_checkpoint
+
+    for step, state in ((1, '{"global_step": 1}'), (2, '{"global_st'), (3, None)):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        if state is not None:
+            (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text(state)
+    assert last_complete_checkpoint(tmp_path) == tmp_path / "checkpoint-1"
+    assert last_complete_checkpoint(tmp_path / "missing") is None

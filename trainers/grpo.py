@@ -272,17 +272,36 @@ def resume_checkpoint(args: Any) -> str | None:
     if value in (None, "", False, "false", "False"):
         return None
     if value in (True, "true", "True", "latest"):
-        from transformers.trainer_utils import get_last_checkpoint
-
-        last = get_last_checkpoint(args.output_dir) if Path(args.output_dir).is_dir() else None
+        last = last_complete_checkpoint(Path(args.output_dir))
         if last is None:
             raise MissingInput(
-                f"resume_from_checkpoint asks for the latest checkpoint but {args.output_dir} holds none"
+                f"resume_from_checkpoint asks for the latest checkpoint but {args.output_dir} holds no complete one"
             )
-        return last
+        return str(last)
     if not Path(value).is_dir():
         raise MissingInput(f"checkpoint folder {value} does not exist")
     return str(value)
+
+
+def last_complete_checkpoint(output_dir: Path) -> Path | None:
+    """The newest `checkpoint-N` whose trainer_state.json (the last file the Trainer writes) parses: a
+    run killed while saving leaves a newer, incomplete folder, which transformers' own
+    `get_last_checkpoint` would pick."""
+    import json
+    import re
+
+    found = []
+    for folder in output_dir.glob("checkpoint-*") if output_dir.is_dir() else []:
+        m = re.fullmatch(r"checkpoint-(\d+)", folder.name)
+        if m and folder.is_dir():
+            found.append((int(m.group(1)), folder))
+    for _, folder in sorted(found, reverse=True):
+        try:
+            json.loads((folder / "trainer_state.json").read_text())
+        except (OSError, ValueError):
+            continue
+        return folder
+    return None
 
 
 def train(script: GRPOScriptArguments, args: Any, model_args: Any, generator_factory: Any = None) -> Any:
