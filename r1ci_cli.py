@@ -15,6 +15,8 @@ COMMANDS = (
     "trainers.tiny_model",  # tiny-model
     "trainers.quickstart",  # quickstart
     "trainers.curriculum_estimate",  # curriculum estimate
+    "trainers.evaluation",  # eval
+    "trainers.release",  # release
     "spaces_demo.cli",  # demo, space push
 )
 

@@ -13,6 +13,7 @@ labelled as reported by the paper. The SFT card (`sft_card.py`) takes the same `
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,6 @@ def eval_results(results: Mapping[str, Any], *, dataset_id: str | None = None) -
                     metric_name=f"accuracy ({MODE_NAMES[mode]})",
                     metric_value=round(100 * value, 2),
                     metric_config=mode,
-                    source_name="r1ci eval",
                 )
             )
     return out
@@ -83,7 +83,9 @@ def evaluation_section(results: Mapping[str, Any], *, chart: str | None = CHART)
     rule = "|---|" + "---|" * len(modes)
     lines = ["## Evaluation", ""]
     s = results["settings"]
-    source = f"published instances (`{s['published']}`)" if s.get("published") else f"generated questions (seed {s['seed']})"
+    source = (
+        f"published instances (`{s['published']}`)" if s.get("published") else f"generated questions (seed {s['seed']})"
+    )
     n_tasks = max(r["stats"]["tasks"] for r in results["modes"].values())
     lines += [
         f"Measured with `r1ci eval` on {n_tasks} tasks, {s['num_questions']} {source} per task; "
@@ -204,11 +206,12 @@ def model_card(
     card = ModelCard.from_template(
         data,
         template_path=str(TEMPLATES / "model_card.md"),
+        model_name=model_name,
         repo_id=repo_id or model_name,
-        base_model_link=_link(base_model, "models") if base_model else "a causal language model",
+        base_model_link=_link(base_model, "models") if base_model else "A causal language model",
         dataset_links=[_link(d, "datasets") for d in datasets],
         system_prompt=(protocol or {}).get("system_prompt", SYSTEM_PROMPT),
-        protocol={k: v for k, v in (protocol or {}).items() if k != "system_prompt"},
+        protocol={k: json.dumps(v) for k, v in (protocol or {}).items() if k != "system_prompt"},
         training=dict(training or {}),
         evaluation=evaluation_section(results, chart=chart) if results else "",
     )

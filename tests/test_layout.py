@@ -15,6 +15,9 @@ ALLOWED = {
     "spaces_demo": {"code_interpreter", "dataset_builders", "hub_tools"},
     "trainers": PACKAGES - {"trainers", "spaces_demo"},
 }
+# The `evaluate` metric is a standalone script that `evaluate.load` copies and imports on its own
+# (not part of the model_cards package); it wraps the tasks' verifiers.
+EXCEPTIONS = {"model_cards/metric/metric.py": {"dataset_builders"}}
 
 
 def imported_packages(path: Path) -> set[str]:
@@ -39,7 +42,8 @@ def test_imports_flow_one_way():
     violations = []
     for package, allowed in ALLOWED.items():
         for path in (ROOT / package).rglob("*.py"):
-            bad = imported_packages(path) - allowed - {package}
+            rel = str(path.relative_to(ROOT))
+            bad = imported_packages(path) - allowed - {package} - EXCEPTIONS.get(rel, set())
             if bad:
                 violations.append(f"{path.relative_to(ROOT)} imports {sorted(bad)}")
     assert not violations, violations

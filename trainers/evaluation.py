@@ -64,14 +64,18 @@ RUN_KEYS = (
 
 @dataclass
 class EvalConfig:
-    model: str = field(metadata={"help": "Local model folder, Hub model id, or the served model name (backend openai)."})
+    model: str = field(
+        metadata={"help": "Local model folder, Hub model id, or the served model name (backend openai)."}
+    )
     tasks: list[str] = field(default_factory=list, metadata={"help": "Task names (default: every task of `split`)."})
     split: str = field(default="test", metadata={"help": "'test' (37 tasks), 'train' (107) or 'all'."})
     num_questions: int = field(default=20, metadata={"help": "Questions per task (published: the first N)."})
     published: str | None = field(default=None, metadata={"help": "Folder of the paper's published instances."})
     modes: list[str] = field(default_factory=lambda: list(MODES), metadata={"help": "'code' and/or 'text'."})
     seed: int = field(default=0, metadata={"help": "Seed for generated questions and sampling."})
-    backend: str = field(default="transformers", metadata={"help": "'transformers' or 'openai' (any OpenAI-compatible endpoint)."})
+    backend: str = field(
+        default="transformers", metadata={"help": "'transformers' or 'openai' (any OpenAI-compatible endpoint)."}
+    )
     base_url: str | None = field(default=None, metadata={"help": "Endpoint URL (backend openai)."})
     openai_mode: str = field(default="chat", metadata={"help": "'chat' or 'completions' (backend openai)."})
     sandbox: str = field(default="local", metadata={"help": "Sandbox: 'local' or 'e2b'."})
@@ -163,7 +167,9 @@ def sample_record(mode: str, task: Any, entry: dict, episode: Any, verdict: floa
         "num_code_calls": episode.num_code_calls,
         "turns": sum(1 for s in episode.segments if s.role == "model"),
         "tokens": episode.tokens_used,
-        "execution_errors": sum(1 for x in executions if x.get("exit_code") not in (0, None) and not x.get("timed_out")),
+        "execution_errors": sum(
+            1 for x in executions if x.get("exit_code") not in (0, None) and not x.get("timed_out")
+        ),
         "timeouts": sum(1 for x in executions if x.get("timed_out")),
     }
 
@@ -271,7 +277,9 @@ def check_endpoint(base_url: str, timeout: float = 10.0) -> None:
         return  # it answered (e.g. 401 without a key): it is up
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise InputError(f"the endpoint {base_url} does not answer ({reason}); start the server or fix --base-url") from exc
+        raise InputError(
+            f"the endpoint {base_url} does not answer ({reason}); start the server or fix --base-url"
+        ) from exc
 
 
 def protocol_for(mode: str, config: EvalConfig) -> Any:
@@ -312,7 +320,9 @@ def run_eval(
     if rank == 0:
         check_resume(output_dir, settings)
     entries = load_entries(config, tasks)
-    done = {sample_key(r["mode"], r["task"], r["id"]) for r in read_records(output_dir)} if output_dir.exists() else set()
+    done = (
+        {sample_key(r["mode"], r["task"], r["id"]) for r in read_records(output_dir)} if output_dir.exists() else set()
+    )
     todo = {
         (mode, t.name): [
             e
@@ -331,7 +341,9 @@ def run_eval(
     try:
         with get_sandbox(config.sandbox) as sandbox:
             for mode in config.modes:
-                runner = EpisodeRunner(generator, sandbox, protocol_for(mode, config), max_new_tokens=config.max_new_tokens)
+                runner = EpisodeRunner(
+                    generator, sandbox, protocol_for(mode, config), max_new_tokens=config.max_new_tokens
+                )
                 for task in tasks:
                     pending = todo[(mode, task.name)]
                     total = len(entries[task.name][rank::world_size])
@@ -349,10 +361,13 @@ def run_eval(
                         if config.temperature > 0:
                             torch.manual_seed(config.seed + zlib.crc32(str(batch[0]["id"]).encode()))
 
-                        def finished(ep: Any, task: Any = task, mode: str = mode) -> None:
+                        def finished(ep: Any, task: Any = task, mode: str = mode, bar: Any = bar) -> None:
                             entry = ep.metadata["entry"]
                             verdict = task.score(
-                                ep.completion, entry, inserted_spans=ep.inserted_spans, answer_source=config.answer_source
+                                ep.completion,
+                                entry,
+                                inserted_spans=ep.inserted_spans,
+                                answer_source=config.answer_source,
                             )
                             record = sample_record(mode, task, entry, ep, verdict)
                             log.write(record)
