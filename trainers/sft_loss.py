@@ -25,6 +25,7 @@ import types
 from typing import Any
 
 import torch
+from transformers import TrainerCallback
 from trl import SFTTrainer
 from trl.kernels.chunked_logprob import _use_triton
 from trl.trainer.utils import FusedCausalLMOutput
@@ -86,11 +87,26 @@ def add_supervised_positions_head(model: Any) -> None:
     model.forward = types.MethodType(_forward, model)
 
 
+class _ContinueTokenCount(TrainerCallback):
+    """TRL counts `num_tokens` from 0 in every `train()` call; after a resume, go on from the checkpoint's
+    last logged count so the logged curve continues (it is the one in the card)."""
+
+    def __init__(self, trainer: SFTTrainer) -> None:
+        self.trainer = trainer
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        seen = [h["num_tokens"] for h in state.log_history if "num_tokens" in h]
+        if seen and not self.trainer._total_train_tokens:
+            self.trainer._total_train_tokens = int(seen[-1])
+
+
 class SupervisedPositionsSFTTrainer(SFTTrainer):
-    """`SFTTrainer` whose loss projects only supervised positions through the LM head on every device."""
+    """`SFTTrainer` whose loss projects only supervised positions through the LM head on every device,
+    and whose token count continues across a resume."""
 
     def __init__(self, *args: Any, supervised_positions_only: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if supervised_positions_only:
             model = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
             add_supervised_positions_head(model)
+        self.add_callback(_ContinueTokenCount(self))
