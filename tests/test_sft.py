@@ -169,6 +169,7 @@ def test_bad_input_stops_before_training_with_one_sentence(tiny_model_dir, trace
                                                   + ["--hub_model_id", ""]))  # fmt: skip
 
 
+@pytest.mark.slow  # two training subprocesses (~50 s of CPU): run with -m slow
 def test_killed_run_resumes_with_same_order_and_curve_and_pushes_card(
     reference_run, tiny_model_dir, traces_dir, tmp_path
 ):
