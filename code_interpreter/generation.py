@@ -273,6 +273,8 @@ class OpenAIGenerator:
         self.temperature, self.top_p, self.max_concurrency = temperature, top_p, max_concurrency
         # vLLM servers can continue a partial assistant message; OpenAI's API always starts a new one.
         self.continue_final_message = continue_final_message
+        # Interactive use (the demo): when set, responses are streamed and each text piece is passed here.
+        self.on_text: Any = None
 
     def encode_prompt(self, messages: list[dict[str, str]]) -> list[int] | None:
         return None
@@ -293,10 +295,11 @@ class OpenAIGenerator:
     def _one(self, req: GenerationRequest, depth: int = 0) -> Chunk:
         params = {"model": self.model, "max_tokens": req.max_new_tokens, "temperature": self.temperature,
                   "top_p": self.top_p, "stop": self.STOP}  # fmt: skip
+        if self.on_text is not None:
+            params["stream"], params["stream_options"] = True, {"include_usage": True}
         if self.mode == "completions":
             prompt = self.tokenizer.apply_chat_template(req.messages, add_generation_prompt=True, tokenize=False)
             resp = self.client.completions.create(prompt=prompt + req.completion, **params)
-            choice, text = resp.choices[0], resp.choices[0].text or ""
         else:
             messages = list(req.messages)
             for said, result in req.rounds or []:
@@ -306,14 +309,14 @@ class OpenAIGenerator:
                 if self.continue_final_message:
                     params["extra_body"] = {"continue_final_message": True, "add_generation_prompt": False}
             resp = self.client.chat.completions.create(messages=messages, **params)
-            choice, text = resp.choices[0], resp.choices[0].message.content or ""
-        used = resp.usage.completion_tokens if resp.usage else self.count_tokens(text)
+        text, finish_reason, usage = self._streamed(resp) if self.on_text is not None else self._whole(resp)
+        used = usage.completion_tokens if usage else self.count_tokens(text)
         cut, stopped = truncate_at_stop(text)
         if stopped:
             # The fence came back in the text: the server ignores stop strings, or the model ended its
             # turn right after the fence. Either way the block runs, as with the stop sequence.
             return Chunk(text=cut + "\n", finish="code", num_tokens=used)
-        if choice.finish_reason == "length":
+        if finish_reason == "length":
             return Chunk(text=text, finish="length", num_tokens=used)
         # "stop" covers both a natural end and the stop sequence; the text tells them apart.
         closed = text + "```"
@@ -328,6 +331,29 @@ class OpenAIGenerator:
             more = self._one(_extended(req, text + "```\n", used), depth + 1)
             return Chunk(text=text + "```\n" + more.text, finish=more.finish, num_tokens=used + (more.num_tokens or 0))
         return Chunk(text=text, finish="eos", num_tokens=used)
+
+    def _whole(self, resp: Any) -> tuple[str, str | None, Any]:
+        """(text, finish reason, usage) of a response."""
+        choice = resp.choices[0]
+        text = choice.text if self.mode == "completions" else choice.message.content
+        return text or "", choice.finish_reason, resp.usage
+
+    def _streamed(self, stream: Any) -> tuple[str, str | None, Any]:
+        """(text, finish reason, usage) of a streamed response, each piece passed to `on_text` on arrival
+        (which may raise to abandon the request: the connection is closed)."""
+        pieces, finish_reason, usage = [], None, None
+        try:
+            for event in stream:
+                usage = event.usage or usage
+                for choice in event.choices:
+                    piece = choice.text if self.mode == "completions" else choice.delta.content
+                    if piece:
+                        pieces.append(piece)
+                        self.on_text(piece)
+                    finish_reason = choice.finish_reason or finish_reason
+        finally:
+            stream.close()
+        return "".join(pieces), finish_reason, usage
 
 
 def _extended(req: GenerationRequest, text: str, used: int) -> GenerationRequest:

@@ -2,7 +2,7 @@
 
 The episode is the toolkit's own (`EpisodeRunner.new_episode` + `step`, so the demo follows the
 protocol byte for byte); it runs in a background thread and the page polls what it has so far:
-tokens as the transformers streamer hands them over, each python block once it closes, its output
+tokens as the transformers streamer or the endpoint's stream hands them over, each python block once it closes, its output
 once the sandbox returns. The stop button cancels the polling coroutine; its `finally` stops
 generation (an extra stopping criterion) and, if a snippet is running, closes the session's
 sandbox, which kills the snippet (the next question gets a fresh sandbox).
@@ -187,6 +187,10 @@ def _cancel_criterion(event: threading.Event) -> Any:
     return Cancelled()
 
 
+class TurnStopped(RuntimeError):
+    """Raised inside generation to abandon a stopped turn's request."""
+
+
 class LiveTurn:
     """One episode running in a background thread, observed through `messages()`."""
 
@@ -203,6 +207,8 @@ class LiveTurn:
         if isinstance(generator, TransformersGenerator):
             generator.streamer = _streamer(generator.tokenizer, self)
             generator.extra_stopping_criteria = [_cancel_criterion(self.cancel)]
+        elif isinstance(generator, OpenAIGenerator):
+            generator.on_text = self._on_endpoint_text
         self._thread = threading.Thread(target=self._run, name="r1ci-demo-turn", daemon=True)
 
     def start(self) -> LiveTurn:
@@ -212,6 +218,11 @@ class LiveTurn:
     def on_text(self, text: str) -> None:
         with self._lock:
             self._text.append(text)
+
+    def _on_endpoint_text(self, text: str) -> None:
+        if self.cancel.is_set():  # stopped: abandon the streamed request (its connection is closed)
+            raise TurnStopped("the turn was stopped")
+        self.on_text(text)
 
     def _run(self) -> None:
         try:

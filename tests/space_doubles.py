@@ -4,6 +4,9 @@ transcript datasets (a `r1ci rollouts` JSONL and an SFT traces folder) for the B
 from __future__ import annotations
 
 import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +101,67 @@ def write_traces(folder: Path) -> Path:
     return write_dataset_folder(
         folder, {"default": {"train": Dataset.from_list(rows)}}, "---\nlicense: mit\n---\n# t\n"
     )
+
+
+class StreamingEndpoint:
+    """An OpenAI-compatible chat endpoint that streams its replies (server-sent events) a few
+    characters at a time: the first reply makes a code call, the reply after a result answers."""
+
+    FIRST = "Let me compute it with code.\n```python\nprint(6 * 7)\n```\n"
+    SECOND = "The interpreter printed 42, so the answer is <<<42>>>."
+
+    def __init__(self, delay_s: float = 0.02) -> None:
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                endpoint.requests.append(body)
+                seen = any(
+                    m["role"] == "user" and "Code Execution Results" in m["content"] for m in body["messages"][2:]
+                )
+                reply = endpoint.SECOND if seen else endpoint.FIRST
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                for i in range(0, len(reply), 4):
+                    self._event({"content": reply[i : i + 4]}, None)
+                    time.sleep(delay_s)
+                self._event({}, "stop")
+                usage = {"prompt_tokens": 10, "completion_tokens": len(reply) // 4, "total_tokens": 99}
+                self._send(
+                    {
+                        "id": "x",
+                        "object": "chat.completion.chunk",
+                        "created": 0,
+                        "model": "m",
+                        "choices": [],
+                        "usage": usage,
+                    }
+                )
+                self.wfile.write(b"data: [DONE]\n\n")
+
+            def _event(self, delta: dict, finish: str | None) -> None:
+                choice = {"index": 0, "delta": delta, "finish_reason": finish}
+                self._send(
+                    {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m", "choices": [choice]}
+                )
+
+            def _send(self, event: dict) -> None:
+                self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                self.wfile.flush()
+
+        self.requests: list[dict] = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def __enter__(self) -> StreamingEndpoint:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

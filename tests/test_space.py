@@ -22,7 +22,13 @@ from spaces_demo.space_repo import SPACE_PACKAGES, stage_space
 from spaces_demo.transcript_view import fenced, safe_markdown, settle, turn_messages
 from spaces_demo.transcripts import filter_transcripts, load_transcripts, task_counts, transcript_from_row
 from tests.hub_server import HubServer
-from tests.space_doubles import CODE_QUESTION, LONG_QUESTION, example_entries, scripted_factory
+from tests.space_doubles import (
+    CODE_QUESTION,
+    LONG_QUESTION,
+    StreamingEndpoint,
+    example_entries,
+    scripted_factory,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ENDPOINTS = {
@@ -148,6 +154,22 @@ def test_real_tiny_model_streams_and_errors_read_as_chat_messages(tiny_model_dir
         assert _titles(down)[-1] == "Ended: generator_error" and "Connection" in _text(down[-1])
     finally:
         demo.close()
+
+
+def test_an_openai_compatible_endpoint_streams_into_the_chat():
+    from spaces_demo.live_chat import ModelCache
+
+    async def scenario(url: str) -> list[list[dict]]:
+        settings = ChatSettings(model="served", backend="openai", base_url=url)
+        return [chat async for chat in run_turn(ChatSession(), "What is 6*7?", settings, ModelCache())]
+
+    with StreamingEndpoint() as endpoint:
+        shown = asyncio.run(scenario(endpoint.url))
+    assert all(r["stream"] is True for r in endpoint.requests) and len(endpoint.requests) == 2
+    prose = [_text(m) for chat in shown for m in chat if m["role"] == "assistant" and not _titles([m])[0]]
+    assert any(0 < len(t) < len("Let me compute it with code.") for t in prose)  # partial text, as it came
+    final = shown[-1]
+    assert "42" in _text(final[_titles(final).index("Output")]) and _titles(final)[-1] == "Final answer"
 
 
 # --- the stop clean-up, without a page -----------------------------------------------------------
