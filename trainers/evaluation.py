@@ -237,19 +237,40 @@ def check_resume(output_dir: Path, settings: dict[str, Any]) -> None:
     path.write_text(json.dumps(settings, indent=2))
 
 
+def check_model(config: EvalConfig) -> None:
+    """One sentence, before any question is built, if the model or endpoint cannot be reached."""
+    if config.backend == "openai":
+        check_endpoint(config.base_url or "")
+        return
+    from code_interpreter.generation import check_model_path
+
+    check_model_path(config.model)
+    if Path(config.model).is_dir():
+        if not (Path(config.model) / "config.json").is_file():
+            raise MissingInput(f"{config.model} is a folder without config.json: not a model folder")
+        return
+    if _offline():
+        from huggingface_hub import try_to_load_from_cache
+
+        if not isinstance(try_to_load_from_cache(config.model, "config.json"), str):
+            raise MissingInput(f"model {config.model!r} is neither a local folder nor in the Hub cache (offline)")
+        return
+    from huggingface_hub import HfApi
+
+    try:
+        exists = HfApi().repo_exists(config.model)
+    except Exception as exc:  # no network, rate limit: say so instead of failing deep in transformers
+        raise InputError(f"could not reach the Hub to find model {config.model!r} ({type(exc).__name__})") from exc
+    if not exists:
+        raise MissingInput(f"model {config.model!r} is neither a local folder nor a model on the Hub")
+
+
 def make_generator(config: EvalConfig) -> Any:
-    """The generator, through the rollout job's factory; an endpoint that is down stops here."""
+    """The generator, through the rollout job's factory."""
     from dataset_builders.rollouts import RolloutJobConfig
     from dataset_builders.rollouts import make_generator as rollout_generator
 
-    if config.backend == "transformers" and not Path(config.model).exists() and _offline():
-        # Without this, a typo costs a long offline lookup and a transformers traceback.
-        from huggingface_hub import try_to_load_from_cache
-
-        if try_to_load_from_cache(config.model, "config.json") is None:
-            raise MissingInput(f"model {config.model!r} is neither a local folder nor in the Hub cache (offline)")
-    if config.backend == "openai":
-        check_endpoint(config.base_url or "")
+    check_model(config)
     return rollout_generator(
         RolloutJobConfig(
             model=config.model,
@@ -319,6 +340,8 @@ def run_eval(
     settings = run_settings(config)
     if rank == 0:
         check_resume(output_dir, settings)
+    if generator is None:
+        check_model(config)
     entries = load_entries(config, tasks)
     done = (
         {sample_key(r["mode"], r["task"], r["id"]) for r in read_records(output_dir)} if output_dir.exists() else set()

@@ -1,0 +1,278 @@
+"""Evaluation harness (trainers/evaluation.py, eval_results.py, eval.py): verdicts counted right in
+both modes, errors kept, resumable after a kill, same numbers for the same seed, one-sentence errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from code_interpreter.errors import InputError
+from code_interpreter.generation import Chunk
+from dataset_builders import get_task
+from trainers.eval_results import RESULTS_FILE
+from trainers.evaluation import (
+    TEXT_SYSTEM_PROMPT,
+    EvalConfig,
+    SampleLog,
+    read_records,
+    run_eval,
+    write_outputs,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+TASKS = ["symbench/pooling", "reasoning_gym/dice"]
+N = 5
+
+
+class OracleGenerator:
+    """Answers by plan, per question index: 0 right, 1 wrong, 2 the request fails, 3 code that raises
+    then right, 4 code that times out then right. Text mode (no code) answers directly, wrong on plan 4."""
+
+    concurrent_requests = False
+
+    def __init__(self, answers: dict[str, tuple[int, str]]):
+        self.answers = answers
+        self.asked: list[str] = []
+
+    def encode_prompt(self, messages):
+        return None
+
+    def encode_inserted(self, text):
+        return None
+
+    def count_tokens(self, text):
+        return len(text.split())
+
+    def generate(self, requests):
+        return [self._one(r) for r in requests]
+
+    def _one(self, req):
+        question = req.messages[-1]["content"]
+        plan, answer = self.answers[question]
+        text_mode = req.messages[0]["content"] == TEXT_SYSTEM_PROMPT
+        first = req.completion == ""
+        if first:
+            self.asked.append(question)
+        if plan == 2:
+            raise ConnectionError("the server went away")
+        if plan == 1:
+            return self._chunk("I guess <<<0>>>")
+        if text_mode and plan == 4:  # what needs computation, text reasoning gets wrong
+            return self._chunk("Roughly <<<1>>>")
+        if text_mode or plan == 0 or not first:
+            return self._chunk(f"So the answer is <<<{answer}>>>")
+        code = "raise ValueError('boom')" if plan == 3 else "import time\ntime.sleep(30)"
+        return self._chunk(f"Let me compute.\n```python\n{code}\n```", "code")
+
+    def _chunk(self, text, finish="eos"):
+        return Chunk(text=text, finish=finish, num_tokens=len(text.split()))
+
+
+def _oracle(seed: int = 0) -> OracleGenerator:
+    answers = {}
+    for name in TASKS:
+        for i, e in enumerate(get_task(name).generate(N, seed=seed)):
+            answers[e["question"]] = (i, e["answer"])
+    return OracleGenerator(answers)
+
+
+def _config(tmp_path: Path, **kw) -> EvalConfig:
+    base = dict(model="oracle", tasks=TASKS, num_questions=N, timeout_s=1.0, output_dir=str(tmp_path / "run"))
+    return EvalConfig(**(base | kw))
+
+
+def test_both_modes_match_a_hand_count_of_the_details(tmp_path):
+    config = _config(tmp_path)
+    run_eval(config, generator=_oracle(), progress=False)
+    results = write_outputs(config)
+    records = read_records(Path(config.output_dir))
+    assert len(records) == 2 * len(TASKS) * N  # the failed requests are there too
+    saved = json.loads((Path(config.output_dir) / RESULTS_FILE).read_text())
+    assert saved == json.loads(json.dumps(results))
+
+    from datasets import load_dataset
+
+    for mode, expected in (("code", 3 / 5), ("text", 2 / 5)):
+        details = load_dataset(str(Path(config.output_dir) / "details"), mode, split="test")
+        assert len(details) == len(TASKS) * N
+        r = results["modes"][mode]
+        for task in TASKS:
+            rows = [row for row in details if row["task"] == task]
+            by_hand = sum(row["correct"] for row in rows) / len(rows)
+            assert r["per_task"][task]["accuracy"] == pytest.approx(by_hand) == pytest.approx(expected)
+        assert r["overall"] == pytest.approx(expected)
+        assert r["per_source"]["symbench"]["accuracy"] == pytest.approx(expected)
+        errored = [row for row in details if row["error"]]
+        assert len(errored) == len(TASKS) and all("server went away" in row["error"] for row in errored)
+        assert all(row["verdict"] == 0.0 and row["finish_reason"] == "generator_error" for row in errored)
+
+    code = results["modes"]["code"]["stats"]
+    # Plans 3 and 4 ran one snippet each per task: one raised, one timed out; then they answered.
+    assert code["execution_errors"] == len(TASKS) and code["timeouts"] == len(TASKS)
+    assert code["mean_code_calls"] == pytest.approx(2 / 5)
+    text = results["modes"]["text"]["stats"]
+    assert text["mean_code_calls"] == 0 and text["execution_errors"] == 0
+    row = next(r for r in records if r["mode"] == "code" and r["task"] == TASKS[0] and r["id"].endswith("-3"))
+    assert "Code Execution Results" in row["transcript"] and "ValueError: boom" in row["transcript"]
+    assert row["correct"] and row["turns"] == 2 and row["extracted_answer"]
+
+
+def test_text_mode_never_executes_code(tmp_path):
+    """A model that writes a python block in text mode: the block is not run, the episode ends."""
+
+    class Coder(OracleGenerator):
+        def _one(self, req):
+            return self._chunk("```python\nprint(open('/etc/hostname').read())\n```", "code")
+
+    config = _config(tmp_path, modes=["text"], tasks=TASKS[:1], num_questions=2)
+    records = run_eval(config, generator=Coder({}), progress=False)
+    assert [r["finish_reason"] for r in records] == ["max_code_calls"] * 2
+    assert all(r["num_code_calls"] == 0 and "Code Execution Results" not in r["transcript"] for r in records)
+
+
+def test_a_run_resumes_without_redoing_finished_samples(tmp_path):
+    config = _config(tmp_path, modes=["text"])
+    first = _oracle()
+    seen = []
+
+    def stop_after_three(record):
+        seen.append(record)
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_eval(config, generator=first, progress=False, on_sample=stop_after_three)
+    # A kill mid-write leaves a torn line: it is dropped and that sample is redone.
+    with open(Path(config.output_dir) / "samples-0.jsonl", "a") as fh:
+        fh.write('{"mode": "text", "task": "symb')
+    second = _oracle()
+    run_eval(config, generator=second, progress=False)
+    done_first = {r["question"] for r in seen}
+    assert not done_first & set(second.asked)
+    assert len(set(second.asked)) == len(TASKS) * N - 3
+    resumed = write_outputs(config)
+
+    fresh_config = _config(tmp_path, modes=["text"], output_dir=str(tmp_path / "fresh"))
+    run_eval(fresh_config, generator=_oracle(), progress=False)
+    fresh = write_outputs(fresh_config)
+    assert resumed["modes"] == fresh["modes"]  # same seed, same numbers
+    assert sorted((r["task"], r["id"]) for r in read_records(Path(config.output_dir))) == sorted(
+        (r["task"], r["id"]) for r in read_records(Path(fresh_config.output_dir))
+    )
+
+
+def test_sample_log_drops_a_torn_tail(tmp_path):
+    path = tmp_path / "samples-0.jsonl"
+    path.write_text('{"a": 1}\n{"b": ')
+    log = SampleLog(path)
+    log.write({"c": 2})
+    log.close()
+    assert path.read_text() == '{"a": 1}\n{"c": 2}\n'
+
+
+def test_tiny_model_in_both_modes(tmp_path, tiny_model_dir):
+    config = EvalConfig(
+        model=str(tiny_model_dir),
+        tasks=["symbench/pooling"],
+        num_questions=2,
+        max_new_tokens=6,
+        output_dir=str(tmp_path / "tiny"),
+    )
+    run_eval(config, progress=False)
+    results = write_outputs(config)
+    records = read_records(Path(config.output_dir))
+    assert sorted(r["mode"] for r in records) == ["code", "code", "text", "text"]
+    for mode, r in results["modes"].items():
+        rows = [x for x in records if x["mode"] == mode]
+        assert r["per_task"]["symbench/pooling"]["accuracy"] == sum(x["verdict"] for x in rows) / 2
+        assert all(0 < x["tokens"] <= 6 and x["transcript"] for x in rows)
+    # Same settings again: nothing left to do, the numbers do not move.
+    assert run_eval(config, progress=False) == []
+    assert write_outputs(config)["modes"] == results["modes"]
+
+
+def test_results_of_another_model_stop_with_one_sentence(tmp_path, tiny_model_dir):
+    config = _config(tmp_path, modes=["text"], tasks=TASKS[:1], num_questions=1)
+    run_eval(config, generator=_oracle(), progress=False)
+    other = _config(tmp_path, modes=["text"], tasks=TASKS[:1], num_questions=1, model=str(tiny_model_dir))
+    with pytest.raises(InputError, match="holds results of model 'oracle'"):
+        run_eval(other, generator=_oracle(), progress=False)
+    changed = _config(tmp_path, modes=["text"], tasks=TASKS[:1], num_questions=1, seed=1)
+    with pytest.raises(InputError, match="other settings \\(seed\\)"):
+        run_eval(changed, generator=_oracle(1), progress=False)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_bad_input_is_one_sentence(tmp_path, capsys):
+    from r1ci_cli import main
+
+    cases = [
+        (["--model", str(tmp_path / "nope")], "does not exist (give a local folder or a Hub model id)"),
+        (["--model", "org/never-downloaded"], "neither a local folder nor in the Hub cache"),
+        (["--model", str(tmp_path)], "a folder without config.json"),
+        (
+            ["--model", "served", "--backend", "openai", "--base-url", f"http://127.0.0.1:{_closed_port()}/v1"],
+            "does not answer",
+        ),
+        (["--model", "x", "--tasks", "symbench/nope"], "unknown task"),
+        (["--model", "x", "--num-questions", "0"], "num_questions must be at least 1"),
+        (["--tasks", "symbench/pooling"], "say which model to evaluate"),
+    ]
+    for args, message in cases:
+        rc = main(["eval", *args, "--output-dir", str(tmp_path / "out"), "--no-progress"])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert rc == 2 and len(err) == 1 and message in err[0], (args, err)
+
+
+@pytest.mark.slow
+def test_killed_run_resumes(tmp_path, tiny_model_dir):
+    """Kill `python trainers/eval.py` after its first samples; the rerun finishes the rest only."""
+    out = tmp_path / "killed"
+    args = [
+        sys.executable,
+        str(PROJECT_ROOT / "trainers" / "eval.py"),
+        "--model",
+        str(tiny_model_dir),
+        "--tasks",
+        "symbench/pooling",
+        "reasoning_gym/dice",
+        "--num_questions",
+        "4",
+        "--batch_size",
+        "1",
+        "--max_new_tokens",
+        "6",
+        "--modes",
+        "text",
+        "--output_dir",
+        str(out),
+    ]
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = out / "samples-0.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not log.exists() or log.read_text().count("\n") < 2):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = read_records(out)
+    assert 2 <= len(before) < 8
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    after = read_records(out)
+    assert len(after) == 8 and len({(r["task"], r["id"]) for r in after}) == 8
+    assert after[: len(before)] == before  # finished samples were kept, not redone
+    assert "overall" in done.stdout
