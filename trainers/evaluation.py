@@ -337,11 +337,11 @@ def run_eval(
 
     output_dir = Path(config.output_dir)
     tasks = select_tasks(config)  # unknown names fail before any model loads
+    if generator is None:
+        check_model(config)  # before run.json: a run that cannot start leaves no folder behind
     settings = run_settings(config)
     if rank == 0:
         check_resume(output_dir, settings)
-    if generator is None:
-        check_model(config)
     entries = load_entries(config, tasks)
     done = (
         {sample_key(r["mode"], r["task"], r["id"]) for r in read_records(output_dir)} if output_dir.exists() else set()
