@@ -164,6 +164,14 @@ def test_bad_input_stops_before_training_with_one_sentence(tiny_model_dir, trace
         main(*make_parser().parse_args_and_config(_args(tiny_model_dir, no_spans, tmp_path / "o2")))
     with pytest.raises(Exception, match="cannot load the tokenizer of /nonexistent"):
         main(*make_parser().parse_args_and_config(_args(Path("/nonexistent"), traces_dir, tmp_path / "o3")))
+    with pytest.raises(Exception, match="resume_from_checkpoint: no complete checkpoint in"):
+        main(*make_parser().parse_args_and_config(_args(tiny_model_dir, traces_dir, tmp_path / "o5")
+                                                  + ["--resume_from_checkpoint", "true"]))  # fmt: skip
+    (tmp_path / "o6" / "checkpoint-3").mkdir(parents=True)  # a save killed before trainer_state.json
+    assert last_complete_checkpoint(tmp_path / "o6") is None
+    with pytest.raises(Exception, match="checkpoint-3 is not a complete checkpoint"):
+        main(*make_parser().parse_args_and_config(_args(tiny_model_dir, traces_dir, tmp_path / "o6")
+                                                  + ["--resume_from_checkpoint", str(tmp_path / "o6" / "checkpoint-3")]))  # fmt: skip
     with pytest.raises(Exception, match="push_to_hub needs hub_model_id"):
         main(*make_parser().parse_args_and_config(_args(tiny_model_dir, traces_dir, tmp_path / "o4")
                                                   + ["--hub_model_id", ""]))  # fmt: skip

@@ -15,7 +15,8 @@ What it does beyond TRL's script:
   1024). `max_trace_length` caps it; longer traces are dropped (default) or truncated
   (`overlong: truncate`), counted in the log and in `sft_data_stats.json`.
 - The loss projects only supervised positions through the LM head (`trainers.sft_loss`).
-- A relaunch with the same `output_dir` resumes from the last complete checkpoint (`auto_resume`);
+- A relaunch with the same `output_dir` resumes from the last complete checkpoint (`auto_resume`;
+  `resume_from_checkpoint: true` insists on one, a path picks one, `false` starts afresh);
   the Trainer restores optimizer, scheduler, RNG and the sampler position, so the data order and
   the loss curve continue as if never stopped.
 - `push_to_hub: true` (+ `hub_model_id`) pushes the final model once, with a card from
@@ -162,15 +163,18 @@ def main(script_args: ScriptArguments, training_args: SFTConfig, model_args: Mod
             load_traces(script_args, script_args.dataset_test_split), tokenizer, source=test_name, **prep
         )
         say(f"[r1ci sft] eval: {eval_stats.summary()}")
+        longest = max(stats.longest, eval_stats.longest)
+    else:
+        longest = stats.longest
 
     # TRL truncates at max_length (1024 by default) without a word: set it from the data instead.
     padding_free_only = training_args.padding_free and not training_args.packing
     if padding_free_only:
         training_args.max_length = None  # TRL requires it; every trace already fits the rule above
     elif training_args.packing:
-        training_args.max_length = max(stats.longest, script_args.max_trace_length or 0)
+        training_args.max_length = max(longest, script_args.max_trace_length or 0)
     else:
-        training_args.max_length = stats.longest
+        training_args.max_length = longest
     say(
         f"[r1ci sft] max_length = {training_args.max_length} (set from the data; longest kept trace {stats.longest}"
         + (", no cap needed: padding-free batches are not truncated)" if padding_free_only else ")")
@@ -185,8 +189,15 @@ def main(script_args: ScriptArguments, training_args: SFTConfig, model_args: Mod
         **(training_args.model_init_kwargs or {}),
     }
     resume = training_args.resume_from_checkpoint
-    if resume is None and script_args.auto_resume:
+    flag = str(resume).strip().lower() if resume is not None else None
+    if flag in ("false", "no", "none", ""):
+        resume = None  # an explicit "start afresh"
+    elif flag in ("true", "yes", "last") or (resume is None and script_args.auto_resume):
         resume = last_complete_checkpoint(training_args.output_dir)
+        if resume is None and flag is not None:
+            raise MissingInput(f"resume_from_checkpoint: no complete checkpoint in {training_args.output_dir}")
+    elif not (Path(str(resume)) / "trainer_state.json").is_file():
+        raise MissingInput(f"resume_from_checkpoint: {resume} is not a complete checkpoint (no trainer_state.json)")
     if resume:
         say(f"[r1ci sft] resuming from {resume}")
 
