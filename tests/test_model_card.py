@@ -95,7 +95,7 @@ def test_card_parses_back_with_a_valid_model_index(tmp_path, results):
         assert entry["task"]["type"] and entry["dataset"]["type"] and entry["dataset"]["name"]
         assert all(isinstance(m["value"], float) and m["type"] == "accuracy" for m in entry["metrics"])
     body = card.text
-    assert "# R1-CI-7B" in body and "| **overall (mean over tasks)** | 50.0% | 41.7% |" in body
+    assert "# R1-CI-7B" in body and "| **overall (mean over tasks)** | 50.0% | 33.3% |" in body
     assert "| symbench/pooling | 4 | 75.0% | 25.0% |" in body
     assert "![accuracy per task](images/accuracy_per_task.png)" in body
     assert 'get_generator("transformers", model="org/R1-CI-7B"' in body
