@@ -50,15 +50,16 @@ def _history(run: Path) -> list[dict]:
     return [h for h in state["log_history"] if "loss" in h]
 
 
-def _trainers(tiny_model_dir, dataset, tokenizer, tmp_path, **config):
+def _trainers(tiny_model_dir, dataset, tokenizer, tmp_path, which=(False, True), **config):
     from trl import SFTConfig
 
     from trainers.sft_loss import SupervisedPositionsSFTTrainer
 
+    config = {"max_length": None, **config}
     out = {}
-    for ours in (False, True):
+    for ours in which:
         args = SFTConfig(output_dir=str(tmp_path / str(ours)), use_cpu=True, bf16=False, report_to="none",
-                         max_length=None, activation_checkpointing=False, seed=0, **config)  # fmt: skip
+                         activation_checkpointing=False, seed=0, **config)  # fmt: skip
         out[ours] = SupervisedPositionsSFTTrainer(
             model=str(tiny_model_dir),
             args=args,
@@ -97,19 +98,29 @@ def test_supervised_positions_loss_equals_trl_default(tiny_model_dir, qwen_token
     assert _loss_and_grads(trainers[True], empty)[0] == 0.0
 
 
-def test_padding_free_batches_give_the_padded_loss(tiny_model_dir, qwen_tokenizer, tmp_path):
-    """Sequences flattened into one row must not attend to each other (sdpa on CPU, position_ids)."""
+def test_padding_free_and_packed_batches_give_the_padded_loss(tiny_model_dir, qwen_tokenizer, tmp_path):
+    """Sequences flattened into one row must not attend to each other (sdpa on CPU, position_ids),
+    and TRL's BFD packing keeps our labels."""
     from datasets import Dataset
 
-    dataset, _ = prepare_traces(Dataset.from_list(trace_rows(3)), qwen_tokenizer, source="t")
+    rows = Dataset.from_list(trace_rows(3))
+    dataset, stats = prepare_traces(rows, qwen_tokenizer, source="t", repeat_by_weight=False)
+    modes = {
+        "padded": {"padding_free": False},
+        "padding_free": {"padding_free": True},
+        "packed": {"packing": True, "packing_strategy": "bfd", "max_length": stats.total_tokens},
+    }
     losses = {}
-    for padding_free in (True, False):
-        trainer = _trainers(tiny_model_dir, dataset, qwen_tokenizer, tmp_path / str(padding_free),
-                            padding_free=padding_free)[True]  # fmt: skip
-        batch = trainer.data_collator([dataset[i] for i in range(len(dataset))])
+    for mode, config in modes.items():
+        config = {"max_length": None, **config}
+        trainer = _trainers(tiny_model_dir, dataset, qwen_tokenizer, tmp_path / mode, which=(True,), **config)[True]
+        rows = [trainer.train_dataset[i] for i in range(len(trainer.train_dataset))]
+        assert len(rows) == (1 if mode == "packed" else 3)  # the three traces fit in one bin
+        batch = trainer.data_collator(rows)
         with torch.no_grad():
-            losses[padding_free] = trainer.compute_loss(trainer.model, trainer._prepare_inputs(batch)).item()
-    assert abs(losses[True] - losses[False]) < 1e-5
+            losses[mode] = trainer.compute_loss(trainer.model, trainer._prepare_inputs(batch)).item()
+    assert abs(losses["padding_free"] - losses["padded"]) < 1e-5
+    assert abs(losses["packed"] - losses["padded"]) < 1e-5
 
 
 def test_a_short_run_lowers_the_loss_and_writes_card_and_stats(reference_run, capsys):
