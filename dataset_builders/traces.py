@@ -80,8 +80,11 @@ class TraceBuildConfig:
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.styles if s not in STYLES]
-        if unknown:
-            raise HubInputError(f"unknown style(s) {', '.join(unknown)}; choose from {', '.join(STYLES)}")
+        if unknown or not self.styles:
+            raise HubInputError(
+                f"{'unknown style(s) ' + ', '.join(unknown) if unknown else 'no style given'}; "
+                f"choose from {', '.join(STYLES)}"
+            )
         for name in ("max_per_task", "attempts_per_task", "batch_size", "max_new_tokens"):
             if getattr(self, name) < 1:
                 raise HubInputError(f"{name} must be at least 1, got {getattr(self, name)}")

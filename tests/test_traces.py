@@ -74,6 +74,9 @@ def test_test_tasks_are_refused(capsys):
     with pytest.raises(HubInputError, match="held-out test task"):
         train_tasks([TASK, name])
     assert [t.name for t in train_tasks([TASK, TASK])] == [TASK]
+    for styles in ("", "free,verbose"):
+        assert main(["traces", "build", "--model", "m", "--styles", styles, "--output-dir", "unused"]) == 2
+        assert "choose from free, code_first, text_then_code" in capsys.readouterr().err
     assert main(["traces", "build", "--model", "m", "--tasks", name, "--output-dir", "unused"]) == 2
     assert "held-out test task" in capsys.readouterr().err
 
