@@ -227,3 +227,33 @@ def test_killed_run_resumes_with_same_order_and_curve_and_pushes_card(
     assert not any(f.startswith(("checkpoint-", "runs/")) for f in files)
     card = files["README.md"].data.decode()
     assert f"# {REPO}" in card and "every token the interpreter inserted" in card and "pushed to" in second.stdout
+
+
+def test_card_links_hub_ids_and_takes_eval_results():
+    from huggingface_hub import EvalResult
+
+    from model_cards.sft_card import sft_model_card, training_curves_png
+
+    card = sft_model_card(
+        model_name="org/R1-CI-7B-SFT",
+        base_model="Qwen/Qwen2.5-7B-Instruct",
+        dataset="org/R1-CI-SFT-traces",
+        hyperparameters={"learning_rate": 1e-5, "num_train_epochs": 3},
+        data_summary="6 traces",
+        overlong="drop",
+        max_trace_length=6144,
+        eval_results=[
+            EvalResult(
+                task_type="text-generation",
+                dataset_type="org/R1-CI-tasks",
+                dataset_name="test",
+                metric_type="accuracy",
+                metric_value=0.5,
+            )
+        ],  # fmt: skip
+    )
+    assert "base_model: Qwen/Qwen2.5-7B-Instruct" in card and "- org/R1-CI-SFT-traces" in card
+    assert "[org/R1-CI-SFT-traces](https://huggingface.co/datasets/org/R1-CI-SFT-traces)" in card
+    assert "Traces longer than 6144 tokens were\ndropped" in card and "model-index" in card
+    assert "training_curves" not in card  # no logs, no plot
+    assert training_curves_png([{"step": 1, "learning_rate": 1.0}]) is None
