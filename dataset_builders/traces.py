@@ -92,9 +92,10 @@ class TraceBuildConfig:
             raise HubInputError(f"teacher_patience_s must be at least 0, got {self.teacher_patience_s}")
 
     def key(self, teacher: dict[str, Any]) -> str:
-        """The cache folder of a build: the teacher and the settings that shape a trace. Tasks, caps and
-        batch size are left out, so raising a cap or adding tasks resumes the same attempts."""
-        shaping = ("seed", "styles", "protocol_version", "timeout_s", "max_new_tokens", "multi_turn_weight")
+        """The cache folder of a build: the teacher and the settings that shape a trace. Tasks, caps,
+        batch size and the multi-turn weight (applied when rows are read) are left out, so raising a
+        cap, adding tasks or re-weighting resumes the same attempts instead of paying for them again."""
+        shaping = ("seed", "styles", "protocol_version", "timeout_s", "max_new_tokens")
         blob = json.dumps({"teacher": teacher, **{k: getattr(self, k) for k in shaping}}, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -133,12 +134,17 @@ def style_of(entry: Entry, styles: Sequence[str], seed: int) -> str:
 
 def weight_of(episode: Episode, multi_turn_weight: float) -> float:
     """`multi_turn_weight` for traces that use code more than once or write code after an error."""
+    return multi_turn_weight if is_multi_turn(episode) else 1.0
+
+
+def is_multi_turn(episode: Episode) -> bool:
+    """The trace uses code more than once, or writes code after an execution error."""
     results = [s for s in episode.segments if s.role == "interpreter"]
     repaired = any(
         (r.execution or {}).get("exit_code") not in (0, None) or (r.execution or {}).get("timed_out")
         for r in results[:-1]
     )
-    return multi_turn_weight if len(results) > 1 or repaired else 1.0
+    return len(results) > 1 or repaired
 
 
 def trace_row(task: Task, entry: Entry, style: str, episode: Episode, teacher: dict, weight: float) -> dict:
@@ -229,7 +235,10 @@ def build_traces(
         if record["row"] is not None and fresh and tally.accepted < config.max_per_task:
             seen_questions.add((record["task"], record["question"]))
             tally.accepted += 1
-            build.rows.append(record["row"])
+            row = record["row"]
+            if "multi_turn" in record:  # the weight of this run, not of the run that logged the row
+                row = {**row, "weight": config.multi_turn_weight if record["multi_turn"] else 1.0}
+            build.rows.append(row)
 
     protocol = ProtocolConfig(version=config.protocol_version, timeout_s=config.timeout_s)
     # mode="auto": a server teacher (OpenAI-compatible endpoint, vLLM server) runs asynchronous episodes, so
@@ -280,7 +289,8 @@ def build_traces(
                     tally.attempted += 1
                     build.tokens += ep.tokens_used
                     records.append({"key": f"{entry['id']}|{style}", "task": task.name, "question": entry["question"],
-                                    "tokens": ep.tokens_used, "row": row if keep else None})  # fmt: skip
+                                    "tokens": ep.tokens_used, "row": row if keep else None,
+                                    "multi_turn": is_multi_turn(ep)})  # fmt: skip
                 log.append(records)
                 bar.update(len(records))
                 accepted = sum(t.accepted for t in build.tally.values())

@@ -152,6 +152,11 @@ def test_resume_keeps_the_cap_and_only_the_tasks_asked_for(teacher, sandbox, tmp
     first = _build(teacher, sandbox, tmp_path / "cache", max_per_task=4, attempts_per_task=8)
     assert len(first.rows) == 4
     assert len(_build(teacher, sandbox, tmp_path / "cache", max_per_task=2, attempts_per_task=8).rows) == 2
+    asked = teacher.requests
+    reweighted = _build(
+        teacher, sandbox, tmp_path / "cache", max_per_task=4, attempts_per_task=8, multi_turn_weight=5.0
+    )
+    assert teacher.requests == asked and len(reweighted.rows) == 4  # another weight: the same attempts, not paid again
     teacher.fail_with = 400  # the other task's questions are never answered: only the log could supply rows
     generator = get_generator("openai", model="solver", base_url=teacher.base_url, api_key="k", temperature=0)
     other = build_traces(
