@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -148,31 +146,26 @@ def test_details_card_renders(results):
     assert "# Evaluation details: org/R1-CI-7B" in card and "24 rows" in card
 
 
-def test_metric_module_loads_offline_from_its_path(tmp_path):
-    script = """
-import json, sys
-import evaluate
-from dataset_builders import get_task
-metric = evaluate.load(sys.argv[1])
-entries = list(get_task("symbench/pooling").generate(3, seed=0))
-entries += list(get_task("symbench/string_splitting").generate(1, seed=0))
-preds = [f"<<<{entries[0]['answer']}>>>", "<<<1,2>>>", "```python\\nprint('<<<' + 'x>>>')\\n```\\nCode Execution Results: <<<7>>>\\n",
-         f"done <<<{entries[3]['answer']}>>>"]
-print(json.dumps(metric.compute(predictions=preds, references=entries)))
-"""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
-    env |= {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "home")}
-    env["PYTHONPATH"] = str(PROJECT_ROOT)
-    proc = subprocess.run(
-        [sys.executable, "-c", script, str(PROJECT_ROOT / "model_cards" / "metric")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        cwd=tmp_path,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+def test_metric_module_loads_offline_from_its_path(monkeypatch):
+    import evaluate
+
+    from dataset_builders import get_task
+
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    monkeypatch.chdir(PROJECT_ROOT.parent)  # a relative path that does not exist here would go to the Hub
+    metric = evaluate.load(str(PROJECT_ROOT / "model_cards" / "metric"))
+    entries = list(get_task("symbench/pooling").generate(3, seed=0))
+    entries += list(get_task("symbench/string_splitting").generate(1, seed=0))
+    predictions = [
+        f"<<<{entries[0]['answer']}>>>",
+        "<<<1,2>>>",
+        # Interpreter output never supplies the answer.
+        f"```python\nprint(1)\n```\nCode Execution Results: <<<{entries[2]['answer']}>>>\n",
+        f"done <<<{entries[3]['answer']}>>>",
+    ]
+    out = metric.compute(predictions=predictions, references=entries)
     assert out["per_task"] == {"symbench/pooling": pytest.approx(1 / 3), "symbench/string_splitting": 1.0}
     assert out["accuracy"] == pytest.approx((1 / 3 + 1) / 2) and out["num_samples"] == 4
     assert out["micro_accuracy"] == pytest.approx(2 / 4)
+    as_rows = metric.compute(predictions=predictions, references=[json.dumps(e) for e in entries])
+    assert as_rows == out  # rows of the tasks dataset (JSON) score the same
