@@ -94,13 +94,19 @@ def provenance() -> dict[str, str]:
     except PackageNotFoundError:
         tool = "unknown"
     here = Path(__file__).resolve().parent
-    try:
-        rev = subprocess.run(
-            ["git", "-C", str(here), "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, timeout=5
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        rev = ""
+    top, _, rev = _git(here, "rev-parse", "--show-toplevel", "--short=12", "HEAD").partition("\n")
+    if not top or Path(top).resolve() != here.parent:
+        rev = ""  # installed into a venv that sits inside some other repo: that repo's HEAD is not ours
+    elif _git(here, "status", "--porcelain", "--untracked-files=no"):
+        rev += "+dirty"  # built from uncommitted changes: the revision alone does not name the code
     return {"r1ci": tool, "source_revision": rev or "unknown"}
+
+
+def _git(cwd: Path, *args: str) -> str:
+    try:
+        return subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
 
 
 def commit_message(what: str, **settings: object) -> tuple[str, str]:

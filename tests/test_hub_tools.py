@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -334,3 +335,23 @@ def test_a_hub_that_keeps_failing_is_one_sentence_after_the_retries(monkeypatch)
 
     with pytest.raises(KeyError):  # not transient: raised as it is, once
         _retrying("org/x", 3)(broken)
+
+
+def test_provenance_names_only_this_checkout(tmp_path):
+    from hub_tools.publish import provenance
+
+    head = subprocess.run(["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()  # fmt: skip
+    assert provenance()["source_revision"].removesuffix("+dirty") == head
+    # the package installed into a venv inside someone else's repo: that repo's HEAD is not our revision
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT_ROOT / "hub_tools", project / ".venv" / "lib" / "hub_tools")
+    git = ["git", "-C", str(project), "-c", "user.name=u", "-c", "user.email=u@x"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "theirs"], check=True)
+    env = {**os.environ, "PYTHONPATH": f"{project / '.venv' / 'lib'}{os.pathsep}{PROJECT_ROOT}"}
+    code = "from hub_tools.publish import provenance; print(provenance()['source_revision'])"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert out.stdout.strip() == "unknown", out.stderr[-2000:]
