@@ -276,3 +276,29 @@ def test_killed_run_resumes(tmp_path, tiny_model_dir):
     assert len(after) == 8 and len({(r["task"], r["id"]) for r in after}) == 8
     assert after[: len(before)] == before  # finished samples were kept, not redone
     assert "overall" in done.stdout
+
+
+def test_published_instances(tmp_path, external_task_data):
+    from dataset_builders import load_published
+
+    tasks = ["symbench/pooling", "symbench/string_splitting"]
+    folder = external_task_data / "symbench"
+    published = load_published(folder, on_error="skip", tasks=[get_task(t) for t in tasks])
+    answers, firsts = {}, {t: [] for t in tasks}
+    for e in published:
+        firsts[e["task"]].append(e)
+    for t in tasks:
+        for i, e in enumerate(firsts[t][:3]):
+            answers[e["question"]] = (i, e["answer"])
+    config = _config(tmp_path, modes=["text"], tasks=tasks, num_questions=3, published=str(folder))
+    run_eval(config, generator=OracleGenerator(answers), progress=False)
+    results = write_outputs(config)
+    records = read_records(Path(config.output_dir))
+    assert sorted((r["task"], r["id"]) for r in records) == sorted(
+        (t, str(e["id"])) for t in tasks for e in firsts[t][:3]
+    )
+    # Plans 0, 1, 2 of each task: right, wrong, request failed.
+    assert results["modes"]["text"]["overall"] == pytest.approx(1 / 3)
+    assert results["settings"]["published"] == str(folder)
+    with pytest.raises(InputError, match="holds no published instances of reasoning_gym/dice"):
+        run_eval(_config(tmp_path / "b", tasks=["reasoning_gym/dice"], published=str(folder)), generator=_oracle())
