@@ -89,7 +89,11 @@ for n in (3, 3, 2, 3):  # the same build twice, another one, then the first agai
     b = build_tasks_dataset(resolve_target(a["dir"], "org/R1-CI-tasks"), task_names=["symbench/number_multiply"], num_per_task=n)
     out.append([b.push.commit, b.push.new_commit, b.push.tag])
 rows = load_dataset("org/R1-CI-tasks", "symbench.number_multiply", revision=out[0][2])
-print(json.dumps({"pushes": out, "rows": rows[list(rows)[0]].num_rows}))
+same = all(  # the folder and the repo it was pushed to load the same rows, config by config
+    load_dataset("org/R1-CI-tasks", c)[s].to_list() == load_dataset(a["dir"], c)[s].to_list()
+    for c, s in (("train", "train"), ("symbench.number_multiply", "train"))
+)
+print(json.dumps({"pushes": out, "rows": rows[list(rows)[0]].num_rows, "same": same}))
 """
     with HubServer() as hub:
         env = _client_env(hub, tmp_path / "home")
@@ -109,7 +113,7 @@ print(json.dumps({"pushes": out, "rows": rows[list(rows)[0]].num_rows}))
     assert new1 and not new2 and first == second and tag1 == tag2 and tag1.startswith("tasks-")
     assert new3 and tag3 != tag1 and new4 and back not in (first, other)  # back to the first build's content
     assert tag4 == tag1 and tags == {tag1: first, tag3: other}  # its tag already named those bytes: kept
-    assert result["rows"] == 3 and len(commits) == 4
+    assert result["rows"] == 3 and len(commits) == 4 and result["same"]
     assert any("seed: 0" in c.message for c in commits.values())
     assert os.environ.get("HF_HUB_OFFLINE") == "1"  # the test process itself stayed offline
 
