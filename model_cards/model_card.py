@@ -18,7 +18,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from huggingface_hub import DatasetCard, DatasetCardData, EvalResult, ModelCard, ModelCardData
+from huggingface_hub import (
+    DatasetCard,
+    DatasetCardData,
+    EvalResult,
+    EvalResultEntry,
+    ModelCard,
+    ModelCardData,
+    eval_result_entries_to_yaml,
+)
 
 from code_interpreter.protocol import SYSTEM_PROMPT
 from model_cards.sft_card import _link, hub_id
@@ -69,6 +77,32 @@ def eval_results(results: Mapping[str, Any], *, dataset_id: str | None = None) -
                 )
             )
     return out
+
+
+def eval_result_entries(results: Mapping[str, Any], dataset_id: str) -> list[EvalResultEntry]:
+    """The newer `.eval_results/*.yaml` entries (huggingface_hub `EvalResultEntry`), which name the
+    benchmark dataset on the Hub (`dataset_id`, e.g. the published tasks dataset): one per mode for
+    the overall accuracy and each source, with the mode in `notes` ("tools" / "no-tools")."""
+    out = []
+    for mode, r in results["modes"].items():
+        groups = [("overall", r["overall"])] + [(s, v["accuracy"]) for s, v in r["per_source"].items()]
+        for task_id, value in groups:
+            out.append(
+                EvalResultEntry(
+                    dataset_id=dataset_id,
+                    task_id=task_id,
+                    value=round(100 * value, 2),
+                    notes="tools" if mode == "code" else "no-tools",
+                )
+            )
+    return out
+
+
+def eval_results_yaml(results: Mapping[str, Any], dataset_id: str) -> str:
+    """The text of `.eval_results/<name>.yaml` for `results`."""
+    import yaml
+
+    return yaml.safe_dump(eval_result_entries_to_yaml(eval_result_entries(results, dataset_id)), sort_keys=False)
 
 
 def _split_label(results: Mapping[str, Any]) -> str:

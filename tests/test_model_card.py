@@ -141,6 +141,19 @@ def test_sft_card_takes_the_same_results(tmp_path, results):
     assert len(card.data.eval_results) == 6 and "### Reference figures reported by the paper" in card.text
 
 
+def test_eval_results_files_parse_back(results):
+    import yaml
+    from huggingface_hub import parse_eval_result_entries
+
+    from model_cards.model_card import eval_results_yaml
+
+    entries = parse_eval_result_entries(yaml.safe_load(eval_results_yaml(results, "org/R1-CI-tasks")))
+    values = {(e.task_id, e.notes): e.value for e in entries}
+    assert {e.dataset_id for e in entries} == {"org/R1-CI-tasks"}
+    assert values[("overall", "tools")] == 50.0 and values[("bbh", "no-tools")] == 75.0
+    assert len(entries) == 6
+
+
 def test_details_card_renders(results):
     card = details_dataset_card(results)
     assert "# Evaluation details: org/R1-CI-7B" in card and "24 rows" in card

@@ -141,7 +141,7 @@ def test_release_pushes_to_a_branch_and_tags_it(tmp_path, tiny_model_dir, capsys
     shutil.copytree(tiny_model_dir, checkpoint)
     results = _results_file(tmp_path / "eval", checkpoint)
     args = ["release", "--model-dir", str(checkpoint), "--repo", "org/R1-CI-tiny", "--results", str(results)]
-    args += ["--output-dir", str(tmp_path / "release")]
+    args += ["--output-dir", str(tmp_path / "release"), "--tasks-dataset", "org/R1-CI-tasks"]
     assert main([*args, "--dry-run"]) == 0
     assert "dry run: nothing pushed" in capsys.readouterr().out
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
@@ -155,7 +155,7 @@ def test_release_pushes_to_a_branch_and_tags_it(tmp_path, tiny_model_dir, capsys
     assert proc.returncode == 0 and proc.stdout.count("rc 0") == 2, proc.stderr[-2000:]
     assert "(new commit)" in proc.stdout and "(no change)" in proc.stdout  # the same bytes again: no commit
     head = repo.branches["checkpoint-7"]
-    assert set(repo.commits[head].files) >= RELEASE_FILES
+    assert set(repo.commits[head].files) >= RELEASE_FILES | {".eval_results/r1ci-tasks.yaml"}
     (tag,) = repo.tags
     assert tag.startswith("checkpoint-7-") and repo.tags[tag] == head
     assert TOKEN not in proc.stdout + proc.stderr

@@ -8,6 +8,8 @@ The release folder holds exactly what a user needs and nothing a trainer left be
 - `generation_config.json` with the protocol's stop string (generation stops at the closing fence of
   a python block, where the interpreter takes over);
 - `r1ci_protocol.json`: the system prompt and protocol settings the model was trained under;
+- `.eval_results/r1ci-tasks.yaml` (with `--tasks-dataset`): the same results in the Hub's newer
+  eval-results format, which names the benchmark dataset on the Hub;
 - `README.md`: the model card (`model_cards.model_card`), with the evaluation of `--results`
   (`r1ci eval`'s results.json for this checkpoint; results of other weights are refused) as
   `model-index` metadata, a table, a per-task chart (`images/`) and the paper's reference figures.
@@ -75,10 +77,11 @@ def write_release(
     repo_id: str,
     results_path: str | Path | None = None,
     datasets: list[str] | None = None,
+    tasks_dataset: str | None = None,
 ) -> Path:
     """Write the release folder (see the module docstring); returns it."""
     from code_interpreter.protocol import ProtocolConfig
-    from model_cards.model_card import CHART, accuracy_chart_png, model_card
+    from model_cards.model_card import CHART, accuracy_chart_png, eval_results_yaml, model_card
     from trainers.eval_results import load_results, model_fingerprint
 
     model_dir, out_dir = Path(model_dir), Path(out_dir)
@@ -115,6 +118,9 @@ def write_release(
     if results is not None:
         (out_dir / "images").mkdir()
         (out_dir / "images" / CHART).write_bytes(accuracy_chart_png(results))
+        if tasks_dataset:
+            (out_dir / ".eval_results").mkdir()
+            (out_dir / ".eval_results" / "r1ci-tasks.yaml").write_text(eval_results_yaml(results, tasks_dataset))
     (out_dir / "README.md").write_text(card, "utf-8")
     return out_dir
 
@@ -162,6 +168,10 @@ def make_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--repo", required=True, help="model repo id, e.g. <org>/R1-CI-7B")
     p.add_argument("--results", help="results.json (or its folder) of `r1ci eval` on this checkpoint")
     p.add_argument("--datasets", nargs="*", default=[], help="training dataset repo ids, linked from the card")
+    p.add_argument(
+        "--tasks-dataset",
+        help="Hub id of the tasks dataset the results were measured on; adds .eval_results/r1ci-tasks.yaml",
+    )
     p.add_argument("--output-dir", help="release folder (default outputs/release/<repo>)")
     p.add_argument("--revision", help="branch to push to (default: checkpoint-N from the folder name, else main)")
     p.add_argument("--tag", help="tag of this release (default <revision>-<content digest>)")
@@ -176,7 +186,14 @@ def main(args: argparse.Namespace) -> int:
     check_repo_id(args.repo)
     model_dir = Path(args.model_dir)
     out = Path(args.output_dir) if args.output_dir else Path("outputs/release") / args.repo
-    folder = write_release(model_dir, out, repo_id=args.repo, results_path=args.results, datasets=args.datasets)
+    folder = write_release(
+        model_dir,
+        out,
+        repo_id=args.repo,
+        results_path=args.results,
+        datasets=args.datasets,
+        tasks_dataset=args.tasks_dataset,
+    )
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
     print(f"release folder {folder}: {', '.join(files)}")
     if args.dry_run:
