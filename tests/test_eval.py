@@ -169,6 +169,18 @@ def test_a_run_resumes_without_redoing_finished_samples(tmp_path):
     )
 
 
+def test_errored_samples_are_kept_and_retried_on_request(tmp_path):
+    config = _config(tmp_path, modes=["text"], tasks=TASKS[:1])
+    run_eval(config, generator=_oracle(), progress=False)
+    assert run_eval(config, generator=_oracle(), progress=False) == []  # errors are results, not gaps
+    healed = _oracle()
+    healed.answers = {q: (0 if plan == 2 else plan, a) for q, (plan, a) in healed.answers.items()}
+    retried = run_eval(_config(tmp_path, modes=["text"], tasks=TASKS[:1], retry_errors=True), generator=healed)
+    assert len(retried) == 1 and retried[0]["correct"] and not retried[0]["error"]
+    records = read_records(Path(config.output_dir))
+    assert len(records) == N and sum(r["correct"] for r in records) == 3
+
+
 def test_sample_log_drops_a_torn_tail(tmp_path):
     path = tmp_path / "samples-0.jsonl"
     path.write_text('{"a": 1}\n{"b": ')

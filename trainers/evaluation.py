@@ -87,6 +87,9 @@ class EvalConfig:
     answer_source: str = field(default="model", metadata={"help": "'model' or 'anywhere' (older checkpoints)."})
     output_dir: str = field(default="outputs/eval", metadata={"help": "Where results and details go."})
     push_details: str | None = field(default=None, metadata={"help": "Dataset repo for the per-sample details."})
+    retry_errors: bool = field(
+        default=False, metadata={"help": "On resume, run again the samples that ended in a generator or sandbox error."}
+    )
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -175,15 +178,18 @@ def sample_record(mode: str, task: Any, entry: dict, episode: Any, verdict: floa
 
 
 def read_records(output_dir: Path) -> list[dict]:
-    """Every finished sample in `output_dir` (all ranks); a torn last line of a killed run is ignored."""
-    records = []
+    """Every finished sample in `output_dir` (all ranks), the latest line per sample (a retried error
+    is replaced by its new run); a torn last line of a killed run is ignored."""
+    records: dict[str, dict] = {}
     for path in sorted(output_dir.glob("samples-*.jsonl")):
         for line in path.read_text("utf-8", errors="replace").splitlines():
             try:
-                records.append(json.loads(line))
+                r = json.loads(line)
             except ValueError:
                 continue  # only a kill mid-write leaves a partial line; that sample is redone
-    return records
+            records.pop(key := sample_key(r["mode"], r["task"], r["id"]), None)
+            records[key] = r
+    return list(records.values())
 
 
 class SampleLog:
@@ -343,9 +349,11 @@ def run_eval(
     if rank == 0:
         check_resume(output_dir, settings)
     entries = load_entries(config, tasks)
-    done = (
-        {sample_key(r["mode"], r["task"], r["id"]) for r in read_records(output_dir)} if output_dir.exists() else set()
-    )
+    done = {
+        sample_key(r["mode"], r["task"], r["id"])
+        for r in (read_records(output_dir) if output_dir.exists() else [])
+        if not (config.retry_errors and r["finish_reason"] in ("generator_error", "sandbox_error"))
+    }
     todo = {
         (mode, t.name): [
             e
@@ -483,6 +491,12 @@ def make_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--answer-source", choices=("model", "anywhere"))
     p.add_argument("--output-dir")
     p.add_argument("--push-details", help="dataset repo id for the per-sample details")
+    p.add_argument(
+        "--retry-errors",
+        action="store_true",
+        default=None,
+        help="redo samples that ended in a generator or sandbox error",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=main)
 
