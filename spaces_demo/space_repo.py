@@ -20,8 +20,10 @@ from hub_tools.errors import HubInputError
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-#: Packages the app imports, uploaded beside it.
-SPACE_PACKAGES = ("code_interpreter", "dataset_builders", "hub_tools", "model_cards", "spaces_demo")
+#: Packages the app imports, uploaded beside it (tests check that it imports no other of the project's).
+SPACE_PACKAGES = ("code_interpreter", "dataset_builders", "hub_tools", "spaces_demo")
+#: The project's packages the Space leaves out: the app never imports them.
+OTHER_PACKAGES = ("model_cards", "trainers")
 #: Files of spaces_demo/ that go to the Space repo's root.
 ROOT_FILES = ("README.md", "requirements.txt", "packages.txt")
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", *ROOT_FILES)

@@ -18,7 +18,7 @@ import pytest
 
 from code_interpreter.errors import InputError
 from spaces_demo.live_chat import ChatSession, ChatSettings, run_turn
-from spaces_demo.space_repo import SPACE_PACKAGES, stage_space
+from spaces_demo.space_repo import OTHER_PACKAGES, SPACE_PACKAGES, stage_space
 from spaces_demo.transcript_view import fenced, safe_markdown, settle, turn_messages
 from spaces_demo.transcripts import filter_transcripts, load_transcripts, task_counts, transcript_from_row
 from tests.hub_server import HubServer
@@ -315,7 +315,8 @@ def _third_party_imports(root: Path) -> set[str]:
                     names |= {a.name.split(".")[0] for a in node.names}
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                     names.add(node.module.split(".")[0])
-    return {n for n in names if n not in sys.stdlib_module_names and n not in SPACE_PACKAGES and n != "__future__"}
+    first_party = {*SPACE_PACKAGES, *OTHER_PACKAGES, "__future__"}
+    return {n for n in names if n not in sys.stdlib_module_names and n not in first_party}
 
 
 def test_space_requirements_cover_every_import_and_match_pyproject():
@@ -389,14 +390,21 @@ def test_staged_space_imports_its_own_copy_and_reads_its_card(tmp_path, monkeypa
     from spaces_demo.space_repo import card_defaults
 
     stage = stage_space(tmp_path / "space", model="org/R1-CI-7B", dataset="org/traces")
-    # run from the Space's root, as the Space does: its own copies are imported, and its card is read
-    script = "import json, spaces_demo.space_repo as s, code_interpreter as c; print(json.dumps([s.__file__, c.__file__, s.card_defaults()]))"
+    # run from the Space's root, as the Space does: its own copies are imported, its card is read, and
+    # the app with all tasks loaded needs none of the packages left out
+    script = (
+        "import json, sys, spaces_demo.app, spaces_demo.space_repo as s, code_interpreter as c;"
+        "from dataset_builders import list_tasks; list_tasks();"
+        "left_out = sorted(m for m in sys.modules if m.split('.')[0] in s.OTHER_PACKAGES);"
+        "print(json.dumps([s.__file__, c.__file__, s.card_defaults(), left_out]))"
+    )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = subprocess.run(
         [sys.executable, "-c", script], cwd=stage, env=env, capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    repo_file, package_file, card = json.loads(proc.stdout.strip().splitlines()[-1])
+    repo_file, package_file, card, left_out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert left_out == [] and not any((stage / name).exists() for name in OTHER_PACKAGES)
     assert repo_file.startswith(str(stage)) and package_file.startswith(str(stage))
     assert card == {"model": "org/R1-CI-7B", "dataset": "org/traces"} == card_defaults((stage / "README.md",))
     monkeypatch.setenv("SPACE_ID", "org/R1-CI-demo")
