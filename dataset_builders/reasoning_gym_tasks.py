@@ -89,6 +89,7 @@ import math
 import os
 import random
 import re
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from fractions import Fraction
@@ -252,13 +253,24 @@ def _digits_only(allow_minus: bool) -> Callable[[str, dict[str, Any]], bool]:
     return lambda answer, rg_entry: bool(pattern.fullmatch(answer))
 
 
-_CUBE_MOVE = re.compile(r"\d?[A-Za-z]{1,2}'?\d?")
+_CUBE_MOVE = re.compile(r"\d?[A-Za-z]{1,2}'?(\d?)")
+#: Most quarter turns an answer may expand to; references need at most a few hundred, and the
+#: scorer simulates every turn (60k turns from a 20 kB "R9 R9 ..." took seconds).
+MAX_CUBE_TURNS = 1_000
 _COMPLEX = re.compile(r"[\d\s.+\-ij]*")
 
 
 def _cube_moves(answer: str, rg_entry: dict[str, Any]) -> bool:
     # the scorer repeats a move by its trailing number, so "R999999999" would exhaust memory
-    return all(_CUBE_MOVE.fullmatch(move) for move in answer.split())
+    turns = 0
+    for move in answer.split():
+        m = _CUBE_MOVE.fullmatch(move)
+        if m is None:
+            return False
+        turns += int(m.group(1) or 1)
+        if turns > MAX_CUBE_TURNS:
+            return False
+    return True
 
 
 def _complex_number(answer: str, rg_entry: dict[str, Any]) -> bool:
@@ -270,8 +282,9 @@ def _complex_number(answer: str, rg_entry: dict[str, Any]) -> bool:
 _FRACTION = re.compile(r"\$?\s*(?:\\d?frac\s*\{\s*-?\d+\s*\}\s*\{\s*\d+\s*\}|-?\d+\s*/\s*\d+)\s*\$?")
 _REAL = r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?"
 _ROOTS = re.compile(rf"\s*{_REAL}\s*(?:,\s*{_REAL}\s*)*")
-_POINT = re.compile(rf"\(?\s*{_REAL}\s*,\s*{_REAL}\s*\)?")
-_MEASURE = re.compile(rf"{_REAL}\s*°?")
+_POINT = re.compile(rf"\(?\s*({_REAL})\s*,\s*({_REAL})\s*\)?")
+_ANGLE = re.compile(rf"({_REAL})\s*(?:°|\^\s*\{{?\\circ\}}?|degrees?)?")
+_LENGTH = re.compile(rf"({_REAL})(?:\s*units?)?")
 _LETTER_DIGITS = re.compile(r"\s*[A-Za-z]\s*=\s*\d\s*(?:,\s*[A-Za-z]\s*=\s*\d\s*)*")
 
 
@@ -292,12 +305,6 @@ def _same_duration_format(answer: str, rg_entry: dict[str, Any]) -> bool:
 def _real_roots(answer: str, rg_entry: dict[str, Any]) -> bool:
     # the scorer skips every comma-separated piece that is not a number: "1.5, x" scored 1
     return answer.strip() in ("", '""', "''") or bool(_ROOTS.fullmatch(answer))
-
-
-def _geometry_value(answer: str, rg_entry: dict[str, Any]) -> bool:
-    # the scorer reads the first two numbers of a point and ignores the rest: "(1, 2), (3, 4)" scored 1
-    shape = _POINT if rg_entry["metadata"].get("task_type") == "orthocenter" else _MEASURE
-    return bool(shape.fullmatch(answer.strip()))
 
 
 def _letter_digits(answer: str, rg_entry: dict[str, Any]) -> bool:
@@ -340,12 +347,43 @@ ANSWER_GUARDS: dict[str, Callable[[str, dict[str, Any]], bool]] = {
     "fraction_simplification": _one_fraction,
     "time_intervals": _same_duration_format,
     "polynomial_equations": _real_roots,
-    "advanced_geometry": _geometry_value,
     "cryptarithm": _letter_digits,
     "game_of_life": _same_grid_shape,
     "palindrome_partitioning": _distinct_partitions,
     "kakurasu": _digits_only(allow_minus=False),
     "survo": _digits_only(allow_minus=False),
+}
+
+
+def _int_list_spelling(answer: str, rg_entry: dict[str, Any]) -> str:
+    # the scorer compares strings: "[3,32,40]" is the list "[3, 32, 40]" written without spaces
+    value = parse_literal(answer, max_chars=4000, max_depth=2, max_nodes=2000)
+    if isinstance(value, list) and all(type(v) is int for v in value):
+        return str(value)
+    return answer
+
+
+def _fraction_spelling(answer: str, rg_entry: dict[str, Any]) -> str:
+    # the scorer compares strings: "511 / 1440" is the fraction "511/1440"
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", answer)
+    return f"{m.group(1)}/{m.group(2)}" if m else answer
+
+
+def _direction_spelling(answer: str, rg_entry: dict[str, Any]) -> str:
+    # the scorer compares words case-sensitively: "Infeasible", "Right right" and "right, right" are right
+    words = re.split(r"\s*,\s*|\s+", answer.strip())
+    if all(w.casefold() in ("up", "down", "left", "right", "infeasible") for w in words):
+        return " ".join(w.casefold() for w in words)
+    return answer
+
+
+#: Re-spellings applied before Reasoning-Gym's scorer sees the answer, for scorers that compare
+#: strings where the question allows other spellings of the same answer (spacing, case, separators).
+#: Each returns the canonical spelling of a well-formed answer and anything else unchanged.
+ANSWER_SPELLINGS: dict[str, Callable[[str, dict[str, Any]], str]] = {
+    "list_functions": _int_list_spelling,
+    "dice": _fraction_spelling,
+    "shortest_path": _direction_spelling,
 }
 
 
@@ -546,6 +584,41 @@ def _antiderivative(answer: str, rg_entry: dict[str, Any]) -> bool:
     return derivative == integrand
 
 
+#: advanced_geometry's questions say "Round decimal answers to 3 decimal places".
+_GEOMETRY_TOLERANCE = Fraction(1, 2000)
+
+
+def _geometry(answer: str, rg_entry: dict[str, Any]) -> bool:
+    """The angle, radius or orthocenter to the question's 3 decimal places, read from the exact value.
+
+    Accepted: any number within half a unit of the 3rd decimal of the exact value (its correct
+    rounding, or more digits), or the reference's own value (upstream rounds angles to 2 places).
+    Upstream compared angles rounded to 2 places, so 2.734° passed for 2.7263°; it took "1.1580"
+    and "41.38 degrees" as wrong, and read the first two numbers of a point ignoring the rest.
+    """
+    meta = rg_entry["metadata"]
+    text = answer.strip()
+    reference = str(rg_entry["answer"])
+    if meta["task_type"] == "orthocenter":
+        got, want = _POINT.fullmatch(text), _POINT.fullmatch(reference)
+        if got is None or want is None:
+            return False
+        exact = [Fraction(c) for c in meta["ortho"]]
+        values = [parse_number(g) for g in got.groups()]
+        if values == [parse_number(w) for w in want.groups()]:
+            return True
+        return all(abs(v - x) <= _GEOMETRY_TOLERANCE for v, x in zip(values, exact, strict=True))
+    shape = _ANGLE if meta["task_type"] == "angle_measure" else _LENGTH
+    got, want = shape.fullmatch(text), shape.fullmatch(reference.strip())
+    if got is None or want is None:
+        return False
+    value = parse_number(got.group(1))
+    if value == parse_number(want.group(1)):
+        return True
+    key = "angle_ABC_degrees" if meta["task_type"] == "angle_measure" else "incircle_radius_approx"
+    return abs(value - Fraction(str(meta[key]))) <= _GEOMETRY_TOLERANCE
+
+
 #: Tasks whose verdict is ours because Reasoning-Gym's scorer is wrong (see the module doc).
 OWN_VERDICTS: dict[str, Callable[[str, dict[str, Any]], bool]] = {
     "game_of_life_halting": lambda answer, rg_entry: answer.strip().casefold() == str(rg_entry["answer"]).casefold(),
@@ -560,6 +633,7 @@ OWN_VERDICTS: dict[str, Callable[[str, dict[str, Any]], bool]] = {
     "quantum_lock": _quantum_lock,
     "polynomial_multiplication": _polynomial_product,
     "simple_integration": _antiderivative,
+    "advanced_geometry": _geometry,
 }
 
 
@@ -577,6 +651,10 @@ HASH_SEED_DEPENDENT = frozenset({"isomorphic_strings", "polynomial_multiplicatio
 
 #: Items are built in blocks of this many, each from its own seed (see the module doc).
 BLOCK = 100
+#: Datasets whose question defines the empty answer (polynomial_equations: no real root is "").
+EMPTY_REFERENCE_VALID = frozenset({"polynomial_equations"})
+#: How many times an unusable item is redrawn from a derived seed (`ReasoningGymTask._usable_item`).
+REDRAWS = 20
 
 
 # -- lossless JSON for Reasoning-Gym metadata ----------------------------------------------------
@@ -627,23 +705,32 @@ def load_rg_entry(text: str) -> dict[str, Any]:
     return json.loads(text, object_hook=_untag)
 
 
+#: Held while Reasoning-Gym code runs with the process-wide state swapped (`_isolated`).
+_PROCESS_STATE = threading.RLock()
+
+
 @contextlib.contextmanager
 def _isolated(seed: int) -> Iterator[None]:
     """Seed the global random generators for one item and restore them after; silence prints.
 
-    Swapping sys.stdout is process-wide: another thread printing during those milliseconds loses
-    its output. Generation is not expected to run beside printing threads.
+    sys.stdout and the global generators are process-wide, so the whole region runs under one
+    lock: two threads entering it at once used to restore each other's state in the wrong order
+    and leave sys.stdout pointing at a StringIO for good. Only generation and building a task's
+    scorer (once per task) enter it; scoring itself runs outside. A thread that prints or draws
+    from the global `random` while another thread generates Reasoning-Gym items still shares that
+    state for those milliseconds: generate in one thread, score from any.
     """
-    state = random.getstate()
-    np_state = np.random.get_state()
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            yield
-    finally:
-        random.setstate(state)
-        np.random.set_state(np_state)
+    with _PROCESS_STATE:
+        state = random.getstate()
+        np_state = np.random.get_state()
+        random.seed(seed)
+        np.random.seed(seed % 2**32)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                yield
+        finally:
+            random.setstate(state)
+            np.random.set_state(np_state)
 
 
 def _derived_seed(*parts: Any) -> int:
@@ -663,6 +750,7 @@ class ReasoningGymTask(Task):
         self.partial_credit = partial_credit
         self.config = config
         self._scorer: Any = None
+        self._scorer_lock = threading.Lock()
 
     def _create(self, size: int, seed: int) -> Any:
         import reasoning_gym
@@ -689,17 +777,43 @@ class ReasoningGymTask(Task):
             block_seed = _derived_seed(self.name, seed, b)
             if j == 0 and b > 0:
                 block = self._create(BLOCK, block_seed)
-            with _isolated(block_seed + j):
-                item = block[j]
-            yield self._entry(f"{seed}-{i}", item, i)
+            yield self._entry(f"{seed}-{i}", self._usable_item(block, j, block_seed, i), i)
+
+    def _usable_item(self, block: Any, j: int, block_seed: int, index: int) -> dict[str, Any]:
+        """Item j of `block`, or, when it cannot be used, the first usable redraw from a derived seed.
+
+        Unusable: the generator raises on it (maze's "Could not find suitable path cell" at one seed
+        in thirty), or its reference is empty (a rubiks_cube scramble whose moves cancel, so '' and
+        any null sequence would score 1; base_conversion of 0, written as '', which nothing scores).
+        Redraw k builds a one-item dataset from `_derived_seed(name, block_seed, j, "redraw", k)`,
+        so entry i still depends only on (task, config, seed, i).
+        """
+        for attempt in range(REDRAWS + 1):
+            try:
+                if attempt == 0:
+                    with _isolated(block_seed + j):
+                        item = block[j]
+                else:
+                    redraw_seed = _derived_seed(self.name, block_seed, j, "redraw", attempt)
+                    dataset = self._create(1, redraw_seed)
+                    with _isolated(redraw_seed):
+                        item = dataset[0]
+            except Exception:  # an upstream generator failing on one item must not break `generate`
+                continue
+            if self._reference(item).strip() or self.dataset in EMPTY_REFERENCE_VALID:
+                return item
+        raise RuntimeError(f"{self.name}: item {index} and {REDRAWS} redraws were all unusable")
+
+    def _reference(self, item: dict[str, Any]) -> str:
+        answer = item.get("answer")
+        if answer is None and self.dataset in _REFERENCE_FROM_METADATA:
+            return _REFERENCE_FROM_METADATA[self.dataset](item.get("metadata") or {})
+        return str(answer)
 
     def _entry(self, id_: str, item: dict[str, Any], index: int) -> Entry:
         metadata = item.get("metadata") or {}
         answer = item.get("answer")
-        if answer is None and self.dataset in _REFERENCE_FROM_METADATA:
-            reference = _REFERENCE_FROM_METADATA[self.dataset](metadata)
-        else:
-            reference = str(answer)
+        reference = self._reference(item)
         question = f"{item['question'].rstrip()}\n\n{ANSWER_FORMAT}"
         rg = {"dataset": self.dataset, "index": index, "rg_entry": dump_rg_entry(answer, metadata)}
         return self.entry(id_, question, reference, rg)
@@ -712,10 +826,19 @@ class ReasoningGymTask(Task):
         guard = ANSWER_GUARDS.get(self.dataset)
         if guard is not None and not guard(answer, rg_entry):
             return 0.0
-        if self._scorer is None:
-            self._scorer = self._create(1, 0)
-        score = float(self._scorer.score_answer(answer, rg_entry))
+        spelling = ANSWER_SPELLINGS.get(self.dataset)
+        if spelling is not None:
+            answer = spelling(answer, rg_entry)
+        score = float(self._scorer_instance().score_answer(answer, rg_entry))
         return score if self.partial_credit else float(score >= 1.0)
+
+    def _scorer_instance(self) -> Any:
+        """The dataset object whose `score_answer` judges answers, built once per task from any thread."""
+        if self._scorer is None:
+            with self._scorer_lock:
+                if self._scorer is None:
+                    self._scorer = self._create(1, 0)
+        return self._scorer
 
     def corruptions(self, entry: Entry) -> list[str]:
         extra = _CORRUPTIONS.get(self.dataset)

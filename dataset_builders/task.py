@@ -121,7 +121,8 @@ class Task(ABC):
         Interpreter output never supplies the answer: pass an episode's `inserted_spans` when known;
         without them the protocol finds results by their template, and the first line of each result
         is blanked too (`answer_parsing.model_written`). An answer holding invisible characters scores
-        0; full-width digits read as ASCII ones. `entry` may hold its metadata as the JSON string a
+        0; full-width digits read as ASCII ones; markdown emphasis or a sentence's full stop around the
+        whole answer is dropped (`unwrapped`), the same for every task. `entry` may hold its metadata as the JSON string a
         datasets column stores. `answer_source="anywhere"` reads the last answer in the whole
         completion, interpreter output included: only for evaluating checkpoints trained under that
         looser rule (`ProtocolConfig.answer_source`), never for rewards.
@@ -140,7 +141,8 @@ class Task(ABC):
         if answer is None or len(answer) > self.max_answer_chars or has_invisible(answer):
             return 0.0
         try:
-            value = float(self.verify(ascii_digits(answer), decoded_entry(entry)))
+            entry = decoded_entry(entry)
+            value = float(self.verify(unwrapped(ascii_digits(answer), str(entry["answer"])), entry))
         except Exception:  # a malformed answer is a wrong answer, whatever the parser raised
             return 0.0
         return min(1.0, max(0.0, value)) if value == value else 0.0
@@ -203,6 +205,36 @@ class GeneratedTask(Task):
     @abstractmethod
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         """One (question, reference answer as written inside <<<>>>, metadata) drawn from `rng` at difficulty `level`."""
+
+
+_EMPHASIS = ("**", "__", "`")
+
+
+def unwrapped(answer: str, reference: str) -> str:
+    """`answer` without one layer of markdown around all of it and one final full stop.
+
+    Models often write "**42**", "`up left`" or "42." for 42. One rule for every task (BBH accepted
+    these, Reasoning-Gym and SymBench did not): an answer loses one pair of ``**``, ``__`` or single
+    backticks that wraps all of it (with no other such marker inside), and a single-line answer one
+    trailing "." (outside or inside that pair) unless the reference itself ends in one. Nothing else is
+    removed, so the verifier still sees every character the answer claims; a multi-line answer (a
+    grid, a plan) keeps its final "." because "." can be one of its cells.
+    """
+    text = answer.strip()
+    if reference.strip().startswith(_EMPHASIS):
+        return answer
+    keeps_stop = reference.strip().endswith(".") or "\n" in text
+    stopped = False
+    if not keeps_stop and text.endswith(".") and not text.endswith(".."):
+        text, stopped = text[:-1].rstrip(), True
+    for mark in _EMPHASIS:
+        inner = text[len(mark) : -len(mark)]
+        if len(text) > 2 * len(mark) and text.startswith(mark) and text.endswith(mark) and mark not in inner:
+            text = inner.strip()
+            break
+    if not keeps_stop and not stopped and text.endswith(".") and not text.endswith(".."):
+        text = text[:-1].rstrip()
+    return answer if text == answer.strip() else text
 
 
 def decoded_entry(entry: Entry) -> Entry:

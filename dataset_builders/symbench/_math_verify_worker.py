@@ -13,8 +13,10 @@ The rule (`compare`): a MATH answer is ONE value in simplest form, written as th
    " square units"; a fixed list, so "\\text{ is wrong}" is not one), "{,}" and thousands commas,
    a final full stop.
 2. The answer may hold only digits, a decimal point, + - * / ^ ( ) [ ] { } and commas, and the
-   LaTeX commands \\frac \\sqrt \\pi \\cdot \\times \\infty \\%; any other command, letter or
-   character only when the reference has it too. So relations and logic (= < > \\approx \\lor \\le),
+   LaTeX commands \\frac \\sqrt \\pi \\cdot \\times \\infty; any other command, letter or
+   character only when the reference has it too (so a percent sign only when the reference has
+   one: math-verify drops it, and "280\\%" claims 2.8). Two signs in a row, digits split by a space
+   and a power -1 are refused unless the reference is written so. So relations and logic (= < > \\approx \\lor \\le),
    words ("280 is wrong", \\text{...}), a second line, factorials and binomials (9!/4032,
    \\binom{25}{5}), scientific notation (1E+999999) and look-alike letters (Cyrillic, Greek other than
    π) are refused before anything is parsed, unless the reference is written that way.
@@ -35,6 +37,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import sys
 from collections import Counter
 from fractions import Fraction
@@ -73,7 +76,7 @@ _THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 _TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[A-Za-z]|\s+|.", re.DOTALL)
 #: Commands and characters every answer may use (see the module doc, rule 2).
 _ALLOWED = frozenset(
-    ["\\frac", "\\sqrt", "\\pi", "\\cdot", "\\times", "\\infty", "\\%", "\\{", "\\}", "\\circ"]
+    ["\\frac", "\\sqrt", "\\pi", "\\cdot", "\\times", "\\infty", "\\{", "\\}", "\\circ"]
     + list("0123456789.,+-*/^()[]{} ")
 )
 _FRACTIONS = (
@@ -111,12 +114,26 @@ def _text_answer(text: str) -> str | None:
     return None if m is None else re.sub(r"[\s()]", "", m.group(1)).casefold()
 
 
+#: Spellings that are never a simplest form unless the reference is written so (rule 2): two signs
+#: in a row ("--280", "-(-280)"), digits split by a space ("2 80", read as one number), and a
+#: power -1 ("2^{-1}" for \\frac{1}{2}; sympy evaluates it, so rule 4 cannot see it).
+_NOT_SIMPLEST = (
+    (re.compile(r"[-+][\s({\[]*[-+]"), "two signs in a row"),
+    (re.compile(r"\d\s+\d"), "digits split by a space"),
+    (re.compile(r"\^\s*[{(]?\s*-\s*1(?![\d.])"), "a power -1"),
+)
+
+
 def refusal(answer: str, gold: str) -> str:
     """Why `answer` breaks rule 2 for the reference `gold`, or "" when its characters are allowed."""
     if "\n" in answer or "\r" in answer:
         return "an answer is one line"
     if not answer.isascii():
         return "a character that is not part of the notation"
+    bare = re.sub(r"\\frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", answer)  # "\frac 1 2" is one fraction
+    for pattern, reason in _NOT_SIMPLEST:
+        if pattern.search(bare) and not pattern.search(gold):
+            return reason
     allowed = _ALLOWED | {t for t in _TOKEN.findall(gold) if not t.isspace()}
     for token in _TOKEN.findall(answer):
         if not token.isspace() and token not in allowed:
@@ -234,16 +251,39 @@ def compare(gold: str, answer: str, timeout: int | None = None) -> bool:
     return True
 
 
+class _Overrun(Exception):
+    pass
+
+
+def _overrun(signum: int, frame: Any) -> None:
+    raise _Overrun
+
+
 def main() -> None:
+    """Serve requests; a request's optional "soft_deadline_s" stops a comparison that runs in Python.
+
+    The timer interrupts sympy between bytecodes, so a slow expansion ends as a wrong answer and the
+    worker lives on (a kill and a fresh start would cost the next call seconds of imports); work
+    stuck inside C ignores it, and the parent's hard deadline kills the process then.
+    """
     out = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
     sys.stdout = sys.stderr  # anything a library prints must not corrupt the protocol
     compare("\\frac{1}{2}", "0.5")  # imports and warms the parser before "ready", so no request pays for it
+    signal.signal(signal.SIGALRM, _overrun)
     out.write("ready\n")
     for line in sys.stdin:
         try:
             request = json.loads(line)
-            verdict = compare(str(request["gold"]), str(request["answer"]), None)
-        except Exception:  # a failed comparison is a wrong answer, never a dead worker
+            soft = float(request.get("soft_deadline_s") or 0)
+            if soft > 0:
+                signal.setitimer(signal.ITIMER_REAL, soft)
+            try:
+                verdict = compare(str(request["gold"]), str(request["answer"]), None)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except BaseException as exc:  # a failed or stopped comparison is a wrong answer, never a dead worker
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
             verdict = False
         out.write("1\n" if verdict else "0\n")
 

@@ -26,9 +26,9 @@ the question asks for the number), and a label or unit around the number must be
 ("12 dollars" yes, "12 is wrong" no). A MATH answer must be one value in simplest form, written as
 the reference is (no relations, second values, unevaluated arithmetic, words or look-alike letters;
 the rule is in `_math_verify_worker.py`), and equal the reference by math-verify. Every MATH
-comparison runs in a reusable worker process (`_IsolatedVerifier`) that is killed when a call
+comparison runs in a reusable worker process from a small pool (`_IsolatedVerifier`) that is killed when a call
 overruns `MATH_DEADLINE_S`, in the main thread or not: sympy can spend minutes in C (10**999999)
-where no signal-based timeout reaches. Answers are bounded first (length, nesting, power towers,
+where no signal-based timeout reaches; a small pool of workers serves threads side by side. Answers are bounded first (length, nesting, power towers,
 large exponents and factorials) so known bombs are refused without a round trip.
 
 Published data (`load_published`): `gsmhardv2.jsonl` (one JSON object per line with `input` and
@@ -58,7 +58,9 @@ from dataset_builders.symbench.published_layout import checked_entry, require_fi
 from dataset_builders.task import DatasetTask, Entry, PublishedDataError, TaskDataUnavailable
 
 #: Hard deadline (seconds) of one MATH comparison in the worker process; past it the answer scores 0.
-MATH_DEADLINE_S = 1.5
+MATH_DEADLINE_S = 1.0
+#: Share of the deadline after which the worker gives up on a comparison itself (and stays alive).
+SOFT_DEADLINE_SHARE = 0.6
 _MAX_MATH_ANSWER = 400
 
 
@@ -83,10 +85,29 @@ def last_boxed(text: str) -> str | None:
     return None
 
 
+_OPENING = {")": "(", "}": "{", "]": "["}
+
+
+def _base(head: str) -> str:
+    """The base of a power whose '^' follows `head`: a bracketed group (with a command before it, as
+    in \\sqrt{2}) or the last character."""
+    head = head.rstrip()
+    if not head or head[-1] not in _OPENING:
+        return head[-1:]
+    close, depth = head[-1], 0
+    for i in range(len(head) - 1, -1, -1):
+        depth += head[i] == close
+        depth -= head[i] == _OPENING[close]
+        if depth == 0:
+            command = re.search(r"\\[A-Za-z]+\s*$", head[:i])
+            return head[command.start() if command else i :]
+    return head
+
+
 def _powers(text: str) -> Iterator[tuple[str, str]]:
-    """(character before '^', exponent text) for each '^'; the exponent is a braced group or the next token."""
+    """(base, exponent text) for each '^'; the exponent is a braced group or the next token."""
     for m in re.finditer(r"\^", text):
-        before = text[: m.start()].rstrip()[-1:]
+        before = _base(text[: m.start()])
         rest = text[m.end() :].lstrip()
         if rest.startswith("{"):
             depth = 0
@@ -103,11 +124,17 @@ def _powers(text: str) -> Iterator[tuple[str, str]]:
             yield before, tok.group(0) if tok else ""
 
 
+#: Largest exponent on a bracketed expression that is not a plain number (see `_guard`).
+_GROUP_POWER_LIMIT = 6
+
+
 def _guard(answer: str) -> None:
     """Refuse answers that could keep sympy busy for long when no timeout can interrupt it.
 
     Bounds: length, bracket nesting, at most 6 powers and no power towers; exponents up to 10000 on
-    a plain number and up to 100 on anything else (symbolic expansion is the slow case); factorials
+    a plain number, up to 6 on a bracketed sum, radical or other expression (expanding
+    (\\sqrt{2}+\\sqrt{3}+\\sqrt{5}+\\sqrt{7})^{12} overran the worker's deadline) and up to 20
+    on anything else (a letter, \\pi); factorials
     only of literals up to 999; no gamma/factorial functions; binomials of numbers up to 4 digits;
     integers up to 20 digits.
     """
@@ -122,7 +149,8 @@ def _guard(answer: str) -> None:
     for before, exponent in _powers(text):
         if "^" in exponent or "!" in exponent:
             raise AnswerParseError("power tower")
-        limit = 10_000 if before.isdigit() else 100
+        number = re.fullmatch(r"[({\[]?\s*\d+\s*[)}\]]?", before)
+        limit = 10_000 if number else _GROUP_POWER_LIMIT if before[-1:] in _OPENING else 20
         for digits in re.findall(r"\d+", exponent):
             if len(digits) > 5 or int(digits) > limit:
                 raise AnswerParseError("exponent too large")
@@ -136,30 +164,13 @@ def _guard(answer: str) -> None:
         raise AnswerParseError("number with too many digits")
 
 
-class _IsolatedVerifier:
-    """The MATH answer rule in a worker process with a hard deadline.
+class _Worker:
+    """One worker process (`_math_verify_worker.py`, run by file path so neither this package nor the
+    caller's `__main__` is re-imported); it says "ready" once its imports are done."""
 
-    math-verify's own timeouts use SIGALRM, which only the main thread may set and which cannot stop
-    work inside C (a huge integer); a pathological expression can keep sympy busy for minutes. The
-    worker (`_math_verify_worker.py`,
-    run by file path so neither this package nor the caller's `__main__` is re-imported) starts on
-    first use, is reused, and is killed and replaced when a call overruns `deadline_s`, which then
-    counts as a wrong answer.
-    """
-
-    def __init__(self, deadline_s: float, startup_s: float = 120.0):
-        self.deadline_s, self.startup_s = deadline_s, startup_s
-        self._lock = threading.Lock()
-        self._proc: subprocess.Popen[str] | None = None
-
-    def _readline(self, timeout: float) -> str | None:
-        assert self._proc is not None and self._proc.stdout is not None
-        ready, _, _ = select.select([self._proc.stdout], [], [], timeout)
-        return self._proc.stdout.readline() if ready else None
-
-    def _start(self) -> None:
+    def __init__(self) -> None:
         worker = Path(__file__).with_name("_math_verify_worker.py")
-        self._proc = subprocess.Popen(
+        self.proc = subprocess.Popen(
             [sys.executable, "-u", str(worker)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -167,32 +178,92 @@ class _IsolatedVerifier:
             text=True,
             bufsize=1,
         )
-        if self._readline(self.startup_s) != "ready\n":
-            self._stop()
-            raise RuntimeError("the math-verify worker process did not start")
+        self.ready = False
 
-    def _stop(self) -> None:
-        if self._proc is not None:
-            self._proc.kill()
-            self._proc.wait(5)
-        self._proc = None
+    def readline(self, timeout: float) -> str | None:
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        return self.proc.stdout.readline() if ready else None
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait(5)
+
+
+class _IsolatedVerifier:
+    """The MATH answer rule in a small pool of worker processes, each call with a hard deadline.
+
+    math-verify's own timeouts use SIGALRM, which only the main thread may set and which cannot stop
+    work inside C (a huge integer); a pathological expression can keep sympy busy for minutes. The
+    worker stops a comparison itself at `SOFT_DEADLINE_SHARE` of the deadline (a timer in its own main
+    thread, which interrupts Python-level sympy work and keeps the worker alive); only work stuck in
+    C reaches the hard deadline. A call
+    takes an idle worker (starting one while fewer than `size` exist, else waiting for one), so
+    threads do not queue behind one another's slow answers; a worker that overruns `deadline_s` is
+    killed, the answer counts as wrong, and its replacement starts at once in the background (a warm
+    standby: the next call waits only for what is left of its start-up, not for a kill plus a start).
+    """
+
+    def __init__(self, deadline_s: float, size: int = 4, startup_s: float = 120.0):
+        self.deadline_s, self.size, self.startup_s = deadline_s, size, startup_s
+        self._idle: list[_Worker] = []
+        self._count = 0
+        self._cond = threading.Condition()
+
+    def _acquire(self) -> _Worker:
+        with self._cond:
+            while not self._idle and self._count >= self.size:
+                self._cond.wait()
+            if self._idle:
+                return self._idle.pop()
+            self._count += 1
+        try:
+            return _Worker()
+        except OSError:
+            self._forget()
+            raise
+
+    def _release(self, worker: _Worker) -> None:
+        with self._cond:
+            self._idle.append(worker)
+            self._cond.notify()
+
+    def _forget(self) -> None:
+        with self._cond:
+            self._count -= 1
+            self._cond.notify()
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.kill()
+        try:
+            self._release(_Worker())
+        except OSError:
+            self._forget()
 
     def __call__(self, gold: str, answer: str) -> bool:
-        with self._lock:
-            if self._proc is None or self._proc.poll() is not None:
-                self._stop()
-                self._start()
-            assert self._proc is not None and self._proc.stdin is not None
-            try:
-                self._proc.stdin.write(json.dumps({"gold": gold, "answer": answer}) + "\n")
-                self._proc.stdin.flush()
-                line = self._readline(self.deadline_s)
-            except OSError:
-                line = None
-            if line in ("1\n", "0\n"):
-                return line == "1\n"
-            self._stop()  # overran or died: a fresh worker serves the next call
-            return False
+        worker = self._acquire()
+        if not worker.ready:
+            if not worker.alive() or worker.readline(self.startup_s) != "ready\n":
+                worker.kill()
+                self._forget()
+                raise RuntimeError("the math-verify worker process did not start")
+            worker.ready = True
+        assert worker.proc.stdin is not None
+        try:
+            request = {"gold": gold, "answer": answer, "soft_deadline_s": self.deadline_s * SOFT_DEADLINE_SHARE}
+            worker.proc.stdin.write(json.dumps(request) + "\n")
+            worker.proc.stdin.flush()
+            line = worker.readline(self.deadline_s)
+        except OSError:
+            line = None
+        if line in ("1\n", "0\n"):
+            self._release(worker)
+            return line == "1\n"
+        self._replace(worker)  # overran or died: a fresh worker serves a later call
+        return False
 
 
 _ISOLATED = _IsolatedVerifier(deadline_s=MATH_DEADLINE_S)
@@ -311,8 +382,10 @@ class GsmHard(DatasetTask):
                 yield checked_entry(self, str(record["index"]), built, f"{path}, line {record['index'] + 1}")
 
 
+_PERCENT = re.compile(r"%|\bpercent", re.IGNORECASE)
 #: What may stand around GSM-hard's single number: a label ("x = ", "Total: ", "The answer is"), "$...$",
-#: a unit ("dollars", "\\text{ apples}") and a percent sign. Label and unit words must be neutral: from
+#: a unit ("dollars", "\\text{ apples}") and, when the question speaks of percentages, a percent sign
+#: or the word "percent" (otherwise "1%" claims 0.01, so it is not a unit). Label and unit words must be neutral: from
 #: `_GSM_NEUTRAL_WORDS` or the question's own words, and never a word that changes what is claimed
 #: (`_GSM_CLAIM_WORDS`: "322886700 is wrong" scored 1 when any three trailing words were dropped).
 _GSM_LABEL = re.compile(r"^([A-Za-z][A-Za-z ]{0,40}?)\s*(?:=|:|\bis\b)\s*")
@@ -321,7 +394,7 @@ _GSM_UNIT = re.compile(
 )
 _GSM_NEUTRAL_WORDS = frozenset(
     "the final answer total result solution so thus therefore it is x y n a an in of per each "
-    "dollars dollar usd cents cent percent hours hour minutes minute seconds second days day weeks week "
+    "dollars dollar usd cents cent hours hour minutes minute seconds second days day weeks week "
     "months month years year miles mile km meters meter feet foot inches inch pounds pound kg grams gram "
     "liters liter gallons gallon people items units pieces".split()
 )
@@ -337,6 +410,10 @@ def _neutral(words: str, question: str) -> bool:
     for word in re.findall(r"[a-z']+", words.casefold()):
         word = word.replace("'", "")
         if word in _GSM_CLAIM_WORDS:
+            return False
+        if word == "percent":
+            if _PERCENT.search(question):
+                continue
             return False
         if (
             question_words
@@ -365,6 +442,8 @@ def gsm_number_text(answer: str, question: str = "") -> str:
         text = text[label.end() :]
     for _ in range(2):  # "12 \\text{ dollars}%" at most
         unit = _GSM_UNIT.search(text)
+        if unit and unit.group(0).strip().endswith("%") and not _PERCENT.search(question):
+            break  # "1%" claims 0.01 unless the question asks for a percentage
         if unit and _neutral(unit.group(1) or unit.group(2) or "", question):
             text = text[: unit.start()].strip()
     return text
