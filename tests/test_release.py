@@ -71,7 +71,15 @@ def test_release_folder_reloads_in_bf16(tmp_path, tiny_model_dir):
     from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
     results = _results_file(tmp_path / "eval", tiny_model_dir)
-    out = write_release(tiny_model_dir, tmp_path / "release", repo_id="org/R1-CI-tiny", results_path=results)
+    recipes = [str(PROJECT_ROOT / "recipes" / "Qwen2.5-7B-Instruct" / s / "config.yaml") for s in ("sft", "grpo")]
+    out = write_release(
+        tiny_model_dir,
+        tmp_path / "release",
+        repo_id="org/R1-CI-tiny",
+        results_path=results,
+        recipes=recipes,
+        base_model="Qwen/Qwen2.5-7B-Instruct",
+    )
     files = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
     assert files == RELEASE_FILES  # no fp32 copies, optimizer or trainer state
     weights = _weights(out)
@@ -90,6 +98,8 @@ def test_release_folder_reloads_in_bf16(tmp_path, tiny_model_dir):
         ("all", "code")
     ] == 50.0
     assert "R1-CI-14B | 72.4%" in card.text
+    assert card.data.base_model == "Qwen/Qwen2.5-7B-Instruct"
+    assert "| grpo max_code_calls | 8 |" in card.text and "| sft learning_rate |" in card.text
 
 
 def test_lora_adapter_is_merged(tmp_path, tiny_model_dir):

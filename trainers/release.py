@@ -78,6 +78,8 @@ def write_release(
     results_path: str | Path | None = None,
     datasets: list[str] | None = None,
     tasks_dataset: str | None = None,
+    recipes: list[str] | None = None,
+    base_model: str | None = None,
 ) -> Path:
     """Write the release folder (see the module docstring); returns it."""
     from code_interpreter.protocol import ProtocolConfig
@@ -93,7 +95,8 @@ def write_release(
     model, tokenizer, base = load_bf16(model_dir)
     protocol = asdict(ProtocolConfig())
     protocol["stop_strings"] = list(STOP_STRINGS)
-    training = _training_summary(model_dir)
+    training = _training_summary(model_dir) | recipe_summary(recipes or [])
+    base = base_model or base
     # The card is rendered before anything is written, so a card that cannot render leaves no half folder.
     card = model_card(
         model_name=repo_id.split("/")[-1],
@@ -139,6 +142,29 @@ def _training_summary(model_dir: Path) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v is not None}
 
 
+def recipe_summary(paths: list[str]) -> dict[str, Any]:
+    """Rows for the card's training table from the recipe YAMLs the stages ran with (`recipes/...`):
+    "<stage> <key>" -> value for every scalar setting; the stage is the recipe's folder (sft, grpo)."""
+    import yaml
+
+    rows: dict[str, Any] = {}
+    for p in map(Path, paths):
+        if not p.is_file():
+            raise MissingInput(f"recipe file {p} does not exist")
+        try:
+            data = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise InputError(f"recipe file {p} is not valid YAML") from exc
+        if not isinstance(data, dict):
+            raise InputError(f"recipe file {p} must be a mapping of settings")
+        for key, value in data.items():
+            if isinstance(value, str | int | float | bool) or (
+                isinstance(value, list) and all(isinstance(v, str | int | float) for v in value)
+            ):
+                rows[f"{p.parent.name} {key}"] = value
+    return rows
+
+
 def default_revision(model_dir: Path) -> str:
     return model_dir.name if re.fullmatch(r"checkpoint-\d+", model_dir.name) else "main"
 
@@ -172,6 +198,8 @@ def make_parser(subparsers: argparse._SubParsersAction) -> None:
         "--tasks-dataset",
         help="Hub id of the tasks dataset the results were measured on; adds .eval_results/r1ci-tasks.yaml",
     )
+    p.add_argument("--recipes", nargs="*", default=[], help="recipe YAMLs of the training stages, for the card")
+    p.add_argument("--base-model", help="Hub id of the base model (default: read from the checkpoint)")
     p.add_argument("--output-dir", help="release folder (default outputs/release/<repo>)")
     p.add_argument("--revision", help="branch to push to (default: checkpoint-N from the folder name, else main)")
     p.add_argument("--tag", help="tag of this release (default <revision>-<content digest>)")
@@ -193,6 +221,8 @@ def main(args: argparse.Namespace) -> int:
         results_path=args.results,
         datasets=args.datasets,
         tasks_dataset=args.tasks_dataset,
+        recipes=args.recipes,
+        base_model=args.base_model,
     )
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
     print(f"release folder {folder}: {', '.join(files)}")
