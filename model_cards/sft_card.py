@@ -74,6 +74,7 @@ def sft_model_card(
     card = ModelCard.from_template(
         data,
         template_path=str(TEMPLATES / "sft_model.md"),
+        model_name=model_name,  # with eval_results, card_data moves model_name into model-index
         base_model_link=_link(base_model, "models"),
         dataset_link=_link(dataset, "datasets"),
         hyperparameters=dict(hyperparameters),

@@ -139,6 +139,7 @@ def test_sft_card_takes_the_same_results(tmp_path, results):
     (tmp_path / "README.md").write_text(text)
     card = ModelCard.load(tmp_path / "README.md")
     assert len(card.data.eval_results) == 6 and "### Reference figures reported by the paper" in card.text
+    assert "\n# R1-CI-7B-SFT\n" in card.text
 
 
 def test_eval_results_files_parse_back(results):
