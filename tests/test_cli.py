@@ -131,4 +131,15 @@ def test_every_command_registers_itself():
     from r1ci_cli import build_parser
 
     commands = build_parser()._subparsers._group_actions[0].choices
-    assert set(commands) == {"tasks", "traces", "rollouts", "tiny-model", "quickstart", "curriculum", "demo", "space"}
+    assert set(commands) == {
+        "tasks",
+        "traces",
+        "rollouts",
+        "tiny-model",
+        "quickstart",
+        "curriculum",
+        "eval",
+        "release",
+        "demo",
+        "space",
+    }
