@@ -61,7 +61,8 @@ HEADER = """\
 # R1-CI: a model that reasons with a code interpreter
 Ask a question. The model reasons in text and, when it helps, writes a Python block; the block runs
 in a sandbox the moment it closes, and its output goes back to the model, which continues. Each
-question starts a new episode. **Browse** shows recorded episodes (SFT traces, rollouts) the same way.
+question starts a new episode. **Browse** shows recorded episodes (SFT traces, eval details, rollouts) the
+same way.
 """
 
 
@@ -284,7 +285,7 @@ def build_demo(
                         )
         with gr.Tab("Browse", id="browse-tab"):
             gr.Markdown(
-                "Open an SFT traces dataset or the `transcripts.jsonl` of `r1ci rollouts` "
+                "Open an SFT traces dataset, the details of `r1ci eval` or the `transcripts.jsonl` of `r1ci rollouts` "
                 + (
                     "(a local folder or file, or a Hub dataset id)."
                     if config.allow_local_datasets

@@ -1,10 +1,10 @@
 """Transcripts for the Browse tab: load a dataset of episodes, adapt its rows, filter, count.
 
 Sources: an SFT traces dataset (`r1ci traces build`: `messages` + `inserted_spans`), the
-`transcripts.jsonl` of `r1ci rollouts` (records with `segments`, `entry` and `score`), as a local
-folder or file or a Hub dataset id. `transcript_from_row` is the one place that knows row shapes; an
-eval-details dataset plugs in there (a row with `completion` + `inserted_spans` and a `score` is
-read already).
+`transcripts.jsonl` of `r1ci rollouts` (records with `segments`, `entry` and `score`), and the
+details dataset of `r1ci eval` (rows with `segments` as JSON, `verdict`, `extracted_answer`,
+`reference`; its default config, "code"), as a local folder or file or a Hub dataset id.
+`transcript_from_row` is the one place that knows row shapes.
 """
 
 from __future__ import annotations
@@ -95,9 +95,10 @@ def transcript_from_row(row: dict[str, Any]) -> Transcript:
         question = next((m.get("content", "") for m in messages if isinstance(m, dict) and m.get("role") == "user"), "")
     spans = _json(row.get("inserted_spans"))
     note = ""
-    if isinstance(row.get("segments"), list):
-        segments = [dict(s) for s in row["segments"]]
-        kind = "rollout"
+    stored_segments = _json(row.get("segments"))
+    if isinstance(stored_segments, list):
+        segments = [dict(s) for s in stored_segments]
+        kind = "eval" if "verdict" in row else "rollout"
     elif spans is not None:
         completion = row.get("completion")
         if not isinstance(completion, str):
@@ -110,7 +111,7 @@ def transcript_from_row(row: dict[str, Any]) -> Transcript:
             "a row needs `segments` (r1ci rollouts) or `inserted_spans` with `messages` or `completion` "
             f"(traces, eval details); this one has {', '.join(sorted(row)) or 'no columns'}"
         )
-    score = row.get("score", row.get("reward"))
+    score = next((row[k] for k in ("score", "verdict", "reward") if row.get(k) is not None), None)
     if score is None and kind == "trace":
         score = 1.0  # the traces builder keeps a trace only when the verifier accepted its answer
         note = "Traces are kept only when the task's verifier accepts the answer."
@@ -122,14 +123,14 @@ def transcript_from_row(row: dict[str, Any]) -> Transcript:
         id=str(entry.get("id") or row.get("id") or ""),
         question=str(question),
         segments=segments,
-        answer=row.get("answer") or None,
+        answer=row.get("answer") or row.get("extracted_answer") or None,
         score=float(score) if isinstance(score, int | float) and not isinstance(score, bool) else None,
         num_code_calls=int(calls),
         finish_reason=row.get("finish_reason") or ("answer" if kind == "trace" else None),
         error=row.get("error"),
         reference=entry.get("answer") if entry else row.get("reference"),
         note=note,
-        extra={"kind": kind, **({"style": row["style"]} if "style" in row else {})},
+        extra={"kind": kind, **{k: row[k] for k in ("style", "mode") if k in row}},
     )
 
 

@@ -270,6 +270,21 @@ def test_browse_reads_rollouts_and_traces_alike(space_datasets):
     ]
 
 
+def test_browse_reads_eval_details_rows_like_rollouts(space_datasets):
+    from dataset_builders import get_task
+    from tests.space_doubles import _episodes
+    from trainers.evaluation import sample_record
+
+    rows = [sample_record("code", get_task(e["task"]), e, ep, score) for ep, e, score in _episodes()]
+    details = [transcript_from_row(json.loads(json.dumps(r))) for r in rows]  # as a dataset stores them
+    rollouts = load_transcripts(str(space_datasets["rollouts"]))
+    assert [(t.task, t.id, t.verdict, t.answer, t.reference, t.num_code_calls) for t in details] == [
+        (t.task, t.id, t.verdict, t.answer, t.reference, t.num_code_calls) for t in rollouts
+    ]
+    assert [t.segments for t in details] == [t.segments for t in rollouts]
+    assert {t.extra["kind"] for t in details} == {"eval"} and details[0].extra["mode"] == "code"
+
+
 def test_browse_refuses_bad_sources_in_one_sentence(tmp_path, space_datasets):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"segments": []}\nnot json\n')
