@@ -303,18 +303,17 @@ def test_unknown_task_row_is_refused_with_its_row(tasks_dir, tiny_model_dir, tmp
         train(script, args, model_args)
 
 
-def test_cli_prints_one_sentence_for_bad_input(tasks_dir, tiny_model_dir, tmp_path):
-    proc = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "trainers" / "grpo.py"), "--config", str(RECIPE),
-         "--model_name_or_path", str(tiny_model_dir), "--dataset_name", str(tasks_dir), "--output_dir",
-         str(tmp_path / "o"), "--rollout_backend", "vllm"],
-        capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT,
-    )  # fmt: skip
-    assert proc.returncode == 2
-    assert (
-        proc.stderr.strip().splitlines()[-1].startswith("trainers/grpo.py: error: this config samples from an external")
-    )
-    assert "Traceback" not in proc.stderr
+def test_entry_point_prints_one_sentence_for_bad_input(tasks_dir, tiny_model_dir, tmp_path, capsys):
+    from trainers.grpo import main
+
+    code = main(["--config", str(RECIPE), "--model_name_or_path", str(tiny_model_dir), "--dataset_name",
+                 str(tasks_dir), "--output_dir", str(tmp_path / "o"), "--rollout_backend", "vllm"])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("trainers/grpo.py: error: this config samples from an external server")
+    assert not any("Traceback" in line for line in err)
+    assert main(["--config", str(RECIPE), "--no_such_key", "1"]) == 2  # unknown keys: one sentence too
+    assert "error:" in capsys.readouterr().err
 
 
 @pytest.mark.slow
