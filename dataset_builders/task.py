@@ -57,7 +57,8 @@ class Task(ABC):
     published_folders: tuple[str, ...] = ()
     #: Extracted answers longer than this score 0 without being parsed (hostile-input guard).
     max_answer_chars: int = 4000
-    #: Whether a published sample whose stored reference breaks its own question's rules is kept
+    #: Whether a published sample whose stored reference breaks its own question's rules (or whose
+    #: question gives its answer away, e.g. Reversi's, so an evaluation can leave it out) is kept
     #: (flagged with FLAWED_REFERENCE and FLAWED_REFERENCE_REASON, and `verify` then accepts that
     #: stored reference as well as any answer that keeps the rules) instead of rejected as a
     #: PublishedDataError. Every entry of such a task, generated or published, carries both keys

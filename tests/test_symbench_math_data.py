@@ -60,11 +60,27 @@ ACCEPTED = [
     ("\\{1,2\\}", "\\{2,1\\}"),
     ("\\binom{8}{3}", "56"),  # a reference left unevaluated: its value ...
     ("\\binom{8}{3}", "\\binom{8}{3}"),  # ... and its own form
+    ("10\\%", "10\\%"),  # a percent, when the reference is one
+    ("\\frac{1}{2}", "\\frac 1 2"),
+    ("-\\frac{1}{2}", "-\\frac{1}{2}"),
+    ("2^{-10}", "2^{-10}"),  # the reference's own power
 ]
 
 #: (reference, answer) pairs that must score 0: false statements, second values, unevaluated
 #: arithmetic, the question's expression, words, look-alike letters, near misses and bombs.
 REFUSED = [
+    # a percent sign only where the reference has one: math-verify drops it, and 280\% claims 2.8
+    ("280", "280\\%"),
+    ("280", "280%"),
+    ("\\frac{1}{2}", "50\\%"),
+    # not simplest forms that evaluate silently: signs in a row, digits split by a space, a power -1
+    ("280", "-(-280)"),
+    ("280", "--280"),
+    ("-280", "+-280"),
+    ("280", "2 80"),
+    ("1000", "1 000"),
+    ("\\frac{1}{2}", "2^{-1}"),
+    ("\\frac{1}{2}", "2^-1"),
     ("280", "281 = 280"),
     ("280", "x = 280"),
     ("280", "-17 \\lor 280"),
@@ -150,7 +166,7 @@ def test_an_overrunning_comparison_is_killed_not_waited_for() -> None:
         assert time.perf_counter() - start < 3.0
         assert verifier("3", "3") is True  # a fresh worker took over if the old one was killed
     finally:
-        verifier._stop()
+        verifier.close()
 
 
 def test_math_scoring_does_not_depend_on_the_thread(geometry: math_data.MathGeometry) -> None:
@@ -361,7 +377,7 @@ def test_isolated_verifier_kills_overrunning_calls() -> None:
         assert time.perf_counter() - start < 3.0
         assert verifier("3", "3") is True  # a fresh worker took over
     finally:
-        verifier._stop()
+        verifier.close()
 
 
 def test_gsm_hard_needs_one_number_not_an_expression(local_math_tasks: list[Task]) -> None:
@@ -376,3 +392,52 @@ def test_gsm_hard_needs_one_number_not_an_expression(local_math_tasks: list[Task
     assert gsm.score(wrap("0"), zero) == 1.0
     for bad in ("0x0", "0 \\cdot 17", "5-5"):
         assert gsm.score(wrap(bad), zero) == 0.0, bad
+
+
+#: Answers that pass the length and power bounds but keep sympy busy for seconds (3.7-6.4 s
+#: measured): the pool's deadline, not a refusal, must end them.
+SLOW_ANSWERS = [
+    "(\\sqrt{2}+\\sqrt{3}+\\sqrt{5}+\\sqrt{7})^{6}(\\sqrt{11}+\\sqrt{13}+\\sqrt{17}+\\sqrt{19})^{6}"
+    "(\\sqrt{23}+\\sqrt{29}+\\sqrt{31})^{6}",
+    "(\\sqrt{2}+\\sqrt{3}+\\sqrt{5}+\\sqrt{7}+\\sqrt{11}+\\sqrt{13}+\\sqrt{17}+\\sqrt{19}+\\sqrt{23})^{6}",
+    "(\\sqrt{2}+\\sqrt{3}+\\sqrt{5}+\\sqrt{7})^{100}",  # refused by the power bound (was 1.5 s and a kill)
+    "(\\sqrt{2}+\\sqrt{3}+\\sqrt{5}+\\sqrt{7})^{12}",
+]
+
+
+def test_slow_answers_in_four_threads_each_return_within_the_bound(geometry: math_data.MathGeometry) -> None:
+    """The red team's P1: one locked worker made the 4th thread wait ~10 s; a right answer after a
+    kill waited for a restart. Now each of 4 threads returns within 3 s, and a right answer right after is fast."""
+    entry = _entry("280")
+    with ThreadPoolExecutor(4) as pool:  # start the pool's workers first: a cold start is not what is measured
+        assert list(pool.map(lambda _: geometry.score("<<<280>>>", entry), range(4))) == [1.0] * 4
+
+    def timed(answer: str) -> tuple[float, float]:
+        start = time.perf_counter()
+        return geometry.score(f"<<<{answer}>>>", entry), time.perf_counter() - start
+
+    for _ in range(2):
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(timed, SLOW_ANSWERS))
+        assert [score for score, _ in results] == [0.0] * 4
+        assert max(elapsed for _, elapsed in results) < 3.0, results
+    score, elapsed = timed("280")
+    assert score == 1.0 and elapsed < 3.0
+
+
+def test_powers_of_bracketed_expressions_are_bounded() -> None:
+    for refused in ("(\\sqrt{2}+\\sqrt{3})^{7}", "\\sqrt{2}^{7}", "(1+x)^{7}", "x^{21}", "\\pi^{21}"):
+        with pytest.raises(math_data.AnswerParseError):
+            math_data._guard(refused)
+    for allowed in ("2^{10000}", "(2)^{999}", "(1+\\sqrt{2})^{6}", "\\pi^{20}"):
+        math_data._guard(allowed)
+
+
+def test_gsm_hard_percent_only_when_the_question_asks_for_one(local_math_tasks: list[Task]) -> None:
+    gsm = local_math_tasks[0]
+    plain = {"answer": "800", "question": "How many eggs?", "metadata": {"target": "800.0", "source_index": 1}}
+    asked = {**plain, "question": "What percentage of the eggs hatched?"}
+    for claim in ("800%", "800 %", "800\\%", "800 percent"):
+        assert gsm.score(wrap(claim), plain) == 0.0, claim  # "800%" claims 8
+        assert gsm.score(wrap(claim), asked) == 1.0, claim
+    assert gsm.score(wrap("800"), plain) == 1.0

@@ -29,6 +29,8 @@ FLAGGED = {
     "logic_puzzle_dataset": {f"sample_{i}" for i in (2, 3, 4, 5, 8, 9, 12, 13, 14, 18, 19)},
     # Peng/Pass-only questions whose reference answer is 2 (Chi)
     "mahjong_pattern_dataset": {"sample_2", "sample_6"},
+    # every published question's "previous round" board already is the answer (red team F7)
+    "reversi_dataset": {f"sample_{i}" for i in range(20)},
 }
 
 
@@ -62,7 +64,7 @@ def test_flagged_published_references(folder):
     path = SYMBENCH / folder
     if not path.is_dir():
         pytest.skip(f"published SymBench sample {path} is not present (only in the shared workspace)")
-    (task,) = [t for t in PUZZLES.values() if folder in t.published_folders]
+    (task,) = [t for t in BY_NAME.values() if folder in t.published_folders]
     entries = {e["id"].rsplit("-", 1)[1]: e for e in task.load_published(path)}
     for sample, entry in entries.items():
         meta = entry["metadata"]
@@ -78,6 +80,15 @@ def test_flagged_published_references(folder):
         assert task.score(wrap("0 0, 0 1, 1 1"), entry) == 1.0  # the one selection that keeps the rules
         assert task.score(wrap("0 1, 1 0, 1 1"), entry) == 0.0  # breaks the rules and is not the reference
         assert "no selection meets every rule" in entries["sample_2"]["metadata"][FLAWED_REFERENCE_REASON]
+    elif folder == "reversi_dataset":
+        # the question shows its answer: copying the shown board scores 1, so the entry is flagged
+        entry = entries["sample_0"]
+        assert "already is the answer" in entry["metadata"][FLAWED_REFERENCE_REASON]
+        shown = ",".join("".join(entry["metadata"]["start"]))
+        assert task.score(wrap(shown), entry) == 1.0
+        generated = next(iter(task.generate(1, seed=0)))
+        assert generated["metadata"][FLAWED_REFERENCE] is False
+        assert task.score(wrap(",".join("".join(generated["metadata"]["start"]))), generated) == 0.0
     else:
         entry = entries["sample_2"]  # Peng/Pass only; the stored 2 is the result under the Chi rule
         assert "2 (Chi)" in entry["metadata"][FLAWED_REFERENCE_REASON]

@@ -691,6 +691,34 @@ def duel_result(game: str, mine: str, theirs: str) -> str:
     return "loss" if _STICK_BEATS[theirs] == mine else "draw"
 
 
+def count_duel_answers(game: str, moves: list[str], results: list[str], limit: int) -> int:
+    """How many opponent sequences (distinct cards) give `results` against `moves`, counting at most to `limit`."""
+    cards = _GAMES[game][0]
+    options = [[t for t in cards if duel_result(game, m, t) == r] for m, r in zip(moves, results, strict=True)]
+    found = 0
+
+    def extend(i: int, used: set[str]) -> None:
+        nonlocal found
+        if found >= limit:
+            return
+        if i == len(options):
+            found += 1
+            return
+        for card in options[i]:
+            if card not in used:
+                extend(i + 1, used | {card})
+
+    extend(0, set())
+    return found
+
+
+#: Most opponent sequences a generated duel may admit. The verifier accepts every consistent
+#: sequence (the question cannot tell them apart), so a duel with many of them rewards guessing:
+#: one had 18 right answers out of 24. Generated duels are redrawn until at most this many remain,
+#: and until the question's own format example ("A,B,C") is not among them unless it is the only one.
+MAX_DUEL_ANSWERS = 2
+_FORMAT_EXAMPLE = ["A", "B", "C"]
+
 #: Rounds per level, as in the published configurations (3 to 5; a game is drawn among those with
 #: enough cards, so the four-card stick game stops at level 2).
 _DUEL_ROUNDS = (3, 4, 5)
@@ -727,8 +755,17 @@ class ConstrainedLinearArrangement(GeneratedTask):
         n = _DUEL_ROUNDS[level - 1]
         game = rng.choice([g for g in _GAMES if len(_GAMES[g][0]) >= n])
         cards = _GAMES[game][0]
-        moves, theirs = rng.sample(cards, n), rng.sample(cards, n)
-        results = [duel_result(game, m, t) for m, t in zip(moves, theirs, strict=True)]
+        for _ in range(MAX_DRAWS):
+            moves, theirs = rng.sample(cards, n), rng.sample(cards, n)
+            results = [duel_result(game, m, t) for m, t in zip(moves, theirs, strict=True)]
+            answers = count_duel_answers(game, moves, results, MAX_DUEL_ANSWERS + 1)
+            example_fits = n == len(_FORMAT_EXAMPLE) and all(
+                duel_result(game, m, t) == r for m, t, r in zip(moves, _FORMAT_EXAMPLE, results, strict=True)
+            )
+            if answers <= MAX_DUEL_ANSWERS and not (example_fits and answers > 1):
+                break
+        else:
+            raise RuntimeError(f"{self.name}: no nearly forced duel in {MAX_DRAWS} draws")
         meta = {"game": game, "moves": moves, "results": results}
         return self.question(game, moves, results), ",".join(theirs), meta
 

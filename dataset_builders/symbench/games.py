@@ -14,8 +14,11 @@ question's rules), a `PublishedDataError` instance instead of raising, so one ba
 the others; a missing or empty folder raises. See `published_layout` for the shared contract.
 
 Note on the published Reversi samples: their "previous round" board already shows the move
-(it equals the stored solution), so those questions are easier than intended; the stored solution
-is still the correct final board, and it is what the verifier checks.
+(it equals the stored solution), so copying it out of the question scores 1 and evaluation on them
+measures copying. The stored solution is still the correct final board and the verifier checks it,
+but each such entry is flagged with the published-flaw mechanism (`published_reference_breaks_rules`
+True, `published_reference_flaw` saying the question shows its answer), so an evaluation can leave
+them out or report them apart; generated Reversi questions show the board before the moves.
 
 mahjong_pattern keeps published samples whose stored reference breaks its own question's rules,
 since the paper's checker accepted those references (`keeps_flawed_references`): 2 Peng/Pass-only
@@ -45,7 +48,14 @@ from dataset_builders.symbench.published_layout import (
     read_text,
     with_level,
 )
-from dataset_builders.task import FLAWED_REFERENCE, MAX_DRAWS, Entry, GeneratedTask, PublishedDataError
+from dataset_builders.task import (
+    FLAWED_REFERENCE,
+    FLAWED_REFERENCE_REASON,
+    MAX_DRAWS,
+    Entry,
+    GeneratedTask,
+    PublishedDataError,
+)
 
 # -- 2048 --------------------------------------------------------------------------------------
 
@@ -327,11 +337,17 @@ def play(board: list[list[str]], r: int, c: int, me: str) -> list[list[str]]:
 REVERSI_LEVELS = {1: (4, 1), 2: (4, 2), 3: (6, 2), 4: (4, 3), 5: (6, 3)}
 
 
+#: Why a published Reversi entry is flagged.
+REVERSI_ANSWER_SHOWN = "the question's 'previous round' board already is the answer, so copying it scores 1"
+
+
 class Reversi(GeneratedTask):
     name = "symbench/reversi"
     description = "Play given moves on a Reversi board (flipping enclosed pieces) and write the resulting board."
     published_folders = ("reversi_dataset",)
     complexity_levels = len(REVERSI_LEVELS)
+    #: Published questions that show their own answer are flagged (see the module doc).
+    keeps_flawed_references = True
 
     def __init__(self, max_setup_moves: int = 4) -> None:
         """`max_setup_moves`: random legal moves played before the shown position (0 = the opening position)."""
@@ -420,12 +436,15 @@ class Reversi(GeneratedTask):
                 raise PublishedDataError(f"{path}: expected 'solution' to hold {n * n} comma-separated cells")
             m = re.search(r"was: \n((?:[01*]+\n)+)", question)
             start = m.group(1).split() if m else []
+            shown = list("".join(start)) == solution.split(",")
             meta = {
                 "board_size": n,
                 "you": "0",
                 "start": start,
                 "moves": sol.get("moves", []),
                 "solution": solution,
+                FLAWED_REFERENCE: shown,
+                FLAWED_REFERENCE_REASON: REVERSI_ANSWER_SHOWN if shown else "",
             }
             return question, solution, meta
 

@@ -243,6 +243,15 @@ class _IsolatedVerifier:
         except OSError:
             self._forget()
 
+    def close(self) -> None:
+        """Kill the idle workers (a call in progress keeps its worker until it returns)."""
+        with self._cond:
+            idle, self._idle = self._idle, []
+            self._count -= len(idle)
+            self._cond.notify_all()
+        for worker in idle:
+            worker.kill()
+
     def __call__(self, gold: str, answer: str) -> bool:
         worker = self._acquire()
         if not worker.ready:
