@@ -181,6 +181,21 @@ def test_errored_samples_are_kept_and_retried_on_request(tmp_path):
     assert len(records) == N and sum(r["correct"] for r in records) == 3
 
 
+def test_ranks_share_the_questions(tmp_path):
+    """What `accelerate launch trainers/eval.py` does per process: every world_size-th question."""
+    config = _config(tmp_path, modes=["text"])
+    firsts = [run_eval(config, rank=r, world_size=2, generator=_oracle(), progress=False) for r in (0, 1)]
+    assert [len(f) for f in firsts] == [len(TASKS) * 3, len(TASKS) * 2]
+    assert sorted(p.name for p in Path(config.output_dir).glob("samples-*.jsonl")) == [
+        "samples-0.jsonl",
+        "samples-1.jsonl",
+    ]
+    results = write_outputs(config)
+    single = _config(tmp_path, modes=["text"], output_dir=str(tmp_path / "single"))
+    run_eval(single, generator=_oracle(), progress=False)
+    assert results["modes"] == write_outputs(single)["modes"]
+
+
 def test_sample_log_drops_a_torn_tail(tmp_path):
     path = tmp_path / "samples-0.jsonl"
     path.write_text('{"a": 1}\n{"b": ')
