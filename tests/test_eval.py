@@ -235,6 +235,12 @@ def test_results_of_another_model_stop_with_one_sentence(tmp_path, tiny_model_di
     changed = _config(tmp_path, modes=["text"], tasks=TASKS[:1], num_questions=1, seed=1)
     with pytest.raises(InputError, match="other settings \\(seed\\)"):
         run_eval(changed, generator=_oracle(1), progress=False)
+    run_file = Path(config.output_dir) / "run.json"
+    run = json.loads(run_file.read_text())
+    run["questions"][TASKS[0]] = "0" * 16  # as if the generator had drawn other questions
+    run_file.write_text(json.dumps(run))
+    with pytest.raises(InputError, match="questions of symbench/pooling differ .* PYTHONHASHSEED"):
+        run_eval(config, generator=_oracle(), progress=False)
 
 
 def _closed_port() -> int:

@@ -27,10 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     from code_interpreter.errors import InputError
     from trainers.evaluation import (
         EvalConfig,
-        check_resume,
+        prepare_run,
         push_details,
         run_eval,
-        run_settings,
         summary_lines,
         write_outputs,
     )
@@ -43,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     state = PartialState()
     try:
         if state.is_main_process:  # run.json first: a folder of another model stops every process here
-            check_resume(Path(config.output_dir), run_settings(config))
+            prepare_run(config)
         state.wait_for_everyone()
         run_eval(config, rank=state.process_index, world_size=state.num_processes, progress=state.is_main_process)
         state.wait_for_everyone()

@@ -13,8 +13,9 @@ server) answers N questions per task: the 37 test tasks by default (`split: trai
 Verdicts come from `Task.score` on the episode's model-written text (interpreter output never
 supplies the answer). Output folder:
 
-- `run.json`: the settings and the model's fingerprint. A second run in the same folder must
-  match them (else one sentence): it then resumes, skipping every finished sample.
+- `run.json`: the settings, the model's fingerprint and a digest of each task's questions. A second
+  run in the same folder must match them (else one sentence): it then resumes, skipping every
+  finished sample. (A few Reasoning-Gym generators depend on the hash seed: set PYTHONHASHSEED.)
 - `samples-<rank>.jsonl`: one line per finished sample, appended and flushed as each episode
   ends, so a killed run loses only the episodes in flight. A torn last line is dropped.
 - `results.json`: accuracy per task / source / overall (mean over tasks) and statistics per mode.
@@ -28,6 +29,7 @@ Same settings, same numbers: questions come from the seed; decoding is greedy by
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import zlib
@@ -213,10 +215,25 @@ class SampleLog:
 
 
 # -- the run ---------------------------------------------------------------------------------------
-def run_settings(config: EvalConfig) -> dict[str, Any]:
+def run_settings(config: EvalConfig, entries: dict[str, list[dict]]) -> dict[str, Any]:
+    """What run.json holds: the settings that fix the numbers, the model's fingerprint, and a digest
+    of each task's questions (some generators depend on the hash seed: a resume must see the same)."""
     settings = {k: getattr(config, k) for k in RUN_KEYS if k != "model_fingerprint"}
     settings["model_fingerprint"] = model_fingerprint(config.model, config.backend)
+    settings["questions"] = {
+        task: hashlib.sha256(json.dumps([[str(e["id"]), e["question"]] for e in es]).encode()).hexdigest()[:16]
+        for task, es in entries.items()
+    }
     return settings
+
+
+def prepare_run(config: EvalConfig) -> tuple[list[Any], dict[str, list[dict]]]:
+    """Tasks and questions of a run, after checking the model and the output folder's run.json."""
+    tasks = select_tasks(config)  # unknown names fail before any model loads
+    check_model(config)  # before run.json: a run that cannot start leaves no folder behind
+    entries = load_entries(config, tasks)
+    check_resume(Path(config.output_dir), run_settings(config, entries))
+    return tasks, entries
 
 
 def check_resume(output_dir: Path, settings: dict[str, Any]) -> None:
@@ -233,6 +250,12 @@ def check_resume(output_dir: Path, settings: dict[str, Any]) -> None:
                 "choose another --output-dir"
             )
         changed = [k for k in RUN_KEYS if before.get(k) != settings[k]]
+        moved = [t for t, d in settings["questions"].items() if before.get("questions", {}).get(t, d) != d]
+        if moved and not changed:
+            raise InputError(
+                f"the questions of {', '.join(moved[:3])} differ from those of the run in {output_dir}: their "
+                "generator depends on the hash seed, so set the same PYTHONHASHSEED (e.g. 0) for every run and process"
+            )
         if changed:
             raise InputError(
                 f"{output_dir} holds a run with other settings ({', '.join(changed)}); resume with the same "
@@ -345,10 +368,9 @@ def run_eval(
     tasks = select_tasks(config)  # unknown names fail before any model loads
     if generator is None:
         check_model(config)  # before run.json: a run that cannot start leaves no folder behind
-    settings = run_settings(config)
-    if rank == 0:
-        check_resume(output_dir, settings)
     entries = load_entries(config, tasks)
+    # Every rank compares with run.json (rank 0 writes it first): a process whose questions differ stops.
+    check_resume(output_dir, run_settings(config, entries))
     done = {
         sample_key(r["mode"], r["task"], r["id"])
         for r in (read_records(output_dir) if output_dir.exists() else [])
