@@ -196,6 +196,32 @@ def test_ranks_share_the_questions(tmp_path):
     assert results["modes"] == write_outputs(single)["modes"]
 
 
+def test_endpoint_runs_asynchronous_episodes(tmp_path, capsys):
+    """An OpenAI-compatible server (tests/teacher_double.py) through `r1ci eval`: episodes run
+    asynchronously, code executes in the local sandbox, and the counts match the teacher's rule."""
+    from r1ci_cli import main
+    from tests.teacher_double import SolverTeacher
+
+    task = get_task("symbench/number_multiply")
+    entries = list(task.generate(6, seed=0))
+    teacher = SolverTeacher(wrong_every=3)
+    out = tmp_path / "served"
+    try:
+        args = ["eval", "--backend", "openai", "--base-url", teacher.base_url, "--model", "teacher"]
+        args += ["--tasks", task.name, "--num-questions", "6", "--output-dir", str(out), "--no-progress"]
+        assert main(args) == 0
+    finally:
+        teacher.close()
+    assert "code: overall" in capsys.readouterr().out
+    results = json.loads((out / RESULTS_FILE).read_text())
+    expected = sum(int(e["answer"]) % 3 != 0 for e in entries) / 6
+    assert results["modes"]["code"]["overall"] == pytest.approx(expected) and 0 < expected < 1
+    assert results["modes"]["code"]["stats"]["mean_code_calls"] == 1.0
+    # The teacher writes code even when told not to: in text mode it is never run, so nothing verifies.
+    assert results["modes"]["text"]["overall"] == 0.0
+    assert results["modes"]["text"]["stats"]["finish_reasons"] == {"max_code_calls": 6}
+
+
 def test_sample_log_drops_a_torn_tail(tmp_path):
     path = tmp_path / "samples-0.jsonl"
     path.write_text('{"a": 1}\n{"b": ')
