@@ -222,9 +222,11 @@ def model_card(
     protocol: Mapping[str, Any] | None = None,
     repo_id: str | None = None,
     chart: str | None = CHART,
+    tasks_dataset: str | None = None,
 ) -> str:
     """The README.md of a released checkpoint: metadata (with `model-index` when `results` are given)
-    and a body with the protocol, a usage snippet, training settings, evaluation, limitations, citation."""
+    and a body with the protocol, a usage snippet, training settings, evaluation, limitations, citation.
+    `tasks_dataset` (the tasks dataset's Hub id) becomes the model-index dataset type, which the Hub links."""
     data_repos = [d for d in (hub_id(d) for d in datasets) if d]
     data = ModelCardData(
         model_name=model_name,
@@ -235,7 +237,7 @@ def model_card(
         license="apache-2.0",
         language=["en"],
         tags=TAGS,
-        eval_results=eval_results(results) if results else None,
+        eval_results=eval_results(results, dataset_id=tasks_dataset) if results else None,
     )
     card = ModelCard.from_template(
         data,

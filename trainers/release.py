@@ -106,6 +106,7 @@ def write_release(
         training=training,
         protocol=protocol,
         repo_id=repo_id,
+        tasks_dataset=tasks_dataset,
     )
     if out_dir.exists():
         if not (out_dir / PROTOCOL_FILE).is_file() and any(out_dir.iterdir()):
