@@ -289,6 +289,11 @@ def test_bad_input_is_one_sentence(tmp_path, capsys):
         (["--model", "x", "--tasks", "symbench/nope"], "unknown task"),
         (["--model", "x", "--num-questions", "0"], "num_questions must be at least 1"),
         (["--tasks", "symbench/pooling"], "say which model to evaluate"),
+        (["--model", "p", "--backend", "vllm-server"], "backend vllm-server needs base_url"),
+        (
+            ["--model", "p", "--backend", "vllm-server", "--base-url", f"http://127.0.0.1:{_closed_port()}/v1"],
+            "does not answer",
+        ),
     ]
     for args, message in cases:
         rc = main(["eval", *args, "--output-dir", str(tmp_path / "out"), "--no-progress"])

@@ -47,7 +47,9 @@ code interpreter: do not write code, reason it through yourself.
 
 At the end of your response, give the final answer in the format <<<answer content>>>."""
 
-BACKENDS = ("transformers", "openai")
+#: "vllm-server": a `vllm serve` / `trl vllm-serve` server fed token ids (exact chat template; needs
+#: the model's tokenizer, from `model` or `tokenizer`); "openai": any OpenAI-compatible endpoint.
+BACKENDS = ("transformers", "openai", "vllm-server")
 SPLITS = ("test", "train", "all")
 #: Settings that must match for a run to resume in an existing output folder.
 RUN_KEYS = (
@@ -79,6 +81,7 @@ class EvalConfig:
         default="transformers", metadata={"help": "'transformers' or 'openai' (any OpenAI-compatible endpoint)."}
     )
     base_url: str | None = field(default=None, metadata={"help": "Endpoint URL (backend openai)."})
+    tokenizer: str | None = field(default=None, metadata={"help": "Tokenizer for vllm-server (default: model)."})
     openai_mode: str = field(default="chat", metadata={"help": "'chat' or 'completions' (backend openai)."})
     sandbox: str = field(default="local", metadata={"help": "Sandbox: 'local' or 'e2b'."})
     protocol_version: str = field(default="v2", metadata={"help": "'v1' (5 code calls) or 'v2' (8)."})
@@ -108,8 +111,8 @@ class EvalConfig:
             raise InputError("temperature must be at least 0 and timeout_s positive")
         if self.answer_source not in ("model", "anywhere"):
             raise InputError(f"answer_source must be 'model' or 'anywhere', got {self.answer_source!r}")
-        if self.backend == "openai" and not self.base_url:
-            raise InputError("backend openai needs base_url (the endpoint, e.g. http://localhost:8000/v1)")
+        if self.backend != "transformers" and not self.base_url:
+            raise InputError(f"backend {self.backend} needs base_url (the endpoint, e.g. http://localhost:8000/v1)")
 
 
 # -- questions -------------------------------------------------------------------------------------
@@ -268,7 +271,7 @@ def check_resume(output_dir: Path, settings: dict[str, Any]) -> None:
 
 def check_model(config: EvalConfig) -> None:
     """One sentence, before any question is built, if the model or endpoint cannot be reached."""
-    if config.backend == "openai":
+    if config.backend != "transformers":
         check_endpoint(config.base_url or "")
         return
     from code_interpreter.generation import check_model_path
@@ -300,6 +303,25 @@ def make_generator(config: EvalConfig) -> Any:
     from dataset_builders.rollouts import make_generator as rollout_generator
 
     check_model(config)
+    if config.backend == "vllm-server":
+        from transformers import AutoTokenizer
+
+        from code_interpreter import get_generator
+
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(config.tokenizer or config.model)
+        except OSError as exc:
+            raise MissingInput(
+                f"backend vllm-server needs the model's tokenizer: {config.tokenizer or config.model!r} could not be "
+                "loaded; pass --tokenizer <folder or Hub id>"
+            ) from exc
+        return get_generator(
+            "vllm-server",
+            model=config.model,
+            base_url=config.base_url,
+            tokenizer=tokenizer,
+            temperature=config.temperature,
+        )
     return rollout_generator(
         RolloutJobConfig(
             model=config.model,
@@ -505,6 +527,7 @@ def make_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", choices=BACKENDS)
     p.add_argument("--base-url")
     p.add_argument("--openai-mode", choices=("chat", "completions"))
+    p.add_argument("--tokenizer", help="tokenizer folder or Hub id (backend vllm-server; default: --model)")
     p.add_argument("--sandbox")
     p.add_argument("--max-new-tokens", type=int)
     p.add_argument("--temperature", type=float)
