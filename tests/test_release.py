@@ -132,6 +132,8 @@ def test_results_of_other_weights_are_refused(tmp_path, tiny_model_dir):
     with pytest.raises(InputError, match="was measured on .*the weights differ"):
         write_release(tiny_model_dir, tmp_path / "release", repo_id="org/R1-CI-tiny", results_path=results)
     assert not (tmp_path / "release").exists()
+    with pytest.raises(InputError, match="must lie outside the checkpoint"):
+        write_release(tiny_model_dir, tiny_model_dir, repo_id="org/R1-CI-tiny")
     with pytest.raises(InputError, match="does not exist"):
         write_release(tmp_path / "nope", tmp_path / "release", repo_id="org/R1-CI-tiny")
 

@@ -89,6 +89,9 @@ def write_release(
     model_dir, out_dir = Path(model_dir), Path(out_dir)
     if not model_dir.is_dir():
         raise MissingInput(f"model folder {model_dir} does not exist")
+    src, dst = model_dir.resolve(), out_dir.resolve()
+    if src == dst or src in dst.parents or dst in src.parents:
+        raise InputError(f"the release folder {out_dir} must lie outside the checkpoint {model_dir} (it is rebuilt)")
     results = None
     if results_path is not None:
         results = load_results(results_path, expect_fingerprint=model_fingerprint(str(model_dir)), model=str(model_dir))
