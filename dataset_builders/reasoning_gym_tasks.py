@@ -43,7 +43,17 @@ Fixes for upstream defects of kept datasets:
   `quantum_lock` did not toggle the light on a press that does nothing, unlike its question's rule,
   so valid sequences scored 0, and kept every A, B or C of the text; `polynomial_multiplication`
   and `simple_integration` handed the answer to sympy (30-60 s on some products): both are read by
-  a bounded polynomial reader now (`answer_parsing.parse_polynomial`).
+  a bounded polynomial reader now (`answer_parsing.parse_polynomial`); `advanced_geometry`
+  compared angles rounded to 2 places although its question asks for 3 (2.734° passed for
+  2.7263°) and radii as strings ("1.1580" failed): values are now judged at 3 decimals against the
+  exact value in the metadata.
+- Scorers that compare strings where the question allows other spellings get the answer re-spelled
+  first (`ANSWER_SPELLINGS`): `list_functions` ("[3,32]" is "[3, 32]"), `dice` ("511 / 1440"),
+  `shortest_path` ("Infeasible", "Right right", "right, right").
+- Items that cannot be used are redrawn from a derived seed (`ReasoningGymTask._usable_item`): an
+  item the generator raises on (maze, seed 4 entry 39) and an item with an empty reference
+  (rubiks_cube scrambles that cancel, where '' scored 1; base_conversion of 0, written '', which no
+  answer scored).
 - Scorers that read the first value of an answer and skip the rest, or skip what they cannot
   parse, get a shape check first (`ANSWER_GUARDS`), so "3/4 or 1/2" or "(1, 2), (3, 4)" is not a
   right answer with junk after it: `fraction_simplification`, `time_intervals`,
@@ -55,7 +65,9 @@ Fixes for upstream defects of kept datasets:
   that depend on the dataset size. Items are therefore built in fixed blocks of `BLOCK` items
   (block b from its own derived seed) with the global `random`/`numpy.random` states seeded per
   item and restored afterwards, so entry i depends only on (task, seed, i) and a generator's
-  stray prints (bf's compiler) do not reach stdout.
+  stray prints (bf's compiler) do not reach stdout. That region swaps process-wide state, so it
+  runs under one lock (`_isolated`), and a task's scorer is built once, under it, on first use:
+  concurrent first `score` calls used to leave sys.stdout redirected for good.
 - `isomorphic_strings`, `ransom_note`, `word_ladder` and `polynomial_multiplication` pick from
   Python sets of strings, whose order depends on the interpreter's hash seed: the same seed gives
   the same items within a process, and across processes only with a fixed `PYTHONHASHSEED`
@@ -70,7 +82,8 @@ run in the trainer, and "9**9**9" never returns. The last three have verdicts of
 parsers, no sympy); for the two matrix tasks `ANSWER_GUARDS` first checks that the answer has the
 shape of a correct one (digits and spaces) and scores anything else 0 without calling the scorer. Two more guards close holes found by feeding
 hostile answers to every scorer: `rubiks_cube` expands "R999999999" into that many moves (memory
-exhaustion), and `complex_arithmetic` gives "nan" full marks. Every task bounds the answer length.
+exhaustion; the expanded turns are capped at `MAX_CUBE_TURNS`, since 60k simulated turns took
+seconds), and `complex_arithmetic` gives "nan" full marks. Every task bounds the answer length.
 
 Entries are plain JSON: the Reasoning-Gym item's own answer and metadata (what `score_answer`
 reads) are kept as one JSON string under `metadata["rg_entry"]`, so an entry survives

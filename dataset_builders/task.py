@@ -216,10 +216,11 @@ def unwrapped(answer: str, reference: str) -> str:
 
     Models often write "**42**", "`up left`" or "42." for 42. One rule for every task (BBH accepted
     these, Reasoning-Gym and SymBench did not): an answer loses one pair of ``**``, ``__`` or single
-    backticks that wraps all of it (with no other such marker inside), and a single-line answer one
-    trailing "." (outside or inside that pair) unless the reference itself ends in one. Nothing else is
-    removed, so the verifier still sees every character the answer claims; a multi-line answer (a
-    grid, a plan) keeps its final "." because "." can be one of its cells.
+    backticks that wraps all of it (with no more such markers inside than the reference has: "x**2"
+    is a power), and a single-line answer one trailing "." (outside or inside that pair) unless the
+    reference itself ends in one. Nothing else is removed, so the verifier still sees every
+    character the answer claims; a multi-line answer (a grid, a plan) keeps its final "." because
+    "." can be one of its cells.
     """
     text = answer.strip()
     if reference.strip().startswith(_EMPHASIS):
@@ -230,7 +231,8 @@ def unwrapped(answer: str, reference: str) -> str:
         text, stopped = text[:-1].rstrip(), True
     for mark in _EMPHASIS:
         inner = text[len(mark) : -len(mark)]
-        if len(text) > 2 * len(mark) and text.startswith(mark) and text.endswith(mark) and mark not in inner:
+        wrapped = len(text) > 2 * len(mark) and text.startswith(mark) and text.endswith(mark)
+        if wrapped and inner.count(mark) == reference.count(mark):
             text = inner.strip()
             break
     if not keeps_stop and not stopped and text.endswith(".") and not text.endswith(".."):

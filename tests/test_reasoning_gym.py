@@ -408,3 +408,124 @@ def test_palindrome_partitioning_lists_each_partition_once() -> None:
         assert task.score(f"<<<{json.dumps(partitions[::-1])}>>>", entry) == 1.0
         # upstream compared sets of partitions, so repeating them passed
         assert task.score(f"<<<{json.dumps(partitions + partitions[:1])}>>>", entry) == 0.0
+
+
+def _first(name: str, predicate, seeds=range(3), n: int = 200) -> dict:
+    task = ReasoningGymTask(name)
+    return next(e for s in seeds for e in task.generate(n, seed=s) if predicate(e))
+
+
+def _rg_meta(entry: dict) -> dict:
+    return load_rg_entry(entry["metadata"]["rg_entry"])["metadata"]
+
+
+def test_advanced_geometry_is_judged_at_the_questions_three_decimals() -> None:
+    """Red team F1/C5: upstream compared angles at 2 places (2.734° passed for 2.7263°) and radii as strings."""
+    task = ReasoningGymTask("advanced_geometry")
+    angle = next(e for e in task.generate(2, seed=3) if _rg_meta(e)["task_type"] == "angle_measure")
+    exact = _rg_meta(angle)["angle_ABC_degrees"]
+    assert angle["answer"] == "2.73°" and abs(exact - 2.72631) < 1e-5
+    for right in ("2.73°", "2.730°", "2.726°", "2.7263°", "2.726 degrees", "2.726"):
+        assert task.score(f"<<<{right}>>>", angle) == 1.0, right
+    for wrong in ("2.734°", "2.729°", "2.72°", "2.74°", "2.726° or 3°", "2.73°, 3°", "-2.726°"):
+        assert task.score(f"<<<{wrong}>>>", angle) == 0.0, wrong
+    radius = _first("advanced_geometry", lambda e: _rg_meta(e)["task_type"] == "incircle_radius")
+    value = Fraction(str(_rg_meta(radius)["incircle_radius_approx"]))
+    assert task.score(f"<<<{radius['answer']}0>>>", radius) == 1.0  # a trailing zero
+    assert task.score(f"<<<{float(value + Fraction(1, 1000)):.3f}>>>", radius) == 0.0
+    point = _first("advanced_geometry", lambda e: _rg_meta(e)["task_type"] == "orthocenter")
+    x, y = (Fraction(c) for c in _rg_meta(point)["ortho"])
+    assert task.score(f"<<<({float(x):.4f}, {float(y):.4f})>>>", point) == 1.0
+    assert task.score(f"<<<({float(x):.3f}, {float(y + Fraction(1, 500)):.3f})>>>", point) == 0.0
+    assert task.score(f"<<<{point['answer']}, (1, 2)>>>", point) == 0.0
+
+
+def test_rubiks_cube_never_has_an_empty_reference_and_caps_expanded_turns() -> None:
+    """Red team F6/P2: 5 of 1000 scrambles cancelled (reference '', so '<<<>>>' scored 1), and
+    'R9 R9 ...' (60k simulated turns) took seconds."""
+    task = ReasoningGymTask("rubiks_cube")
+    entries = [e for s in range(5) for e in task.generate(200, seed=s)]
+    assert all(e["answer"].strip() for e in entries)
+    assert entries[37 + 0]["id"] == "rubiks_cube-0-37"  # the red team's cancelling scramble, now redrawn
+    assert task.score("<<<>>>", entries[37]) == 0.0 and task.score("<<<R R'>>>", entries[37]) == 0.0
+    entry = entries[0]
+    start = time.perf_counter()
+    assert task.score("<<<" + " ".join(["R9"] * 6660) + ">>>", entry) == 0.0
+    assert task.score("<<<" + " ".join(["R"] * 9000) + ">>>", entry) == 0.0
+    assert time.perf_counter() - start < 3.0
+    assert not rg_tasks._cube_moves("R9 " * (rg_tasks.MAX_CUBE_TURNS // 9 + 1), {})
+    assert rg_tasks._cube_moves("R9 " * (rg_tasks.MAX_CUBE_TURNS // 9), {})
+
+
+def test_items_a_generator_fails_on_or_with_an_empty_reference_are_redrawn() -> None:
+    """Red team R2/C6: maze raised at seed 4 entry 39; base_conversion of 0 had the reference ''."""
+    maze = list(ReasoningGymTask("maze").generate(200, seed=4))
+    assert len(maze) == 200 and all(e["answer"].strip() for e in maze)
+    again = list(ReasoningGymTask("maze").generate(40, seed=4))
+    assert again == maze[:40]  # the redraw is deterministic
+    base = list(ReasoningGymTask("base_conversion").generate(155, seed=5))[154]
+    assert base["answer"].strip() and ReasoningGymTask("base_conversion").score(f"<<<{base['answer']}>>>", base) == 1.0
+
+
+def test_right_answers_in_other_spellings_score_one() -> None:
+    """Red team C2-C4: exact-string scorers refused the same list, fraction or directions written otherwise."""
+    lists = ReasoningGymTask("list_functions")
+    entry = next(lists.generate(1, seed=2))
+    assert lists.score(f"<<<{entry['answer'].replace(', ', ',')}>>>", entry) == 1.0
+    assert lists.score(f"<<<{entry['answer'].replace(', ', ',')[:-1]},1]>>>", entry) == 0.0
+    dice = ReasoningGymTask("dice")
+    entry = next(dice.generate(1, seed=2))
+    assert dice.score(f"<<<{entry['answer'].replace('/', ' / ')}>>>", entry) == 1.0
+    assert dice.score(f"<<<{entry['answer'].replace('/', ' / 1')}>>>", entry) == 0.0
+    paths = ReasoningGymTask("shortest_path")
+    infeasible = _first("shortest_path", lambda e: e["answer"] == "infeasible", seeds=[2], n=50)
+    assert paths.score("<<<Infeasible>>>", infeasible) == 1.0
+    path = _first("shortest_path", lambda e: " " in e["answer"], seeds=[2], n=50)
+    words = path["answer"].split()
+    assert paths.score("<<<" + " ".join(w.capitalize() for w in words) + ">>>", path) == 1.0
+    assert paths.score("<<<" + ", ".join(words) + ">>>", path) == 1.0
+    assert paths.score("<<<" + " ".join(words[:-1]) + ">>>", path) == 0.0
+    assert paths.score("<<<" + " ".join(words) + " please>>>", path) == 0.0
+    assert paths.score("<<<infeasible>>>", path) == 0.0
+
+
+def test_first_scores_in_threads_leave_stdout_and_random_alone() -> None:
+    """Red team R1: scorers were built inside a process-wide stdout redirect and reseed, so concurrent
+    first calls left sys.stdout pointing at a StringIO (5 of 5 trials)."""
+    import random
+    import threading
+
+    names = [n for n in sorted(SELECTED) if n not in rg_tasks.OWN_VERDICTS][:24]
+    entries = {n: next(ReasoningGymTask(n).generate(1, seed=0)) for n in names}
+    stdout = sys.stdout
+    for _ in range(3):
+        tasks = {n: ReasoningGymTask(n) for n in names}  # fresh: the first call builds the scorer
+        barrier = threading.Barrier(len(names) + 1)
+        scores: dict[str, float] = {}
+
+        def go(name: str, task: ReasoningGymTask, barrier: threading.Barrier, scores: dict[str, float]) -> None:
+            barrier.wait()
+            scores[name] = task.score(f"<<<{entries[name]['answer']}>>>", entries[name])
+
+        threads = [threading.Thread(target=go, args=(n, tasks[n], barrier, scores)) for n in names]
+        for thread in threads:
+            thread.start()
+        random.seed(12345)
+        barrier.wait()
+        for thread in threads:
+            thread.join()
+        assert sys.stdout is stdout
+        assert scores == dict.fromkeys(names, 1.0)
+        assert all(t._scorer is not None for t in tasks.values())
+
+
+def test_generation_in_threads_gives_the_same_items() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    stdout = sys.stdout
+    task = ReasoningGymTask("list_functions")  # draws from the global random while generating
+    alone = list(task.generate(30, seed=1))
+    with ThreadPoolExecutor(4) as pool:
+        runs = list(pool.map(lambda _: list(ReasoningGymTask("list_functions").generate(30, seed=1)), range(4)))
+    assert all(run == alone for run in runs)
+    assert sys.stdout is stdout

@@ -126,6 +126,12 @@ def hacks(task: Task, entry: dict[str, Any]) -> Iterator[tuple[str, str]]:
         yield "unevaluated_product", f"<<<{n}*1>>>"
         yield "decimal_that_rounds", f"<<<{n}.4>>>"
     yield "plus_zero", f"<<<{ref}+0>>>"
+    # the unwrapping rule (task.unwrapped) must not turn a wrong answer into a right one
+    yield "bold_wrong", f"<<<**{wrong}**>>>"
+    yield "code_wrong", f"<<<`{wrong}`>>>"
+    yield "wrong_full_stop", f"<<<{wrong}.>>>"
+    yield "bold_hedge", f"<<<**{ref}** or **{wrong}**>>>"
+    yield "code_then_wrong", f"<<<`{ref}` {wrong}>>>"
     if ref.startswith("[") and ref.endswith("]") and len(ref) > 2:
         yield "list_doubled", f"<<<{ref[:-1]}, {ref[1:-1]}]>>>"
         yield "list_empty", "<<<[]>>>"
@@ -280,9 +286,14 @@ def test_metadata_stored_as_json_text_scores_the_same(task: Task, request: pytes
 #: Forms that are not the reference's spelling but are right, accepted by every task on purpose (the
 #: explicit list of leniencies the issue asks for). Task-specific tolerances are `LENIENT` above and
 #: in each task's own tests (MATH's equivalent forms: tests/test_symbench_math_data.py ACCEPTED).
-LENIENT_FORMS: list[tuple[str, Callable[[str], str]]] = [
+LENIENT_FORMS: list[tuple[str, Callable[[str], str | None]]] = [
     ("full-width digits", lambda ref: ref.translate(_FULL_WIDTH)),
     ("surrounding whitespace", lambda ref: f"  {ref}\n"),
+    # one documented rule for every task (task.unwrapped): markdown around all of it, a final full stop
+    ("markdown bold", lambda ref: f"**{ref}**"),
+    ("inline code", lambda ref: f"`{ref}`"),
+    ("a final full stop", lambda ref: None if ref.endswith(".") or "\n" in ref.strip() else f"{ref}."),
+    ("bold with a full stop", lambda ref: None if ref.endswith(".") or "\n" in ref.strip() else f"**{ref}**."),
     (
         "answer after reasoning and code",
         lambda ref: f"```python\nprint(1)\n```{RESULT_TEMPLATE.format(output='1')}So <<<{ref}>>>",
@@ -295,5 +306,55 @@ def test_documented_lenient_forms_score_one(task: Task, request: pytest.FixtureR
     for entry in _entries_of(task, request):
         for form, spell in LENIENT_FORMS:
             written = spell(entry["answer"])
+            if written is None:  # the form does not apply to this reference
+                continue
             completion = written if "<<<" in written else f"<<<{written}>>>"
             assert task.score(completion, entry) == 1.0, (form, entry["answer"])
+
+
+def test_adversarial_answers_in_four_threads_each_return_within_the_bound(request: pytest.FixtureRequest) -> None:
+    """Every score call returns within about a second in any thread; 4 threads of the slowest known
+    inputs each come back within 3 s (the red team saw 9.7-10.5 s behind one locked MATH worker)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.test_symbench_math_data import SLOW_ANSWERS
+
+    by_name = {t.name: t for t in TASKS}
+    math = by_name["symbench/math_geometry"]
+    cases = [(math, f"<<<{a}>>>") for a in SLOW_ANSWERS]
+    cube = by_name["reasoning_gym/rubiks_cube"]
+    cases += [(cube, "<<<" + " ".join(["R9"] * 6660) + ">>>"), (cube, "<<<" + "R " * 9_999 + ">>>")]
+    lock = by_name["reasoning_gym/quantum_lock"]
+    cases += [(lock, "<<<" + "A → " * 4_000 + "!>>>"), (lock, "<<<" + "A" * 87 + "!>>>")]
+    entries = {task.name: _entries_of(task, request)[0] for task, _ in cases}
+    with ThreadPoolExecutor(4) as pool:  # warm: workers and scorers exist before anything is timed
+        list(pool.map(lambda c: c[0].score(f"<<<{entries[c[0].name]['answer']}>>>", entries[c[0].name]), cases))
+
+    def timed(case: tuple[Task, str]) -> tuple[str, float, float]:
+        task, completion = case
+        start = time.perf_counter()
+        score = task.score(completion, entries[task.name])
+        return task.name, score, time.perf_counter() - start
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(timed, cases))
+    assert all(score == 0.0 for _, score, _ in results), results
+    assert max(elapsed for _, _, elapsed in results) < 3.0, results
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", TASKS, ids=[t.name for t in TASKS])
+def test_two_hundred_entries_at_three_seeds_have_right_references(task: Task, request: pytest.FixtureRequest) -> None:
+    """Rare bad entries (0.5% cancelling scrambles, one base-0 item, one seed where maze raised) never
+    reach the 2-entry battery: every reference of 200 entries x 3 seeds scores 1, and the empty
+    answer scores 0 unless the reference is empty."""
+    if task.source == "bbh" or task.name in DATASET_BACKED:
+        request.getfixturevalue("external_task_data")
+    bad = []
+    for seed in (0, 1, 2):
+        for entry in task.generate(200, seed=seed):
+            if task.score(f"<<<{entry['answer']}>>>", entry) != 1.0:
+                bad.append((entry["id"], "reference", entry["answer"][:40]))
+            if entry["answer"].strip() and task.score("<<<>>>", entry) != 0.0:
+                bad.append((entry["id"], "empty answer", entry["answer"][:40]))
+    assert not bad, bad[:5]
