@@ -565,7 +565,10 @@ def ascii_digits(text: str) -> str:
     """`text` with full-width digits (０-９, as East Asian keyboards type them) as ASCII digits.
 
     The one compatibility form every task accepts: the same digits, read the same by any reader.
-    Other look-alikes (Cyrillic or Greek letters, Arabic-Indic digits) are left for verifiers to refuse.
+    Look-alike letters (Cyrillic, Greek) are left for verifiers to refuse. Other decimal digits
+    (Arabic-Indic, Devanagari, mathematical bold) are read as their values wherever a verifier uses
+    `int()` or a regex `\\d` (products, BBH numbers, eight_queens, ...): the same value, so not a hack,
+    but not refused everywhere either.
     """
     return text.translate(_FULL_WIDTH_DIGITS)
 
