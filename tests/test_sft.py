@@ -28,8 +28,13 @@ REPO = "org/R1-CI-tiny-SFT"
 
 
 @pytest.fixture(scope="module")
-def traces_dir(tmp_path_factory):
-    return write_traces_folder(tmp_path_factory.mktemp("sft") / "traces", trace_rows(6))
+def rows():
+    return trace_rows(6)
+
+
+@pytest.fixture(scope="module")
+def traces_dir(tmp_path_factory, rows):
+    return write_traces_folder(tmp_path_factory.mktemp("sft") / "traces", rows)
 
 
 def _args(model: Path, data: Path, out: Path, *extra: str) -> list[str]:
@@ -80,31 +85,37 @@ def _loss_and_grads(trainer, batch):
     return loss.item(), grads
 
 
-@pytest.mark.parametrize("padding_free", [True, False])
-def test_supervised_positions_loss_equals_trl_default(tiny_model_dir, qwen_tokenizer, tmp_path, padding_free):
+def test_supervised_positions_loss_equals_trl_default(tiny_model_dir, qwen_tokenizer, tmp_path, rows):
+    """Same loss (1e-5) and gradients as TRL's fused head, in padding-free and padded batches."""
     from datasets import Dataset
 
-    dataset, stats = prepare_traces(Dataset.from_list(trace_rows(3)), qwen_tokenizer, source="t")
-    trainers = _trainers(tiny_model_dir, dataset, qwen_tokenizer, tmp_path, padding_free=padding_free)
-    batch = trainers[True].data_collator([dataset[i] for i in range(len(dataset))])
-    assert ("position_ids" in batch) == padding_free and stats.supervised_tokens < stats.total_tokens / 2
-    (ref_loss, ref_grads), (loss, grads) = (_loss_and_grads(trainers[k], batch) for k in (False, True))
-    assert abs(loss - ref_loss) < 1e-5 and ref_loss > 1.0
-    assert grads.keys() == ref_grads.keys()
-    for name, grad in grads.items():
-        torch.testing.assert_close(grad, ref_grads[name], atol=1e-6, rtol=1e-4, msg=name)
+    dataset, stats = prepare_traces(Dataset.from_list(rows[:2]), qwen_tokenizer, source="t", repeat_by_weight=False)
+    assert stats.supervised_tokens < stats.total_tokens / 2
+    examples = [dataset[i] for i in range(len(dataset))]
+    trl_default = _trainers(tiny_model_dir, dataset, qwen_tokenizer, tmp_path, which=(False,), padding_free=True)
+    ref_loss, ref_grads = _loss_and_grads(trl_default[False], trl_default[False].data_collator(examples))
+    assert ref_loss > 1.0
+    for padding_free in (True, False):
+        ours = _trainers(tiny_model_dir, dataset, qwen_tokenizer, tmp_path / str(padding_free), which=(True,),
+                         padding_free=padding_free)[True]  # fmt: skip
+        batch = ours.data_collator(examples)
+        assert ("position_ids" in batch) == padding_free and batch["input_ids"].shape[0] == (1 if padding_free else 2)
+        loss, grads = _loss_and_grads(ours, batch)
+        assert abs(loss - ref_loss) < 1e-5
+        assert grads.keys() == ref_grads.keys()
+        for name, grad in grads.items():
+            torch.testing.assert_close(grad, ref_grads[name], atol=1e-6, rtol=1e-4, msg=name)
     # A batch with nothing supervised is a differentiable zero, not a crash.
     empty = {**batch, "labels": torch.full_like(batch["labels"], -100)}
-    assert _loss_and_grads(trainers[True], empty)[0] == 0.0
+    assert _loss_and_grads(ours, empty)[0] == 0.0
 
 
-def test_padding_free_and_packed_batches_give_the_padded_loss(tiny_model_dir, qwen_tokenizer, tmp_path):
+def test_padding_free_and_packed_batches_give_the_padded_loss(tiny_model_dir, qwen_tokenizer, tmp_path, rows):
     """Sequences flattened into one row must not attend to each other (sdpa on CPU, position_ids),
     and TRL's BFD packing keeps our labels."""
     from datasets import Dataset
 
-    rows = Dataset.from_list(trace_rows(3))
-    dataset, stats = prepare_traces(rows, qwen_tokenizer, source="t", repeat_by_weight=False)
+    dataset, stats = prepare_traces(Dataset.from_list(rows[:3]), qwen_tokenizer, source="t", repeat_by_weight=False)
     modes = {
         "padded": {"padding_free": False},
         "padding_free": {"padding_free": True},
@@ -156,8 +167,8 @@ def test_recipes_parse():
     assert config["fsdp_config"]["fsdp_version"] == 2
 
 
-def test_bad_input_stops_before_training_with_one_sentence(tiny_model_dir, traces_dir, tmp_path):
-    rows = trace_rows(2)
+def test_bad_input_stops_before_training_with_one_sentence(tiny_model_dir, traces_dir, tmp_path, rows):
+    rows = [dict(r) for r in rows[:2]]
     rows[1]["inserted_spans"] = [[3, 99_999]]
     bad = write_traces_folder(tmp_path / "bad", rows)
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}

@@ -145,6 +145,17 @@ def main(script_args: ScriptArguments, training_args: SFTConfig, model_args: Mod
     if not model_args.model_name_or_path:
         raise InputError("say which model to fine-tune: model_name_or_path (a Hub model id or a local folder)")
     repo_id = check_push(training_args)
+    # Checked before anything loads, so a bad resume request fails at once.
+    resume = training_args.resume_from_checkpoint
+    flag = str(resume).strip().lower() if resume is not None else None
+    if flag in ("false", "no", "none", ""):
+        resume = None  # an explicit "start afresh"
+    elif flag in ("true", "yes", "last") or (resume is None and script_args.auto_resume):
+        resume = last_complete_checkpoint(training_args.output_dir)
+        if resume is None and flag is not None:
+            raise MissingInput(f"resume_from_checkpoint: no complete checkpoint in {training_args.output_dir}")
+    elif not (Path(str(resume)) / "trainer_state.json").is_file():
+        raise MissingInput(f"resume_from_checkpoint: {resume} is not a complete checkpoint (no trainer_state.json)")
     tokenizer = load_tokenizer(model_args, training_args)
     train_name = f"{script_args.dataset_name} (split {script_args.dataset_train_split})"
     prep = {
@@ -188,16 +199,6 @@ def main(script_args: ScriptArguments, training_args: SFTConfig, model_args: Mod
         "dtype": model_args.dtype,
         **(training_args.model_init_kwargs or {}),
     }
-    resume = training_args.resume_from_checkpoint
-    flag = str(resume).strip().lower() if resume is not None else None
-    if flag in ("false", "no", "none", ""):
-        resume = None  # an explicit "start afresh"
-    elif flag in ("true", "yes", "last") or (resume is None and script_args.auto_resume):
-        resume = last_complete_checkpoint(training_args.output_dir)
-        if resume is None and flag is not None:
-            raise MissingInput(f"resume_from_checkpoint: no complete checkpoint in {training_args.output_dir}")
-    elif not (Path(str(resume)) / "trainer_state.json").is_file():
-        raise MissingInput(f"resume_from_checkpoint: {resume} is not a complete checkpoint (no trainer_state.json)")
     if resume:
         say(f"[r1ci sft] resuming from {resume}")
 
