@@ -125,6 +125,8 @@ def test_bad_rows_and_columns_and_templates_are_one_sentence(rows, qwen_tokenize
     all_inserted = _broken(rows, 0, inserted_spans=[[0, len(content)]])
     with pytest.raises(TraceInputError, match="row 0 of d: the assistant wrote nothing outside inserted spans"):
         prepare_traces(all_inserted, qwen_tokenizer, source="d")
+    with pytest.raises(TraceInputError, match=r"row 3 of d: weight must be a number from 0 to 100 .* got 1000000000.0"):
+        prepare_traces(_broken(rows, 3, weight=1e9), qwen_tokenizer, source="d")
     with pytest.raises(TraceInputError, match="overlong must be one of drop, truncate"):
         prepare_traces(Dataset.from_list(rows), qwen_tokenizer, source="d", overlong="cut")
 

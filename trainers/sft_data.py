@@ -36,7 +36,8 @@ ramble on; "truncate" keeps the first `max_trace_length` tokens when at least on
 remains. Both are counted (`PrepStats`) and logged.
 
 `weight` (> 1 for traces that use code several times or repair code) repeats a row
-`max(1, round(weight))` times when `repeat_by_weight` is on; the trainer's shuffle spreads the copies.
+`max(1, round(weight))` times when `repeat_by_weight` is on (weights above `MAX_WEIGHT` are refused);
+the trainer's shuffle spreads the copies.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ from code_interpreter.errors import InputError
 IGNORE_INDEX = -100
 REQUIRED_COLUMNS = ("messages", "inserted_spans")
 OVERLONG_RULES = ("drop", "truncate")
+#: A weight repeats its row; a huge one (a typo, a hostile dataset) would fill memory with copies.
+MAX_WEIGHT = 100
 
 
 class TraceInputError(InputError):
@@ -223,8 +226,11 @@ def prepare_traces(
         copies = 1
         if repeat_by_weight and has_weight:
             weight = row["weight"]
-            if not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
-                raise TraceInputError(f"row {index} of {source}: weight must be a finite number >= 0, got {weight!r}")
+            if not isinstance(weight, (int, float)) or not math.isfinite(weight) or not 0 <= weight <= MAX_WEIGHT:
+                raise TraceInputError(
+                    f"row {index} of {source}: weight must be a number from 0 to {MAX_WEIGHT} (it repeats the row), "
+                    f"got {weight!r}; set repeat_by_weight=false to ignore weights"
+                )
             copies = max(1, round(weight))
         n = len(example["input_ids"])
         if max_trace_length is not None and n > max_trace_length:
