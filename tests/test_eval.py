@@ -334,12 +334,29 @@ def test_killed_run_resumes(tmp_path, tiny_model_dir):
     proc.wait()
     before = read_records(out)
     assert 2 <= len(before) < 8
-    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=240)
+    from tests.hub_server import HubServer
+
+    with HubServer() as hub:  # the resumed run also pushes its details dataset
+        hub_env = {k: v for k, v in env.items() if not k.startswith(("HF_", "HUGGING"))}
+        hub_env |= {"HF_ENDPOINT": hub.url, "HF_HUB_DISABLE_XET": "1", "HF_HOME": str(tmp_path / "home")}
+        hub_env |= {"HF_HUB_OFFLINE": "0", "HF_TOKEN": "hf_test_token_0123456789"}
+        push = ["--push_details", "org/R1-CI-tiny-eval-details"]
+        done = subprocess.run(args + push, env=hub_env, capture_output=True, text=True, timeout=240)
+        repo = hub.state.repos.get(("dataset", "org/R1-CI-tiny-eval-details"))
     assert done.returncode == 0, done.stderr[-2000:]
+    files = set(repo.commits[repo.branches["main"]].files)
+    assert {"README.md", "text/test-00000-of-00001.parquet"} <= files
     after = read_records(out)
     assert len(after) == 8 and len({(r["task"], r["id"]) for r in after}) == 8
     assert after[: len(before)] == before  # finished samples were kept, not redone
     assert "overall" in done.stdout
+
+
+def _published_answers(folder: Path, task: str) -> dict[str, tuple[int, str]]:
+    from dataset_builders import load_published
+
+    entries = load_published(folder, on_error="skip", tasks=[get_task(task)])
+    return {e["question"]: (0, e["answer"]) for e in entries}
 
 
 def test_published_instances(tmp_path, external_task_data):
@@ -364,5 +381,16 @@ def test_published_instances(tmp_path, external_task_data):
     # Plans 0, 1, 2 of each task: right, wrong, request failed.
     assert results["modes"]["text"]["overall"] == pytest.approx(1 / 3)
     assert results["settings"]["published"] == str(folder)
+    assert not any(r["flagged_reference"] for r in records)
+    # Every published Reversi question shows its answer (flagged by the task): kept by default, marked
+    # in the details; --skip-flawed-references leaves them out, and an emptied task stops the run.
+    reversi = _config(
+        tmp_path / "r", modes=["text"], tasks=["symbench/reversi"], num_questions=2, published=str(folder)
+    )
+    kept = run_eval(reversi, generator=OracleGenerator(_published_answers(folder, "symbench/reversi")), progress=False)
+    assert len(kept) == 2 and all(r["flagged_reference"] for r in kept)
+    skip = _config(tmp_path / "s", tasks=["symbench/reversi"], published=str(folder), skip_flawed_references=True)
+    with pytest.raises(InputError, match="every published instance of symbench/reversi has a flagged reference"):
+        run_eval(skip, generator=_oracle())
     with pytest.raises(InputError, match="holds no published instances of reasoning_gym/dice"):
         run_eval(_config(tmp_path / "b", tasks=["reasoning_gym/dice"], published=str(folder)), generator=_oracle())

@@ -63,6 +63,7 @@ RUN_KEYS = (
     "max_new_tokens",
     "temperature",
     "answer_source",
+    "skip_flawed_references",
 )
 
 
@@ -92,6 +93,10 @@ class EvalConfig:
     answer_source: str = field(default="model", metadata={"help": "'model' or 'anywhere' (older checkpoints)."})
     output_dir: str = field(default="outputs/eval", metadata={"help": "Where results and details go."})
     push_details: str | None = field(default=None, metadata={"help": "Dataset repo for the per-sample details."})
+    skip_flawed_references: bool = field(
+        default=False,
+        metadata={"help": "Leave out published instances whose stored reference breaks the question's rules."},
+    )
     retry_errors: bool = field(
         default=False, metadata={"help": "On resume, run again the samples that ended in a generator or sandbox error."}
     )
@@ -141,8 +146,18 @@ def load_entries(config: EvalConfig, tasks: list[Any]) -> dict[str, list[dict]]:
     if not Path(config.published).exists():
         raise MissingInput(f"published data folder {config.published} does not exist")
     found: dict[str, list[dict]] = {t.name: [] for t in tasks}
+    flagged: dict[str, int] = dict.fromkeys(found, 0)
     for e in load_published(config.published, on_error="skip", tasks=tasks):
+        if config.skip_flawed_references and flagged_reference(e):
+            flagged[e["task"]] += 1
+            continue
         found[e["task"]].append(e)
+    emptied = [n for n, es in found.items() if not es and flagged[n]]
+    if emptied:
+        raise InputError(
+            f"every published instance of {', '.join(emptied[:5])} has a flagged reference; leave the task out "
+            "(--tasks) or keep flagged instances (no --skip-flawed-references)"
+        )
     missing = [n for n, es in found.items() if not es]
     if missing:
         raise MissingInput(f"{config.published} holds no published instances of {', '.join(missing[:5])}")
@@ -152,6 +167,14 @@ def load_entries(config: EvalConfig, tasks: list[Any]) -> dict[str, list[dict]]:
 # -- records ---------------------------------------------------------------------------------------
 def sample_key(mode: str, task: str, sample_id: Any) -> str:
     return f"{mode}\0{task}\0{sample_id}"
+
+
+def flagged_reference(entry: dict) -> bool:
+    """Whether a published entry's stored reference breaks its own question's rules (see dataset_builders.task)."""
+    from dataset_builders.task import FLAWED_REFERENCE
+
+    metadata = entry.get("metadata")
+    return isinstance(metadata, dict) and bool(metadata.get(FLAWED_REFERENCE))
 
 
 def sample_record(mode: str, task: Any, entry: dict, episode: Any, verdict: float) -> dict[str, Any]:
@@ -172,6 +195,7 @@ def sample_record(mode: str, task: Any, entry: dict, episode: Any, verdict: floa
         "correct": verdict >= 1.0,
         "finish_reason": episode.finish_reason,
         "error": episode.error or "",
+        "flagged_reference": flagged_reference(entry),
         "num_code_calls": episode.num_code_calls,
         "turns": sum(1 for s in episode.segments if s.role == "model"),
         "tokens": episode.tokens_used,
@@ -541,6 +565,12 @@ def make_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         default=None,
         help="redo samples that ended in a generator or sandbox error",
+    )
+    p.add_argument(
+        "--skip-flawed-references",
+        action="store_true",
+        default=None,
+        help="leave out published instances whose stored reference breaks the question's rules",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=main)
