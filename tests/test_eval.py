@@ -301,6 +301,18 @@ def test_bad_input_is_one_sentence(tmp_path, capsys):
         assert rc == 2 and len(err) == 1 and message in err[0], (args, err)
 
 
+def test_entry_point_errors_are_one_sentence(tmp_path, capsys):
+    from trainers.eval import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: x\nbogus: 1\n")
+    assert main(["--config", str(bad)]) == 2
+    assert main(["--model", str(tmp_path / "nope"), "--output_dir", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "Unknown arguments from config file: ['--bogus', '1']" in err[0]
+    assert "does not exist (give a local folder or a Hub model id)" in err[1]
+
+
 @pytest.mark.slow
 def test_killed_run_resumes(tmp_path, tiny_model_dir):
     """Kill `python trainers/eval.py` after its first samples; the rerun finishes the rest only."""

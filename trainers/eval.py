@@ -36,8 +36,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         (config,) = TrlParser((EvalConfig,)).parse_args_and_config(argv)
-    except InputError as exc:
-        print(f"eval: error: {exc}", file=sys.stderr)
+    except (InputError, ValueError) as exc:  # ValueError: keys in the YAML that EvalConfig does not know
+        print(f"trainers/eval.py: error: {exc}", file=sys.stderr)
         return 2
     state = PartialState()
     try:
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             if config.push_details:
                 print(f"details pushed to {push_details(config).url}")
     except InputError as exc:
-        print(f"eval: error: {exc}", file=sys.stderr)
+        print(f"trainers/eval.py: error: {exc}", file=sys.stderr)
         return 2
     return 0
 
