@@ -125,6 +125,24 @@ def test_both_modes_match_a_hand_count_of_the_details(tmp_path):
     assert row["correct"] and row["turns"] == 2 and row["extracted_answer"]
 
 
+def test_hostile_text_reaches_the_details(tmp_path):
+    """A server can send lone surrogates (valid JSON escapes) that Arrow refuses: they are escaped."""
+
+    class Surrogates(OracleGenerator):
+        def _one(self, req):
+            return self._chunk("odd \ud800 text <<<\udfff>>>")
+
+    config = _config(tmp_path, modes=["text"], tasks=TASKS[:1], num_questions=2)
+    run_eval(config, generator=Surrogates({}), progress=False)
+    results = write_outputs(config)
+    assert results["modes"]["text"]["overall"] == 0.0
+
+    from datasets import load_dataset
+
+    rows = load_dataset(str(Path(config.output_dir) / "details"), "text", split="test")
+    assert rows[0]["transcript"] == "odd \\ud800 text <<<\\udfff>>>" and not rows[0]["correct"]
+
+
 def test_text_mode_never_executes_code(tmp_path):
     """A model that writes a python block in text mode: the block is not run, the episode ends."""
 

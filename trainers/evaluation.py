@@ -504,13 +504,20 @@ def write_details(folder: Path, records: list[dict], results: dict[str, Any]) ->
 
     configs: dict[str, dict[str, Any]] = {}
     for mode in MODES:
-        rows = sorted((r for r in records if r["mode"] == mode), key=lambda r: (r["task"], r["id"]))
+        rows = sorted((_utf8_safe(r) for r in records if r["mode"] == mode), key=lambda r: (r["task"], r["id"]))
         for split in ("test", "train"):
             part = [r for r in rows if r["split"] == split]
             if part:
                 configs.setdefault(mode, {})[split] = Dataset.from_list(part)
     card = details_dataset_card(results)
     return write_dataset_folder(folder, configs, card, default_config="code" if "code" in configs else None)
+
+
+def _utf8_safe(record: dict) -> dict:
+    """`record` with lone surrogates (which a server's JSON can carry and Arrow refuses) written as escapes."""
+    return {
+        k: v.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(v, str) else v for k, v in record.items()
+    }
 
 
 def push_details(config: EvalConfig) -> Any:
