@@ -715,7 +715,8 @@ def count_duel_answers(game: str, moves: list[str], results: list[str], limit: i
 #: Most opponent sequences a generated duel may admit. The verifier accepts every consistent
 #: sequence (the question cannot tell them apart), so a duel with many of them rewards guessing:
 #: one had 18 right answers out of 24. Generated duels are redrawn until at most this many remain,
-#: and until the question's own format example ("A,B,C") is not among them unless it is the only one.
+#: and until the question's own format example ("A,B,C") is not among them (not even as the only
+#: answer: copying the example must never pay).
 MAX_DUEL_ANSWERS = 2
 _FORMAT_EXAMPLE = ["A", "B", "C"]
 
@@ -762,7 +763,7 @@ class ConstrainedLinearArrangement(GeneratedTask):
             example_fits = n == len(_FORMAT_EXAMPLE) and all(
                 duel_result(game, m, t) == r for m, t, r in zip(moves, _FORMAT_EXAMPLE, results, strict=True)
             )
-            if answers <= MAX_DUEL_ANSWERS and not (example_fits and answers > 1):
+            if answers <= MAX_DUEL_ANSWERS and not example_fits:
                 break
         else:
             raise RuntimeError(f"{self.name}: no nearly forced duel in {MAX_DRAWS} draws")
