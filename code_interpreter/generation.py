@@ -113,7 +113,7 @@ class TransformersGenerator:
         return encode_chat_prompt(self.tokenizer, messages)
 
     def encode_inserted(self, text: str) -> list[int]:
-        return self.tokenizer.encode(text, add_special_tokens=False)
+        return encode_inserted_text(self.tokenizer, text)
 
     def count_tokens(self, text: str) -> int:
         return len(self.encode_inserted(text))
@@ -393,3 +393,13 @@ def get_generator(name: str = "transformers", **options: Any) -> Generator:
 
 #: Names `get_generator` accepts.
 GENERATORS = ("transformers", "openai", "vllm-server", "vllm-colocate")
+
+
+def encode_inserted_text(tokenizer: Any, text: str) -> list[int]:
+    """Token ids of text the interpreter inserted, with special-token strings kept as plain text.
+
+    A snippet that prints "<|im_end|>" or "<|im_start|>user" must not put a real end-of-turn or a
+    fake turn into the model's context; SFT encodes inserted text the same way (`trainers/sft_data`),
+    so rollouts, training and inference agree token for token.
+    """
+    return tokenizer.encode(text, add_special_tokens=False, split_special_tokens=True)

@@ -39,6 +39,7 @@ from code_interpreter.generation import (
     check_model_path,
     cut_at_stop,
     encode_chat_prompt,
+    encode_inserted_text,
 )
 
 #: The stop string: a closing fence on its own line (an opening ```python never contains it).
@@ -98,7 +99,7 @@ class _TokenLevel:
         return encode_chat_prompt(self.tokenizer, messages)
 
     def encode_inserted(self, text: str) -> list[int]:
-        return self.tokenizer.encode(text, add_special_tokens=False)
+        return encode_inserted_text(self.tokenizer, text)
 
     def count_tokens(self, text: str) -> int:
         return len(self.encode_inserted(text))
