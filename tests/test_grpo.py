@@ -275,7 +275,7 @@ def test_two_grpo_steps_execute_code_and_score_with_the_verifier(tasks_dir, tiny
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--rollout_backend", "openai"], "external server with use_vllm: false"),
+        (["--rollout_backend", "vllm"], "external server with use_vllm: false"),
         (["--use_vllm", "true"], "vllm is not installed"),
         (["--sandbox", "nonexistent"], "sandbox 'nonexistent' cannot start"),
     ],

@@ -366,3 +366,44 @@ def test_null_logprobs_become_zero(servers, qwen_tokenizer):
     gen = VLLMServerGenerator("policy", base_url=server.base_url, tokenizer=tok)
     (ep,) = EpisodeRunner(gen, EchoSandbox()).run(["Name a prime."])
     assert ep.answer == "7" and ep.logprobs == [0.0] * len(ep.completion_ids)
+
+
+def test_grpo_rollouts_through_trl_vllm_modes(servers, qwen_tokenizer, fake_vllm):
+    """GRPOConfig(use_vllm=True) picks our vLLM backends; a rollout batch from TRL's vLLM server (its
+    client's base_url and served model) and from its colocated LLM gives the same ids and masks."""
+    from types import SimpleNamespace
+
+    from code_interpreter.protocol import ProtocolConfig
+    from trainers.grpo_rollouts import (
+        generator_factory_for,
+        make_rollout_func,
+        training_model_generator,
+        vllm_colocate_generator,
+        vllm_server_generator,
+    )
+
+    tok = qwen_tokenizer
+    assert generator_factory_for(SimpleNamespace(use_vllm=False)) is training_model_generator
+    assert generator_factory_for(SimpleNamespace(use_vllm=True, vllm_mode="server")) is vllm_server_generator
+    assert generator_factory_for(SimpleNamespace(use_vllm=True, vllm_mode="colocate")) is vllm_colocate_generator
+    server = servers(ScriptedEngine(tok, script(tok)))
+    args = SimpleNamespace(temperature=1.0, top_p=1.0, top_k=None, generation_kwargs=None)
+    client = SimpleNamespace(base_url=server.base_url.removesuffix("/v1"), model="policy")
+    llm = FakeLLM(ScriptedEngine(tok, script(tok)))
+    trainer = SimpleNamespace(
+        args=args, processing_class=tok, vllm_generation=SimpleNamespace(vllm_client=client, llm=llm)
+    )
+    prompts = [[{"role": "user", "content": q}] for q in script(tok)]
+    batches = []
+    for factory in (vllm_server_generator, vllm_colocate_generator):
+        rollout = make_rollout_func(
+            sandbox=EchoSandbox(), protocol=ProtocolConfig(), max_completion_length=300, generator_factory=factory
+        )
+        batches.append(rollout(prompts, trainer))
+    via_server, via_colocate = batches
+    for key in ("prompt_ids", "completion_ids", "env_mask"):
+        assert via_server[key] == via_colocate[key], key
+    assert 0 in via_server["env_mask"][0] and all(
+        lp == 0.0 for lp, m in zip(via_server["logprobs"][0], via_server["env_mask"][0], strict=True) if m == 0
+    )
+    assert server.bodies and all(body["model"] == "policy" for body in server.bodies)

@@ -1,1 +1,1 @@
-"""Training entry points (sft.py, grpo.py: later issues), the tiny offline model, rollouts and the quickstart."""
+"""Training entry points (sft.py, grpo.py, eval.py), the curriculum, rewards, releases, the tiny offline model and the quickstart."""

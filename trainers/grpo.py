@@ -23,7 +23,7 @@ from typing import Any
 
 from code_interpreter.errors import InputError, MissingInput
 
-ROLLOUT_BACKENDS = ("transformers", "vllm", "openai")
+ROLLOUT_BACKENDS = ("transformers", "vllm")
 
 
 @dataclass
@@ -38,7 +38,7 @@ class GRPOScriptArguments:
     max_train_samples: int | None = field(default=None, metadata={"help": "Keep only the first N rows (smoke runs)."})
     rollout_backend: str = field(
         default="transformers",
-        metadata={"help": "'transformers' (the training model, any device); 'vllm' / 'openai' sample from a server."},
+        metadata={"help": "'transformers' (the training model, any device) or 'vllm' (use_vllm with vllm_mode)."},
     )
     sandbox: str = field(default="local", metadata={"help": "Sandbox backend: 'local' or 'e2b'."})
     protocol_version: str = field(default="v2", metadata={"help": "'v1' (5 code calls) or 'v2' (8 code calls)."})
@@ -81,10 +81,16 @@ def check_config(script: GRPOScriptArguments, args: Any) -> None:
                 "this recipe asks for vLLM (use_vllm: true) but vllm is not installed here; install it on a GPU machine "
                 "(pip install 'r1ci[vllm]') or set use_vllm: false"
             )
-        raise InputError(
-            "the vLLM rollout backends (server and colocate) are not part of this build yet; set use_vllm: false to "
-            "generate with the training model"
-        )
+        if args.vllm_mode == "colocate" and args.vllm_enable_sleep_mode:
+            raise InputError(
+                "vllm_enable_sleep_mode is not supported with code-executing rollouts (the engine must stay awake "
+                "between rounds of one rollout batch); set vllm_enable_sleep_mode: false"
+            )
+        if args.vllm_mode == "colocate" and args.vllm_tensor_parallel_size > 1:
+            raise InputError(
+                "colocate mode with vllm_tensor_parallel_size > 1 is not supported by the episode loop yet; use "
+                "vllm_mode: server (trl vllm-serve --tensor-parallel-size N) or vllm_tensor_parallel_size: 1"
+            )
     if args.max_completion_length is None or args.max_completion_length < 1:
         raise InputError("max_completion_length must be set: it bounds each rollout's whole assistant turn")
     if args.repetition_penalty != 1.0 or args.min_p is not None:
@@ -230,7 +236,7 @@ def build_trainer(
     from trl import get_peft_config
 
     from code_interpreter.generation import check_model_path
-    from trainers.grpo_rollouts import make_rollout_func, training_model_generator
+    from trainers.grpo_rollouts import generator_factory_for, make_rollout_func
     from trainers.grpo_trainer import CurriculumStateCallback, R1CIGRPOTrainer
 
     if not model_args.model_name_or_path:
@@ -251,7 +257,7 @@ def build_trainer(
         sandbox=sandbox,
         protocol=protocol,
         max_completion_length=args.max_completion_length,
-        generator_factory=generator_factory or training_model_generator,
+        generator_factory=generator_factory or generator_factory_for(args),
     )
     trainer = R1CIGRPOTrainer(
         model=model_args.model_name_or_path,

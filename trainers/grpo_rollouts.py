@@ -63,6 +63,51 @@ def training_model_generator(trainer: Any) -> Iterator[TransformersGenerator]:
         )
 
 
+@contextlib.contextmanager
+def vllm_server_generator(trainer: Any) -> Iterator[Generator]:
+    """TRL's vLLM server (`trl vllm-serve`, weights pushed before each rollout) through its completions
+    API: prompts go out as token ids and token ids plus logprobs come back, so nothing is re-tokenised;
+    episodes advance asynchronously (`EpisodeRunner` mode "auto")."""
+    from code_interpreter import get_generator
+
+    client, args = trainer.vllm_generation.vllm_client, trainer.args
+    yield get_generator(
+        "vllm-server",
+        model=client.model,  # what the server serves (its /v1/models)
+        base_url=f"{client.base_url}/v1",
+        tokenizer=trainer.processing_class,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        top_k=args.top_k or 0,
+        max_concurrency=64,
+        generation_kwargs=args.generation_kwargs or {},
+    )
+
+
+@contextlib.contextmanager
+def vllm_colocate_generator(trainer: Any) -> Iterator[Generator]:
+    """TRL's in-process `vllm.LLM` (colocate mode; TRL loads the weights into it before each rollout)."""
+    from code_interpreter import get_generator
+
+    args = trainer.args
+    yield get_generator(
+        "vllm-colocate",
+        llm=trainer.vllm_generation.llm,
+        tokenizer=trainer.processing_class,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        top_k=args.top_k or 0,
+        generation_kwargs=args.generation_kwargs or {},
+    )
+
+
+def generator_factory_for(args: Any) -> GeneratorFactory:
+    """The rollout backend GRPOConfig asks for: the training model, or TRL's vLLM in its two modes."""
+    if not args.use_vllm:
+        return training_model_generator
+    return vllm_server_generator if args.vllm_mode == "server" else vllm_colocate_generator
+
+
 def make_rollout_func(
     *,
     sandbox: Sandbox,
