@@ -276,7 +276,8 @@ def test_two_grpo_steps_execute_code_and_score_with_the_verifier(tasks_dir, tiny
     ("extra", "message"),
     [
         (["--rollout_backend", "vllm"], "external server with use_vllm: false"),
-        (["--use_vllm", "true"], "vllm is not installed"),
+        (["--use_vllm", "true"], "set rollout_backend: vllm too"),
+        (["--use_vllm", "true", "--rollout_backend", "vllm"], "vllm is not installed"),
         (["--sandbox", "nonexistent"], "sandbox 'nonexistent' cannot start"),
     ],
 )
