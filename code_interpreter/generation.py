@@ -62,7 +62,26 @@ class Generator(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
 
-class TransformersGenerator:
+class TokenCodec:
+    """Token ids of prompts and inserted text, shared by every token-level backend (transformers and
+    both vLLM modes), so the same episode has the same ids whichever backend sampled it."""
+
+    tokenizer: Any
+
+    def encode_prompt(self, messages: list[dict[str, str]]) -> list[int]:
+        return encode_chat_prompt(self.tokenizer, messages)
+
+    def encode_inserted(self, text: str) -> list[int]:
+        return encode_inserted_text(self.tokenizer, text)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.encode_inserted(text))
+
+    def _decode(self, ids: Sequence[int]) -> str:
+        return self.tokenizer.decode(list(ids), skip_special_tokens=True)
+
+
+class TransformersGenerator(TokenCodec):
     """Batched local generation with a transformers causal LM; returns token ids and logprobs.
 
     Logprobs are recomputed with one forward pass per row at the sampling temperature (the same
@@ -108,18 +127,6 @@ class TransformersGenerator:
             raise MissingInput(f"could not load model {path!r}: {exc}") from exc
         model.eval()
         return cls(model, tokenizer, **kwargs)
-
-    def encode_prompt(self, messages: list[dict[str, str]]) -> list[int]:
-        return encode_chat_prompt(self.tokenizer, messages)
-
-    def encode_inserted(self, text: str) -> list[int]:
-        return encode_inserted_text(self.tokenizer, text)
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.encode_inserted(text))
-
-    def _decode(self, ids: Sequence[int]) -> str:
-        return self.tokenizer.decode(list(ids), skip_special_tokens=True)
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Chunk]:
         import torch

@@ -36,10 +36,9 @@ from code_interpreter.errors import InputError
 from code_interpreter.generation import (
     Chunk,
     GenerationRequest,
+    TokenCodec,
     check_model_path,
     cut_at_stop,
-    encode_chat_prompt,
-    encode_inserted_text,
 )
 
 #: The stop string: a closing fence on its own line (an opening ```python never contains it).
@@ -81,7 +80,7 @@ class _Draft:
         return self.request.max_new_tokens - len(self.ids)
 
 
-class _TokenLevel:
+class _TokenLevel(TokenCodec):
     """What both vLLM backends share: the policy's tokenizer and the cutting of sampled tokens."""
 
     def __init__(self, tokenizer: Any, eos_token_ids: Sequence[int] | None) -> None:
@@ -94,18 +93,6 @@ class _TokenLevel:
             tokenizer = AutoTokenizer.from_pretrained(tokenizer)
         self.tokenizer = tokenizer
         self.eos_ids = set(eos_token_ids or []) | {tokenizer.eos_token_id}
-
-    def encode_prompt(self, messages: list[dict[str, str]]) -> list[int]:
-        return encode_chat_prompt(self.tokenizer, messages)
-
-    def encode_inserted(self, text: str) -> list[int]:
-        return encode_inserted_text(self.tokenizer, text)
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.encode_inserted(text))
-
-    def _decode(self, ids: Sequence[int]) -> str:
-        return self.tokenizer.decode(list(ids), skip_special_tokens=True)
 
     def _start(self, request: GenerationRequest) -> _Draft:
         if not request.prompt_ids:
