@@ -175,10 +175,15 @@ def test_the_real_published_data(external_task_data: Path) -> None:
     assert sum(e["task"].startswith("bbh/") for e in entries) == 6511  # every BBH example
     # every folder and file there belongs to a task (NOTICE and LICENSE are ignored), every sample reads
     assert not errors, [str(e) for e in errors]
-    # the 13 samples whose stored reference breaks its own question's rules are kept, flagged
+    # the 13 samples whose stored reference breaks its own question's rules are kept, flagged, and so
+    # are the 20 Reversi samples whose question already shows the answer
     flagged = [e for e in entries if e["metadata"].get(FLAWED_REFERENCE)]
-    assert sorted({e["task"] for e in flagged}) == ["symbench/logic_puzzle", "symbench/mahjong_pattern"]
-    assert len(flagged) == 13
+    assert sorted({e["task"] for e in flagged}) == [
+        "symbench/logic_puzzle",
+        "symbench/mahjong_pattern",
+        "symbench/reversi",
+    ]
+    assert len(flagged) == 13 + 20
 
 
 def test_validate_reports_and_fails_on_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
