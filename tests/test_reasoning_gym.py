@@ -362,7 +362,8 @@ def test_polynomial_multiplication_needs_the_expanded_product() -> None:
         assert task.score(f"<<<{entry['answer']}>>>", entry) == 1.0
         assert task.score(f"<<<{entry['answer'].replace(' ', '')}>>>", entry) == 1.0
         assert task.score(f"<<<{reordered}>>>", entry) == 1.0, reordered
-        assert task.score(f"<<<{product}>>>", entry) == 0.0  # the question's own product
+        if product.replace(" ", "") != entry["answer"].replace(" ", ""):  # some draws are already expanded
+            assert task.score(f"<<<{product}>>>", entry) == 0.0  # the question's own product
         assert task.score(f"<<<{entry['answer']} + 0*x>>>", entry) == 0.0
         assert task.score(f"<<<{entry['answer']} + 1>>>", entry) == 0.0
 
