@@ -197,7 +197,9 @@ def print_transcripts(records: list[dict], console: Any) -> None:
 
 def make_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("rollouts", help="run R1-CI episodes over task questions from a YAML job file")
-    p.add_argument("--config", required=True, help="YAML file with the fields of dataset_builders.rollouts.RolloutJobConfig")
+    p.add_argument(
+        "--config", required=True, help="YAML file with the fields of dataset_builders.rollouts.RolloutJobConfig"
+    )
     p.add_argument("--model", help="override the config's model")
     p.add_argument("--output-dir", help="override the config's output_dir")
     p.add_argument("--show", action="store_true", help="print every transcript")

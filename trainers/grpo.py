@@ -74,7 +74,9 @@ def check_config(script: GRPOScriptArguments, args: Any) -> None:
             "updated; set use_vllm: true (vllm_mode: server) or use rollout_backend: transformers"
         )
     if args.use_vllm and script.rollout_backend != "vllm":
-        raise InputError("use_vllm: true samples rollouts from vLLM: set rollout_backend: vllm too (or use_vllm: false)")
+        raise InputError(
+            "use_vllm: true samples rollouts from vLLM: set rollout_backend: vllm too (or use_vllm: false)"
+        )
     if args.use_vllm:
         from trl.import_utils import is_vllm_available
 
