@@ -12,7 +12,7 @@ import pytest
 
 from dataset_builders.answer_parsing import parse_grid, parse_int_sequence, parse_pairs
 from dataset_builders.symbench.constraint_puzzles import SUM_RULE
-from dataset_builders.task import Task
+from dataset_builders.task import FLAWED_REFERENCE, GeneratedTask, PublishedDataError, Task
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The paper's published SymBench data: a local copy in the shared workspace, absent elsewhere.
@@ -222,3 +222,47 @@ def write_published_sample(root: Path, name: str, e: dict[str, Any], sample: str
         raise ValueError(f"no published sample form for {name}")
     (folder / "question.txt").write_text(question)
     (folder / "solution.json").write_text(json.dumps(data, indent=2))
+
+
+def published_entries(task: GeneratedTask) -> list[dict[str, Any]]:
+    """Every shared published sample of `task`; none may be rejected."""
+    items = [item for folder in task.published_folders for item in task.load_published(SYMBENCH / folder)]
+    assert items and not [i for i in items if isinstance(i, PublishedDataError)]
+    return items
+
+
+def assert_published_within_levels(task: GeneratedTask) -> None:
+    """Each shared published sample matches one generator level, recorded as its complexity; where the
+    published generator stores its own level with the same meaning, the two agree."""
+    name = task.short_name
+    for e in published_entries(task):
+        assert 1 <= e["metadata"]["complexity"] <= task.complexity_levels, (e["id"], e["metadata"])
+        if name in ("logic_puzzle", "mahjong_pattern"):
+            folder = SYMBENCH / task.published_folders[0] / e["id"].split("-pub-")[1]
+            stored = json.loads((folder / "solution.json").read_text())["complexity"]
+            assert e["metadata"]["complexity"] == stored, e["id"]
+
+
+def assert_variants_read_back(task: GeneratedTask, tmp_path: Path) -> None:
+    """Entries of every level, written in the published layout, load back unchanged and verify."""
+    name = task.short_name
+    originals = {}
+    for level in range(1, task.complexity_levels + 1):
+        for i, e in enumerate(task.generate(2, seed=level, complexity=level)):
+            originals[f"sample_{level}_{i}"] = e
+            write_published_sample(tmp_path, name, e, f"sample_{level}_{i}")
+    items = list(task.load_published(tmp_path))
+    assert not [str(i) for i in items if isinstance(i, PublishedDataError)]
+    assert len(items) == len(originals)
+    for e in items:
+        original = originals[e["id"].split("-pub-")[1]]
+        assert e["metadata"].get(FLAWED_REFERENCE, False) is False
+        read, made = dict(e["metadata"]), dict(original["metadata"])
+        if name == "logical_equation":
+            # the levels of one letter count differ only in their clue floor, and clues added past a
+            # floor for uniqueness can reach the next level's: the structure reads at least as hard
+            assert read.pop("complexity") >= made.pop("complexity")
+        assert read == made  # the level too, read off the structure
+        assert task.score(wrap(e["answer"]), e) == 1.0
+        for w in task.corruptions(e):
+            assert task.score(wrap(w), e) == 0.0, (e["id"], w)

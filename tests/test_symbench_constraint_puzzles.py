@@ -37,11 +37,13 @@ from dataset_builders.task import FLAWED_REFERENCE, FLAWED_REFERENCE_REASON, Gen
 from tests.symbench_helpers import (
     ROOT,
     SYMBENCH,
+    assert_published_within_levels,
+    assert_variants_read_back,
     needs_external,
+    published_entries,
     published_logic_question,
     published_solution,
     wrap,
-    write_published_sample,
 )
 
 #: Every task of the module, by its full and its short name.
@@ -83,10 +85,7 @@ def entries() -> dict[str, list[dict[str, Any]]]:
 
 
 def published(name: str) -> list[dict[str, Any]]:
-    task = BY_NAME[name]
-    items = [item for folder in task.published_folders for item in task.load_published(SYMBENCH / folder)]
-    assert items and not [i for i in items if isinstance(i, PublishedDataError)]
-    return items
+    return published_entries(BY_NAME[name])
 
 
 def published_folder(task: Task, folder: Path) -> list[dict]:
@@ -574,39 +573,12 @@ def test_flagging_needs_the_task_to_opt_in():
 @needs_external
 @pytest.mark.parametrize("name", ["logic_puzzle"])
 def test_published_samples_fall_inside_the_levels(name: str) -> None:
-    """Each shared published sample matches one generator level, recorded as its complexity; where the
-    published generator stores its own level with the same meaning, the two agree."""
-    for e in published(name):
-        assert 1 <= e["metadata"]["complexity"] <= LEVELS[name], (e["id"], e["metadata"])
-        if name in ("logic_puzzle", "mahjong_pattern"):
-            folder = SYMBENCH / BY_NAME[name].published_folders[0] / e["id"].split("-pub-")[1]
-            stored = json.loads((folder / "solution.json").read_text())["complexity"]
-            assert e["metadata"]["complexity"] == stored, e["id"]
+    assert_published_within_levels(BY_NAME[name])
 
 
 @pytest.mark.parametrize("name", ["logic_puzzle"])
 def test_every_generated_variant_reads_back_from_the_published_layout(name: str, tmp_path: Path) -> None:
-    task = BY_NAME[name]
-    originals = {}
-    for level in range(1, task.complexity_levels + 1):
-        for i, e in enumerate(task.generate(2, seed=level, complexity=level)):
-            originals[f"sample_{level}_{i}"] = e
-            write_published_sample(tmp_path, name, e, f"sample_{level}_{i}")
-    items = list(task.load_published(tmp_path))
-    assert not [str(i) for i in items if isinstance(i, PublishedDataError)]
-    assert len(items) == len(originals)
-    for e in items:
-        original = originals[e["id"].split("-pub-")[1]]
-        assert e["metadata"].get(FLAWED_REFERENCE, False) is False
-        read, made = dict(e["metadata"]), dict(original["metadata"])
-        if name == "logical_equation":
-            # the levels of one letter count differ only in their clue floor, and clues added past a
-            # floor for uniqueness can reach the next level's: the structure reads at least as hard
-            assert read.pop("complexity") >= made.pop("complexity")
-        assert read == made  # the level too, read off the structure
-        assert task.score(wrap(e["answer"]), e) == 1.0
-        for w in task.corruptions(e):
-            assert task.score(wrap(w), e) == 0.0, (e["id"], w)
+    assert_variants_read_back(BY_NAME[name], tmp_path)
 
 
 def test_logic_puzzle_published_product_reference_that_breaks_the_rule_is_flagged(tmp_path: Path) -> None:
