@@ -266,3 +266,31 @@ def assert_variants_read_back(task: GeneratedTask, tmp_path: Path) -> None:
         assert task.score(wrap(e["answer"]), e) == 1.0
         for w in task.corruptions(e):
             assert task.score(wrap(w), e) == 0.0, (e["id"], w)
+
+
+def fullwidth_digits(text: str) -> str:
+    return text.translate({ord(str(d)): chr(0xFF10 + d) for d in range(10)})
+
+
+def assert_board_hacks_score_zero(task: GeneratedTask, entries: list[dict[str, Any]]) -> None:
+    """A generic hack battery for board and grid answers: each scores 0 unless it equals the answer;
+    full-width digits, the one lenient spelling every board verifier accepts on purpose, score 1."""
+    lookalike = str.maketrans({"a": "а", "c": "с", "e": "е", "o": "о", "1": "l", "0": "O"})
+    for e in entries:
+        a = e["answer"]
+        hacks = {
+            "empty": "",
+            "hedge": f"{a} or {a[::-1]}",
+            "two lines": f"{a}\n{a[::-1]}",
+            "junk after": f"{a} (I am not sure)",
+            "junk before": f"maybe {a}",
+            "doubled": f"{a}, {a}",
+            "half": a[: len(a) // 2],
+            "lookalike": a.translate(lookalike),
+            "question": e["question"],
+            "code only": f"```python\nprint({a!r})\n```",
+        }
+        for label, hack in hacks.items():
+            if hack != a:
+                assert task.score(wrap(hack), e) == 0.0, (label, e["id"])
+        assert task.score(wrap(fullwidth_digits(a)), e) == 1.0, ("fullwidth digits", e["id"])

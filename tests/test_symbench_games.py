@@ -31,6 +31,7 @@ from dataset_builders.task import FLAWED_REFERENCE, FLAWED_REFERENCE_REASON, Gen
 from tests.symbench_helpers import (
     ROOT,
     SYMBENCH,
+    assert_board_hacks_score_zero,
     assert_published_within_levels,
     assert_variants_read_back,
     needs_external,
@@ -163,39 +164,9 @@ def test_same_seed_same_bytes(name):
     assert json.loads(first)[:5] == list(task.generate(5, seed=7))  # entry i does not depend on n
 
 
-def _lookalike(text: str) -> str:
-    return text.translate(str.maketrans({"a": "а", "c": "с", "e": "е", "o": "о", "1": "l", "0": "O"}))
-
-
-#: Lenient but correct spellings every board verifier accepts on purpose (documented here, so a
-#: generic hack battery can tell them from hacks): full-width digits, and for letter grids upper case.
-LENIENT = {
-    "fullwidth digits": lambda a: a.translate({ord(str(d)): chr(0xFF10 + d) for d in range(10)}),
-}
-
-
 @pytest.mark.parametrize("name", BOARD_GAMES)
 def test_generic_hacks_score_zero(name, batches):
-    task = BY_NAME[name]
-    for e in batches[name][::10]:
-        a = e["answer"]
-        hacks = {
-            "empty": "",
-            "hedge": f"{a} or {a[::-1]}",
-            "two lines": f"{a}\n{a[::-1]}",
-            "junk after": f"{a} (I am not sure)",
-            "junk before": f"maybe {a}",
-            "doubled": f"{a}, {a}",
-            "half": a[: len(a) // 2],
-            "lookalike": _lookalike(a),
-            "question": e["question"],
-            "code only": f"```python\nprint({a!r})\n```",
-        }
-        for label, hack in hacks.items():
-            if hack != a:
-                assert task.score(wrap(hack), e) == 0.0, (label, e["id"])
-        for label, lenient in LENIENT.items():
-            assert task.score(wrap(lenient(a)), e) == 1.0, (label, e["id"])
+    assert_board_hacks_score_zero(BY_NAME[name], batches[name][::10])
 
 
 def test_light_puzzles_and_2048_accept_other_layouts(batches):

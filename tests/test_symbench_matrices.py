@@ -29,7 +29,7 @@ from dataset_builders.symbench.matrices import (
     unique_square,
 )
 from dataset_builders.task import GeneratedTask
-from tests.symbench_helpers import ROOT, SYMBENCH, needs_external, published_solution, wrap
+from tests.symbench_helpers import ROOT, SYMBENCH, fullwidth_digits, needs_external, published_solution, wrap
 
 #: Every task of the module, by its full and its short name.
 BY_NAME: dict[str, GeneratedTask] = {key: t for t in matrices.TASKS for key in (t.name, t.short_name)}
@@ -166,7 +166,7 @@ def _lookalike(text: str) -> str:
 
 #: Lenient but correct spellings accepted on purpose: full-width digits in numeric answers (pattern
 #: coordinates, pooled values); matrix and Reversi cells are compared as the exact symbols.
-LENIENT = {"fullwidth digits": lambda a: a.translate({ord(str(d)): chr(0xFF10 + d) for d in range(10)})}
+LENIENT = {"fullwidth digits": fullwidth_digits}
 
 
 @pytest.mark.parametrize("name", MATRICES)
