@@ -19,16 +19,26 @@ bad sample never hides the others; a reader that raises loses only its own folde
 - "collect": `Collected(entries, errors)` is returned; each error has a `task` attribute, the
   name of the task whose reader reported it (None for a folder or file that no task reads).
 A path that does not exist raises `FileNotFoundError` in every mode.
+
+The source may also be a Hub dataset repo id ("owner/name", optionally with `revision`): only the
+task folders the read needs are downloaded, into the standard cache (`dataset_builders.published_hub`),
+and what the repo holds that no task reads is reported with the reason among the problems. An
+existing local path always wins over a repo id of the same spelling; a `str` that is neither is
+refused in one sentence. `only` (task names) reads just those tasks' folders; the folders of other
+known tasks are recognised and skipped, not reported. `read_published` returns the same plus where
+the data came from (repo, commit, card), which `r1ci published convert` credits.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NamedTuple
 
+from code_interpreter.errors import InputError, MissingInput
 from dataset_builders.task import Entry, PublishedDataError, Task
 
 log = logging.getLogger(__name__)
@@ -48,44 +58,136 @@ class Collected(NamedTuple):
     errors: list[PublishedDataError]
 
 
-def load_published(
-    path: str | os.PathLike[str],
-    on_error: OnError = "raise",
+@dataclass
+class PublishedRead:
+    """Everything one read found: entries, problems, and where the data came from."""
+
+    entries: list[Entry]
+    errors: list[PublishedDataError]
+    source: str
+    repo_id: str | None = None
+    revision: str | None = None
+    commit: str | None = None
+    folder: Path | None = None
+    card: str | None = None
+    read_paths: list[str] = field(default_factory=list)
+
+
+def is_repo_id(source: str) -> bool:
+    """Whether `source` has the shape of a Hub repo id ("owner/name")."""
+    from hub_tools.errors import HubInputError
+    from hub_tools.naming import check_repo_id
+
+    try:
+        check_repo_id(source)
+    except HubInputError:
+        return False
+    return True
+
+
+def read_published(
+    source: str | os.PathLike[str],
     tasks: Iterable[Task] | None = None,
-) -> list[Entry] | Collected:
-    """Entries from the published data at `path` (see the module doc); `tasks` defaults to all tasks."""
-    if on_error not in ("raise", "skip", "collect"):
-        raise ValueError(f"on_error must be 'raise', 'skip' or 'collect', got {on_error!r}")
-    root = Path(path)
-    if not root.exists():
-        raise FileNotFoundError(f"published data path {root} does not exist")
+    *,
+    revision: str | None = None,
+    only: Collection[str] | None = None,
+    progress: bool = False,
+) -> PublishedRead:
+    """Read a local folder or a Hub dataset repo in the published layout (see the module doc)."""
     if tasks is None:
         from dataset_builders.registry import list_tasks
 
         tasks = list_tasks()
-    reader = _Reader(tasks)
-    reader.scan(root, depth=0)
+    tasks = list(tasks)
+    if only is not None:
+        only = set(only)
+        unknown = sorted(only - {t.name for t in tasks})
+        if unknown:
+            raise PublishedDataError(f"unknown task(s) {', '.join(unknown)}: run `r1ci tasks list` to see them")
+    local = Path(source)
+    if isinstance(source, os.PathLike) or local.exists() or not is_repo_id(str(source)):
+        if not local.exists():
+            raise MissingInput(
+                f"published data path {local} does not exist (and it is not a Hub repo id 'owner/name'): expected "
+                "a folder or file in the paper's published layout"
+            )
+        if revision is not None:
+            raise InputError(
+                f"--revision {revision!r} applies to a Hub repo, but {local} is a local path; drop the revision"
+            )
+        reader = _Reader(tasks, only)
+        reader.run(reader.plan(local), progress)
+        card = local / "README.md" if local.is_dir() else None
+        return PublishedRead(
+            reader.entries,
+            reader.errors,
+            source=str(local),
+            folder=local,
+            card=card.read_text(encoding="utf-8", errors="replace") if card and card.is_file() else None,
+            read_paths=reader.read_paths(local),
+        )
+    from dataset_builders.published_hub import fetch_published
+
+    fetched = fetch_published(str(source), revision=revision, tasks=tasks, only=only)
+    reader = _Reader(tasks, only)
+    reader.run(reader.plan(fetched.folder), progress)
+    for exc in fetched.unmapped:
+        reader.error(exc, None)
+    return PublishedRead(
+        reader.entries,
+        reader.errors,
+        source=str(source),
+        repo_id=fetched.repo_id,
+        revision=fetched.revision,
+        commit=fetched.commit,
+        folder=fetched.folder,
+        card=fetched.card,
+        read_paths=fetched.task_paths,
+    )
+
+
+def load_published(
+    path: str | os.PathLike[str],
+    on_error: OnError = "raise",
+    tasks: Iterable[Task] | None = None,
+    *,
+    revision: str | None = None,
+    only: Collection[str] | None = None,
+) -> list[Entry] | Collected:
+    """Entries from the published data at `path`, a folder or a Hub dataset repo id (see the module doc);
+    `tasks` defaults to all tasks."""
+    if on_error not in ("raise", "skip", "collect"):
+        raise ValueError(f"on_error must be 'raise', 'skip' or 'collect', got {on_error!r}")
+    read = read_published(path, tasks, revision=revision, only=only)
+    where = read.source if read.repo_id is None else f"{read.repo_id}@{(read.commit or '')[:12]}"
     if on_error == "collect":
-        return Collected(reader.entries, reader.errors)
-    if reader.errors and on_error == "raise":
-        listing = "\n".join(f"  - {e}" for e in reader.errors)
-        raise PublishedDataError(f"{len(reader.errors)} problem(s) in the published data at {root}:\n{listing}")
-    if reader.errors:
-        log.warning("skipped %d problem(s) in the published data at %s", len(reader.errors), root)
-    return reader.entries
+        return Collected(read.entries, read.errors)
+    if read.errors and on_error == "raise":
+        listing = "\n".join(f"  - {e}" for e in read.errors)
+        raise PublishedDataError(f"{len(read.errors)} problem(s) in the published data at {where}:\n{listing}")
+    if read.errors:
+        log.warning("skipped %d problem(s) in the published data at %s", len(read.errors), where)
+    return read.entries
+
+
+#: A file in a task folder larger than this is not handed to the task's reader (published sample
+#: files are kilobytes; readers bound what they read, but a hostile folder must not cost memory).
+MAX_READ_BYTES = 64 * 1024 * 1024
 
 
 class _Reader:
-    """One scan: maps folder and file names to tasks and gathers entries and errors."""
+    """One read: `plan` maps folder and file names to tasks (reporting unknown ones), `run` reads them."""
 
-    def __init__(self, tasks: Iterable[Task]) -> None:
+    def __init__(self, tasks: Iterable[Task], only: Collection[str] | None = None) -> None:
         # one name can belong to several tasks (MATH holds both MATH subsets)
         self.by_name: dict[str, list[Task]] = {}
         for task in tasks:
             for name in task.published_folders:
                 self.by_name.setdefault(name, []).append(task)
+        self.only = only
         self.entries: list[Entry] = []
         self.errors: list[PublishedDataError] = []
+        self.jobs: list[tuple[Task, Path]] = []
 
     def readers_of(self, path: Path) -> list[Task]:
         if path.name in self.by_name:
@@ -94,11 +196,15 @@ class _Reader:
             return self.by_name.get(path.stem, [])
         return []
 
+    def plan(self, root: Path) -> list[tuple[Task, Path]]:
+        self.scan(root, depth=0)
+        return self.jobs
+
     def scan(self, path: Path, depth: int) -> None:
         tasks = self.readers_of(path)
         if tasks:
-            for task in tasks:
-                self.read(task, path)
+            # a known folder of a task that was not asked for is skipped, not reported
+            self.jobs += [(task, path) for task in tasks if self.only is None or task.name in self.only]
         elif path.is_dir() and self.groups_known(path, depth):
             for child in _visible_children(path):
                 if self.readers_of(child) or (child.is_dir() and self.groups_known(child, depth + 1)):
@@ -117,7 +223,29 @@ class _Reader:
             for child in _visible_children(folder)
         )
 
+    def run(self, jobs: list[tuple[Task, Path]], progress: bool = False) -> None:
+        if progress:
+            from tqdm.auto import tqdm
+
+            jobs = tqdm(jobs, desc="reading published folders", unit="folder")  # type: ignore[assignment]
+        for task, path in jobs:
+            self.read(task, path)
+
+    def read_paths(self, root: Path) -> list[str]:
+        paths = sorted({path for _, path in self.jobs})
+        return [p.relative_to(root).as_posix() if p != root else p.name for p in paths]
+
     def read(self, task: Task, path: Path) -> None:
+        oversized = _oversized(path)
+        if oversized is not None:
+            self.error(
+                PublishedDataError(
+                    f"{oversized}: larger than {MAX_READ_BYTES} bytes, so {path.name} was not read (published files "
+                    "are kilobytes; remove or replace it)"
+                ),
+                task.name,
+            )
+            return
         try:
             for item in task.load_published(path):
                 if isinstance(item, PublishedDataError):
@@ -146,6 +274,19 @@ class _Reader:
     def error(self, exc: PublishedDataError, task: str | None) -> None:
         exc.task = task  # type: ignore[attr-defined]  # lets reports group problems by task
         self.errors.append(exc)
+
+
+def _oversized(path: Path) -> Path | None:
+    """The first file at or under `path` larger than MAX_READ_BYTES, or None. File symlinks are
+    followed (the Hub cache's snapshot files are links to blobs); folder symlinks are not walked."""
+    files = [path] if not path.is_dir() else (Path(d) / n for d, _, names in os.walk(path) for n in names)
+    for file in files:
+        try:
+            if file.stat().st_size > MAX_READ_BYTES:
+                return file
+        except OSError:  # a dangling link: the task's reader reports the file as missing
+            continue
+    return None
 
 
 def _visible_children(folder: Path) -> list[Path]:

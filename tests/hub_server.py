@@ -10,6 +10,8 @@ or revision is a 404 with the Hub's `X-Error-Code`.
 
 `fail_next(n, status)` makes the next n requests fail with `status` (to test retries); with
 `path=` only requests whose path contains it count. `requests` records every (method, path) seen.
+`put_files(type, repo_id, files)` commits files straight into a repo (created if needed), for
+seeding a repo with many files, or with names no client would upload (`../x`), in no time.
 """
 
 from __future__ import annotations
@@ -94,6 +96,24 @@ class HubState:
                     del self.failures[i]
                     return status
         return None
+
+    def put_files(
+        self, type_: str, repo_id: str, files: dict[str, bytes], title: str = "seed", lfs_over: int = 10_000_000
+    ) -> str:
+        """Commit `files` ({repo path: bytes}) on main of the repo (created if needed); returns the commit id."""
+        with self.lock:
+            repo = self.repos.get((type_, repo_id)) or self.new_repo(type_, repo_id, private=False)
+            parent = repo.commits[repo.branches["main"]]
+            stored = dict(parent.files)
+            for path, data in files.items():
+                lfs = path.endswith(LFS_SUFFIXES) or len(data) > lfs_over
+                stored[path] = StoredFile(data, lfs)
+                if lfs:
+                    self.lfs[hashlib.sha256(data).hexdigest()] = data
+            oid = _oid(f"{parent.oid}:{title}:{time.time_ns()}")
+            repo.commits[oid] = Commit(oid, parent.oid, title, "", stored, _now())
+            repo.branches["main"] = oid
+            return oid
 
     def new_repo(self, type_: str, repo_id: str, private: bool) -> Repo:
         repo = Repo(type_, repo_id, private)
