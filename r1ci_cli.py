@@ -11,6 +11,7 @@ import sys
 COMMANDS = (
     "dataset_builders.catalog",  # tasks list|show|stats|build|validate
     "dataset_builders.traces",  # traces build
+    "dataset_builders.published_convert",  # published convert|traces
     "dataset_builders.rollouts",  # rollouts
     "trainers.tiny_model",  # tiny-model
     "trainers.quickstart",  # quickstart
