@@ -217,8 +217,9 @@ def _split_inline(text: str, final: bool, turn: int) -> tuple[list[str], list[st
         gap = text[block.end : after.start] if after is not None else text[block.end :]
         if after is not None and after.lang.lower() == "output" and after.end is not None and not gap.strip():
             pieces.append(text[pos : block.end])
-            outputs.append(after.code)
-            pos = after.end
+            outputs.append(after.code.rstrip("\n"))  # as `format_output` ends a program's output
+            # the fence line's own line break belongs to the block: the result template ends the line itself
+            pos = after.end + (text[after.end : after.end + 1] == "\n")
             continue
         rest = text[block.end :]
         if not final and not rest.strip():
