@@ -51,6 +51,8 @@ MAX_RECORD_CHARS = 400_000
 #: Problems shown on the terminal; all are counted.
 SHOWN_PROBLEMS = 10
 STYLE = "paper"
+#: Problem kinds of a whole file (the others are one record's).
+FILE_PROBLEMS = frozenset({"file too large", "malformed file", "no records"})
 
 USER_ROLES = frozenset({"human", "user"})
 ASSISTANT_ROLES = frozenset({"gpt", "assistant", "model", "bot"})
@@ -337,14 +339,20 @@ class ImportReport:
     def kinds(self) -> Counter[str]:
         return Counter(kind for _, kind, _ in self.problems)
 
+    def unread_files(self) -> int:
+        return sum(kind in FILE_PROBLEMS for _, kind, _ in self.problems)
+
     def lines(self, shown: int = SHOWN_PROBLEMS) -> list[str]:
-        out = [f"{self.records} record(s) read from {len(self.files)} file(s): {len(self.rows)} imported"]
-        if self.problems:
-            kinds = ", ".join(f"{k} {n}" for k, n in self.kinds().most_common())
-            out[0] += f", {len(self.problems)} could not be parsed ({kinds})"
-            out += [f"  - {where}: {reason}" for where, _, reason in self.problems[:shown]]
-            if len(self.problems) > shown:
-                out.append(f"  ... and {len(self.problems) - shown} more (all are counted in the card)")
+        failed = len(self.problems) - self.unread_files()
+        out = [f"{self.records} record(s) in {len(self.files)} file(s): {len(self.rows)} imported"]
+        if failed:
+            kinds = ", ".join(f"{k} {n}" for k, n in self.kinds().most_common() if k not in FILE_PROBLEMS)
+            out[0] += f", {failed} could not be parsed ({kinds})"
+        if self.unread_files():
+            out[0] += f"; {self.unread_files()} file(s) hold no readable records"
+        out += [f"  - {where}: {reason}" for where, _, reason in self.problems[:shown]]
+        if len(self.problems) > shown:
+            out.append(f"  ... and {len(self.problems) - shown} more (all are counted in the card)")
         return out
 
 
@@ -526,10 +534,11 @@ def import_traces(
             else {"source": label, "commit": report.commit or "", "file": name}
         )
         for where, record in iter_records(path, name):
+            if not isinstance(record, TraceParseError) or record.kind not in FILE_PROBLEMS:
+                report.records += 1  # a malformed line is a record that could not be parsed
             if isinstance(record, TraceParseError):
                 report.problems.append((where, record.kind, str(record)))
                 continue
-            report.records += 1
             try:
                 report.rows.append(trace_row(record, schema, protocol, ident=f"paper-{where}", source=origin,
                                              multi_turn_weight=multi_turn_weight))  # fmt: skip
