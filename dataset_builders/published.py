@@ -115,7 +115,9 @@ def read_published(
             raise InputError(
                 f"--revision {revision!r} applies to a Hub repo, but {local} is a local path; drop the revision"
             )
-        reader = _Reader(tasks, only)
+        # links may point anywhere inside the given folder, never out of it (a hostile folder's
+        # "question.txt -> /etc/passwd" would otherwise be read into a dataset that gets published)
+        reader = _Reader(tasks, only, inside=(local if local.is_dir() else local.parent).resolve())
         reader.run(reader.plan(local), progress)
         card = local / "README.md" if local.is_dir() else None
         return PublishedRead(
@@ -129,7 +131,8 @@ def read_published(
     from dataset_builders.published_hub import fetch_published
 
     fetched = fetch_published(str(source), revision=revision, tasks=tasks, only=only)
-    reader = _Reader(tasks, only)
+    # the cache's snapshot files are links to blobs two levels up: inside the repo's cache folder
+    reader = _Reader(tasks, only, inside=fetched.folder.resolve().parent.parent)
     reader.run(reader.plan(fetched.folder), progress)
     for exc in fetched.unmapped:
         reader.error(exc, None)
@@ -178,7 +181,8 @@ MAX_READ_BYTES = 64 * 1024 * 1024
 class _Reader:
     """One read: `plan` maps folder and file names to tasks (reporting unknown ones), `run` reads them."""
 
-    def __init__(self, tasks: Iterable[Task], only: Collection[str] | None = None) -> None:
+    def __init__(self, tasks: Iterable[Task], only: Collection[str] | None = None, inside: Path | None = None) -> None:
+        self.inside = inside
         # one name can belong to several tasks (MATH holds both MATH subsets)
         self.by_name: dict[str, list[Task]] = {}
         for task in tasks:
@@ -236,15 +240,9 @@ class _Reader:
         return [p.relative_to(root).as_posix() if p != root else p.name for p in paths]
 
     def read(self, task: Task, path: Path) -> None:
-        oversized = _oversized(path)
-        if oversized is not None:
-            self.error(
-                PublishedDataError(
-                    f"{oversized}: larger than {MAX_READ_BYTES} bytes, so {path.name} was not read (published files "
-                    "are kilobytes; remove or replace it)"
-                ),
-                task.name,
-            )
+        unsafe = _unsafe_file(path, self.inside)
+        if unsafe is not None:
+            self.error(PublishedDataError(f"{unsafe}, so {path.name} was not read"), task.name)
             return
         try:
             for item in task.load_published(path):
@@ -276,16 +274,23 @@ class _Reader:
         self.errors.append(exc)
 
 
-def _oversized(path: Path) -> Path | None:
-    """The first file at or under `path` larger than MAX_READ_BYTES, or None. File symlinks are
-    followed (the Hub cache's snapshot files are links to blobs); folder symlinks are not walked."""
-    files = [path] if not path.is_dir() else (Path(d) / n for d, _, names in os.walk(path) for n in names)
-    for file in files:
+def _unsafe_file(path: Path, inside: Path | None) -> str | None:
+    """Why `path` (a task file or folder) must not be read, or None: a file larger than MAX_READ_BYTES,
+    or a link that leads out of `inside`. File links are followed (the Hub cache's snapshot files
+    are links to blobs); folder links are checked, not walked."""
+    entries = [path]
+    if path.is_dir():
+        entries += [Path(d) / n for d, dirs, names in os.walk(path.resolve()) for n in dirs + names]
+    for file in entries:
         try:
-            if file.stat().st_size > MAX_READ_BYTES:
-                return file
-        except OSError:  # a dangling link: the task's reader reports the file as missing
+            target = file.resolve(strict=True)
+            size = target.stat().st_size
+        except (OSError, RuntimeError):  # a dangling or looping link: the task's reader reports the file
             continue
+        if inside is not None and not target.is_relative_to(inside):
+            return f"{file}: a link that leads out of the published folder (to {target})"
+        if target.is_file() and size > MAX_READ_BYTES:
+            return f"{file}: larger than {MAX_READ_BYTES} bytes (published files are kilobytes; remove or replace it)"
     return None
 
 

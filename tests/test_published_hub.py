@@ -14,6 +14,7 @@ from datasets import load_dataset
 
 from dataset_builders.published_hub import MAX_DOWNLOAD_BYTES, is_safe_repo_path, plan_download
 from dataset_builders.registry import get_task
+from hub_tools.errors import HubInputError
 from tests.conftest import EXTERNAL
 from tests.hub_server import HubServer
 from tests.test_hub_tools import PROJECT_ROOT, _client_env
@@ -256,3 +257,85 @@ def test_plan_maps_folders_reports_the_rest_and_refuses_unsafe_names():
 def test_unsafe_repo_paths(bad):
     assert not is_safe_repo_path(bad)
     assert is_safe_repo_path("symbench/game24_dataset/24_4_number.csv")
+
+
+# --- r1ci published convert on a local folder ------------------------------------------------------
+
+
+@needs_external
+def test_cli_converts_a_local_folder(tmp_path, capsys, external_task_data):
+    import r1ci_cli
+
+    out = tmp_path / "out"
+    argv = ["published", "convert", "--source", str(EXTERNAL), "--tasks", "symbench/game24,bbh/navigate"]
+    assert r1ci_cli.main([*argv, "--output-dir", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "rows of 2 tasks written to" in printed and "problem" not in printed
+    configs = {"symbench.game24": "train", "bbh.navigate": "test", "train": "train", "test": "test"}
+    for config, split in configs.items():
+        rows = load_dataset(str(out), config, split=split)
+        assert rows.num_rows and all(get_task(r["task"]).score(f"<<<{r['answer']}>>>", r) == 1.0 for r in rows)
+    card = (out / "README.md").read_text()
+    assert "license: unknown" in card and "**unknown**" in card and str(EXTERNAL) not in card
+
+
+def _published_copy(root: Path) -> Path:
+    """A small folder in the published layout: the game24 CSV and two sudoku samples, copied."""
+    import shutil
+
+    shutil.copytree(EXTERNAL / "symbench" / "game24_dataset", root / "game24_dataset")
+    for i in (0, 1):
+        shutil.copytree(
+            EXTERNAL / "symbench" / "standard_sudoku" / f"sample_{i}", root / "standard_sudoku" / f"sample_{i}"
+        )
+    return root
+
+
+@needs_external
+def test_cli_bad_input_is_one_sentence(tmp_path, capsys):
+    import r1ci_cli
+
+    src = _published_copy(tmp_path / "src")
+    cases = [
+        (["--source", "owner/never-downloaded"], "not in the local Hugging Face cache and HF_HUB_OFFLINE is set"),
+        (["--source", str(tmp_path / "missing" / "folder")], "does not exist (and it is not a Hub repo id"),
+        (["--source", str(src), "--revision", "v1"], "applies to a Hub repo, but"),
+        (["--source", str(src), "--tasks", "symbench/game42"], "unknown task 'symbench/game42'"),
+    ]
+    for args, message in cases:
+        assert r1ci_cli.main(["published", "convert", *args, "--output-dir", str(tmp_path / "o")]) == 2, args
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")  # an output folder holding something else: refused first
+    assert r1ci_cli.main(["published", "convert", "--source", str(src), "--output-dir", str(tmp_path / "mine")]) == 2
+    assert "not part of a dataset layout" in capsys.readouterr().err and (tmp_path / "mine" / "notes.txt").exists()
+    assert not (tmp_path / "o").exists()
+
+
+@needs_external
+def test_hostile_local_folder_is_reported_not_read(tmp_path, monkeypatch):
+    from dataset_builders import published
+    from dataset_builders.published import read_published
+    from dataset_builders.published_convert import convert_published
+    from hub_tools.publish import resolve_target
+
+    src = _published_copy(tmp_path / "src")
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "question.txt").write_text("the machine's secret")
+    (secret / "solution.json").write_text("[]")
+    (src / "standard_sudoku" / "sample_2").symlink_to(secret)  # a sample folder that leads out
+    (src / "standard_sudoku" / "sample_1" / "question.txt").unlink()
+    (src / "standard_sudoku" / "sample_1" / "question.txt").symlink_to(secret / "question.txt")
+    (src / "game24_dataset" / "24_4_number.csv").write_bytes(b"x" * 2048)  # "huge" under a lowered bound
+    monkeypatch.setattr(published, "MAX_READ_BYTES", 1024)
+    only = ["symbench/game24", "symbench/standard_sudoku"]
+    read = read_published(str(src), only=only)
+    assert read.entries == []
+    text = "\n".join(str(e) for e in read.errors)
+    assert "a link that leads out of the published folder" in text and "larger than 1024 bytes" in text
+    assert all("secret" not in e["question"] for e in read.entries)
+    with pytest.raises(HubInputError, match="no entry could be converted"):
+        convert_published(str(src), resolve_target(tmp_path / "out", None), only=only)
+    assert not (tmp_path / "out").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["secret", "src"]
