@@ -134,6 +134,7 @@ def test_every_command_registers_itself():
     assert set(commands) == {
         "tasks",
         "traces",
+        "published",
         "rollouts",
         "tiny-model",
         "quickstart",
