@@ -4,7 +4,9 @@ both modes, errors kept, resumable after a kill, same numbers for the same seed,
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,6 +19,7 @@ import pytest
 from code_interpreter.errors import InputError
 from code_interpreter.generation import Chunk
 from dataset_builders import get_task
+from tests.test_vllm_backends import ScriptedEngine, VLLMHTTPDouble
 from trainers.eval_results import RESULTS_FILE
 from trainers.evaluation import (
     TEXT_SYSTEM_PROMPT,
@@ -238,6 +241,106 @@ def test_endpoint_runs_asynchronous_episodes(tmp_path, capsys):
     # The teacher writes code even when told not to: in text mode it is never run, so nothing verifies.
     assert results["modes"]["text"]["overall"] == 0.0
     assert results["modes"]["text"]["stats"]["finish_reasons"] == {"max_code_calls": 6}
+
+
+def text_answer(product: int) -> int:
+    return product if len(str(abs(product))) < 10 else product + 1
+
+
+class MultiplyingEngine(ScriptedEngine):
+    """Behind the vLLM double: in code mode it multiplies with a python block and answers what the
+    block printed (off by one when divisible by 3); in text mode it gets products of 10 digits or more
+    wrong by one. The `slow` question's snippet sleeps, so with episodes that never wait on each other
+    that question is the last one to finish."""
+
+    def __init__(self, tokenizer, slow: str) -> None:
+        super().__init__(tokenizer, {})
+        self.slow = slow
+
+    def sample(self, prompt_ids, max_tokens, stop):
+        text = self.tok.decode(prompt_ids, skip_special_tokens=False)
+        question = self.question(prompt_ids)
+        factors = re.search(r"result of ([\d*-]+)\?", question).group(1).split("*")
+        product = math.prod(int(f) for f in factors)
+        turn = text.rsplit("<|im_start|>assistant\n", 1)[1]
+        if TEXT_SYSTEM_PROMPT.splitlines()[0] in text:
+            piece = f"Roughly <<<{text_answer(product)}>>>"
+        elif "Code Execution Results:" not in turn:
+            nap = "import time\ntime.sleep(1.5)\n" if question == self.slow else ""
+            piece = f"I multiply with code.\n```python\n{nap}print({'*'.join(factors)})\n```\nNEVER SAID"
+        else:
+            printed = int(turn.rsplit("Code Execution Results:", 1)[1].split()[0])
+            piece = f"The product is {printed}. <<<{printed + (printed % 3 == 0)}>>>"
+        with self.lock:  # every request starts a new piece: the engine answers what the prompt holds
+            self.scripts[question], self.pending[question] = [piece + self.tok.eos_token], []
+        return super().sample(prompt_ids, max_tokens, stop)
+
+
+def test_vllm_server_eval_end_to_end(tmp_path, tiny_model_dir, qwen_tokenizer, capsys):
+    """`r1ci eval --backend vllm-server` against a double of vLLM's /v1/completions (token ids in,
+    token ids and logprobs out): the results JSON and the details agree with the engine's rule, the
+    code really ran in the sandbox, text mode never ran it, and episodes did not wait on each other."""
+    from datasets import load_dataset
+
+    from r1ci_cli import main
+
+    tok = qwen_tokenizer
+    task, n = get_task("symbench/number_multiply"), 6
+    first = next(iter(task.generate(1, seed=0)))["question"]
+    server = VLLMHTTPDouble(MultiplyingEngine(tok, slow=first))
+    out = tmp_path / "vllm"
+    args = ["eval", "--backend", "vllm-server", "--base-url", server.base_url, "--model", "policy"]
+    args += ["--tokenizer", str(tiny_model_dir), "--tasks", task.name, "--num-questions", str(n)]
+    try:
+        assert main([*args, "--output-dir", str(out), "--no-progress"]) == 0
+    finally:
+        server.close()
+    assert "code: overall" in capsys.readouterr().out
+    assert all(isinstance(b["prompt"], list) and b.get("return_token_ids") for b in server.bodies)
+
+    results = json.loads((out / RESULTS_FILE).read_text())
+    assert results["model"] == "policy" and results["model_fingerprint"] == "vllm-server:policy"
+    records = read_records(out)
+    products = {r["question"]: int(r["reference"]) for r in records}
+    assert len(products) == n and first in products
+    expected = {
+        "code": {q: p % 3 != 0 for q, p in products.items()},
+        "text": {q: len(str(abs(p))) < 10 for q, p in products.items()},
+    }
+    for mode, right in expected.items():
+        accuracy = sum(right.values()) / n
+        assert 0 < accuracy < 1, (mode, right)  # both kinds of verdict are exercised
+        r = results["modes"][mode]
+        assert r["overall"] == r["micro_accuracy"] == pytest.approx(accuracy)
+        assert r["per_task"][task.name] == {"source": "symbench", "split": task.split, "n": n,
+                                            "correct": sum(right.values()), "accuracy": pytest.approx(accuracy),
+                                            "errors": 0}  # fmt: skip
+        assert r["per_source"] == {"symbench": {"accuracy": pytest.approx(accuracy), "tasks": 1}}
+        details = load_dataset(str(out / "details"), mode, split=task.split)
+        assert len(details) == n
+        for row in details:
+            product = products[row["question"]]
+            assert row["correct"] == right[row["question"]] and row["verdict"] == float(row["correct"])
+            assert row["finish_reason"] == "answer" and not row["error"]
+            said = product + (product % 3 == 0) if mode == "code" else text_answer(product)
+            assert row["extracted_answer"] == str(said) and row["transcript"].endswith(f"<<<{said}>>>")
+            segments = json.loads(row["segments"])
+            if mode == "code":
+                assert [s["role"] for s in segments] == ["model", "interpreter", "model"]
+                assert segments[1]["execution"]["stdout"] == f"{product}\n"  # the sandbox computed it
+                assert segments[1]["text"] == f"\nCode Execution Results: {product}\n"
+                assert "NEVER SAID" not in row["transcript"] and (row["num_code_calls"], row["turns"]) == (1, 2)
+            else:
+                assert [s["role"] for s in segments] == ["model"] and row["num_code_calls"] == 0
+            # tokens: every sampled token plus every inserted one, counted by the policy's tokenizer
+            assert row["tokens"] == sum(len(tok.encode(s["text"])) for s in segments) + 1  # + <|im_end|>
+    stats = results["modes"]["code"]["stats"]
+    assert stats["mean_code_calls"] == 1.0 and stats["execution_errors"] == stats["timeouts"] == 0
+    assert results["modes"]["text"]["stats"]["finish_reasons"] == {"answer": n}
+    # Asynchronous episodes: the others finished while the first question's snippet still slept.
+    code_order = [r["question"] for r in map(json.loads, (out / "samples-0.jsonl").read_text().splitlines())
+                  if r["mode"] == "code"]  # fmt: skip
+    assert code_order[-1] == first and len(code_order) == n
 
 
 def test_sample_log_drops_a_torn_tail(tmp_path):
