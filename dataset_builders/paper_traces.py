@@ -36,6 +36,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -299,10 +300,8 @@ def trace_row(record: Any, schema: Schema, protocol: ProtocolConfig, *, ident: s
     answer = extract_answer(trace.content, inserted_spans=trace.spans)
     if answer is None:
         raise TraceParseError("no answer", "no final <<<answer>>> in text the assistant wrote")
-    from dataset_builders.registry import list_tasks
-
     task = record.get("task") if isinstance(record.get("task"), str) else ""
-    task = task if task in {t.name for t in list_tasks()} else ""
+    task = task if task in _task_names() else ""
     repaired = any(_ERROR_LINE.search(out) for out in trace.outputs[:-1])
     return {
         "task": task,
@@ -321,6 +320,13 @@ def trace_row(record: Any, schema: Schema, protocol: ProtocolConfig, *, ident: s
         "weight": multi_turn_weight if len(trace.spans) > 1 or repaired else 1.0,
         "teacher": json.dumps({**source, "format": fmt}, sort_keys=True),
     }
+
+
+@cache
+def _task_names() -> frozenset[str]:
+    from dataset_builders.registry import list_tasks
+
+    return frozenset(t.name for t in list_tasks())
 
 
 # -- reading files ----------------------------------------------------------------------------------

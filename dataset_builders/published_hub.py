@@ -43,6 +43,7 @@ MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
 DATA_SUFFIXES = (".json", ".jsonl", ".csv")
 #: Files every read takes along when the repo has them: the card carries the license.
 CARD_FILES = ("README.md",)
+MAX_CARD_BYTES = 1024 * 1024
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\\]")
 _GLOB_SPECIAL = re.compile(r"([\[\]*?])")
 _EXAMPLE_REPO = "yongchao98/R1-Code-Interpreter-Data"
@@ -142,7 +143,7 @@ def plan_download(
         if any(part.startswith((".", "_")) for part in parts):
             continue  # hidden or private (.gitattributes, .cache, __MACOSX) is never data, as locally
         prefix, readers = None, []
-        for depth, part in enumerate(parts[: MAX_DEPTH + 1]):
+        for depth, part in enumerate(parts[:MAX_DEPTH]):  # as deep as the local reader looks
             readers = readers_of(part, depth == len(parts) - 1, by_name)
             if readers:
                 prefix = "/".join(parts[: depth + 1])
@@ -305,8 +306,9 @@ def fetch_published(
         raise HubInputError(
             f"{what} (commit {commit[:12]}) holds none of the expected folders: expected {expected} (it holds {shown})"
         )
-    names = {p for p, _ in listing}
-    allow = plan.allow_patterns + [c for c in CARD_FILES if c in names]
+    sizes = dict(listing)
+    # a card only for its license: a huge one is left behind (the license is then stated unknown)
+    allow = plan.allow_patterns + [c for c in CARD_FILES if c in sizes and (sizes[c] or 0) <= MAX_CARD_BYTES]
     from huggingface_hub.errors import LocalEntryNotFoundError
 
     def download() -> str:
