@@ -53,7 +53,7 @@ MAX_RECORD_CHARS = 400_000
 SHOWN_PROBLEMS = 10
 STYLE = "paper"
 #: Problem kinds of a whole file (the others are one record's).
-FILE_PROBLEMS = frozenset({"file too large", "malformed file", "no records"})
+FILE_PROBLEMS = frozenset({"file too large", "malformed file", "no records", "unsafe file name"})
 
 USER_ROLES = frozenset({"human", "user"})
 ASSISTANT_ROLES = frozenset({"gpt", "assistant", "model", "bot"})
@@ -305,7 +305,9 @@ def trace_row(record: Any, schema: Schema, protocol: ProtocolConfig, *, ident: s
     repaired = any(_ERROR_LINE.search(out) for out in trace.outputs[:-1])
     return {
         "task": task,
-        "id": str(record["id"]) if isinstance(record.get("id"), (str, int)) else ident,
+        "id": str(record["id"])
+        if isinstance(record.get("id"), (str, int)) and len(str(record["id"])) <= 200
+        else ident,
         "style": STYLE,
         "messages": [
             {"role": "system", "content": system},
@@ -444,12 +446,15 @@ def trace_files(root: Path, patterns: list[str] | None) -> list[tuple[Path, Sche
     return [(p, schemas.get(p.relative_to(root).as_posix()) or schemas.get(p.name) or Schema()) for p in files]
 
 
-def _fetch(repo_id: str, revision: str | None, patterns: list[str] | None) -> tuple[Path, str, list[str]]:
-    """Download the JSON/JSONL files (and dataset_info.json, README.md) of a dataset repo; (folder, commit, files)."""
+def _fetch(
+    repo_id: str, revision: str | None, patterns: list[str] | None
+) -> tuple[Path, str, list[tuple[str, str, str]]]:
+    """Download the JSON/JSONL files (and dataset_info.json, README.md) of a dataset repo: (folder, commit,
+    problems of the files left out: unsafe names, files over the size bound)."""
     from huggingface_hub import HfApi, RepoFile, snapshot_download
     from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
 
-    from dataset_builders.published_hub import MAX_DOWNLOAD_BYTES, is_safe_repo_path
+    from dataset_builders.published_hub import MAX_CARD_BYTES, _literal, is_safe_repo_path
 
     rev = revision or "main"
     api = HfApi()
@@ -465,22 +470,37 @@ def _fetch(repo_id: str, revision: str | None, patterns: list[str] | None) -> tu
             f"no local file or folder {repo_id!r} and no dataset repo {repo_id} on the Hub: expected trace files "
             "(sharegpt or alpaca JSON/JSONL) in a folder or a Hub dataset repo"
         ) from None
-    wanted = [
-        f.path for f in tree
-        if is_safe_repo_path(f.path) and f.path.endswith((".json", ".jsonl"))
-        and (f.size or 0) <= min(MAX_FILE_BYTES, MAX_DOWNLOAD_BYTES * 8)
-        and (f.path.endswith("dataset_info.json") or not patterns or any(fnmatch.fnmatchcase(f.path, p) for p in patterns))
-    ]  # fmt: skip
+    wanted, left_out = [], []
+    for f in tree:
+        if not f.path.endswith((".json", ".jsonl")):
+            continue
+        named = f.path.endswith("dataset_info.json") or not patterns
+        if not named and not any(fnmatch.fnmatchcase(f.path, p) for p in patterns):
+            continue
+        if not is_safe_repo_path(f.path):
+            left_out.append(
+                (repr(f.path), "unsafe file name", "a name that could be written outside the download folder")
+            )
+        elif (f.size or 0) > MAX_FILE_BYTES:
+            left_out.append(
+                (
+                    f.path,
+                    "file too large",
+                    f"{f.size} bytes, larger than the {MAX_FILE_BYTES} bytes a traces file may have",
+                )
+            )
+        else:
+            wanted.append(f.path)
     if not [p for p in wanted if not p.endswith("dataset_info.json")]:
         raise HubInputError(
             f"dataset repo {repo_id} at revision {rev!r} holds no trace files"
             + (f" matching {', '.join(patterns)}" if patterns else "")
             + ": expected sharegpt or alpaca records in .json or .jsonl files"
         )
-    names = {f.path for f in tree}
-    allow = [re.sub(r"([\[\]*?])", r"[\1]", p) for p in wanted] + (["README.md"] if "README.md" in names else [])
-    folder = Path(snapshot_download(repo_id, repo_type="dataset", revision=rev, allow_patterns=allow))
-    return folder, folder.name, wanted
+    card = [f.path for f in tree if f.path == "README.md" and (f.size or 0) <= MAX_CARD_BYTES]
+    folder = Path(snapshot_download(repo_id, repo_type="dataset", revision=rev,
+                                    allow_patterns=[_literal(p) for p in wanted] + card))  # fmt: skip
+    return folder, folder.name, left_out
 
 
 def import_traces(
@@ -517,7 +537,8 @@ def import_traces(
                 )
             report.commit, root = cached
         else:
-            root, report.commit, _ = _fetch(source, revision, patterns)
+            root, report.commit, left_out = _fetch(source, revision, patterns)
+            report.problems += left_out
         report.repo_id, label = source, source
         card = root / "README.md"
         report.card = card.read_text(encoding="utf-8", errors="replace") if card.is_file() else None

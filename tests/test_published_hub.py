@@ -90,8 +90,10 @@ if args["mode"] == "online":
     published_hub.MAX_DOWNLOAD_BYTES = 100_000
     hostile = read_published("paper/hostile")
     out["hostile"] = [len(hostile.entries), [str(e) for e in hostile.errors], str(hostile.folder)]
+    from dataset_builders import paper_traces
+    paper_traces.MAX_FILE_BYTES = 10_000
     traces = import_traces("paper/traces")
-    out["traces"] = [len(traces.rows), traces.commit, traces.files, traces.rows[0]["inserted_spans"]]
+    out["traces"] = [len(traces.rows), traces.commit, traces.files, traces.rows[0]["inserted_spans"], traces.problems]
 else:
     read = read_published(args["repo"], only=args["only"])
     out["offline"] = [len(read.entries), read.commit, sorted(str(e) for e in read.errors)]
@@ -127,7 +129,8 @@ def hub_run(tmp_path_factory):
         repo.branches["bare"] = next(c.oid for c in repo.commits.values() if c.parent is None)
         hub.state.put_files("dataset", "paper/hostile", _hostile_files())
         hub.state.put_files("dataset", "paper/traces", {"sft/traces.json": json.dumps(traces).encode(),
-                                                        "sft/notes.png": b"x", "README.md": b"# no license\n"})  # fmt: skip
+                                                        "sft/notes.png": b"x", "README.md": b"# no license\n",
+                                                        "sft/../../up.json": b"[]", "sft/huge.jsonl": b" " * 20_000})  # fmt: skip
         args = {"mode": "online", "repo": REPO, "only": ONLY, "out": str(tmp / "converted")}
         online = _run(hub, tmp / "home", args)
         requests = list(hub.state.requests)
@@ -224,8 +227,10 @@ def test_offline_reads_the_cache_and_says_what_is_missing(hub_run):
 
 @needs_external
 def test_traces_from_a_hub_repo(hub_run):
-    rows, commit, files, spans = hub_run["online"]["traces"]
+    rows, commit, files, spans, problems = hub_run["online"]["traces"]
     assert rows == 1 and files == ["sft/traces.json"] and len(commit) == 40
+    assert sorted(kind for _, kind, _ in problems) == ["file too large", "unsafe file name"]
+    assert not any("up.json" in p or "huge" in p for _, p in hub_run["requests"] if "/resolve/" in p)
     assert spans == [[24, 51]]  # "```python\nprint(2+2)\n```" then "\nCode Execution Results: 4\n"
 
 
