@@ -85,12 +85,23 @@ class EvalConfig:
     tokenizer: str | None = field(default=None, metadata={"help": "Tokenizer for vllm-server (default: model)."})
     openai_mode: str = field(default="chat", metadata={"help": "'chat' or 'completions' (backend openai)."})
     sandbox: str = field(default="local", metadata={"help": "Sandbox: 'local' or 'e2b'."})
-    protocol_version: str = field(default="v2", metadata={"help": "'v1' (5 code calls) or 'v2' (8)."})
+    protocol_version: str | None = field(
+        default=None,
+        metadata={
+            "help": "'v1' (5 code calls) or 'v2' (8); default: v1 for the paper's released checkpoints, else v2."
+        },
+    )
     timeout_s: float = field(default=60.0, metadata={"help": "Per-call execution timeout in seconds."})
     max_new_tokens: int = field(default=2048, metadata={"help": "Token budget of a whole assistant turn."})
     temperature: float = field(default=0.0, metadata={"help": "Sampling temperature (0: greedy)."})
     batch_size: int = field(default=8, metadata={"help": "Episodes advanced together (transformers)."})
-    answer_source: str = field(default="model", metadata={"help": "'model' or 'anywhere' (older checkpoints)."})
+    answer_source: str | None = field(
+        default=None,
+        metadata={
+            "help": "'model' or 'anywhere' (the paper's looser rule); default: anywhere for the paper's released "
+            "checkpoints, else model."
+        },
+    )
     output_dir: str = field(default="outputs/eval", metadata={"help": "Where results and details go."})
     push_details: str | None = field(default=None, metadata={"help": "Dataset repo for the per-sample details."})
     skip_flawed_references: bool = field(
@@ -102,6 +113,16 @@ class EvalConfig:
     )
 
     def __post_init__(self) -> None:
+        # The paper's released checkpoints were published with its first protocol and answer rule
+        # (hub_tools.checkpoints.RELEASED); settings not given explicitly follow them.
+        from hub_tools.checkpoints import released_checkpoint
+
+        released = released_checkpoint(self.model or "")
+        defaults = dict(released.protocol) if released else {"protocol_version": "v2", "answer_source": "model"}
+        self.protocol_defaults = f"released checkpoint {released.repo_id}" if released else "r1ci"
+        for key, value in defaults.items():
+            if getattr(self, key) is None:
+                setattr(self, key, value)
         if self.backend not in BACKENDS:
             raise InputError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
         if self.split not in SPLITS:
@@ -247,6 +268,7 @@ def run_settings(config: EvalConfig, entries: dict[str, list[dict]]) -> dict[str
     of each task's questions (some generators depend on the hash seed: a resume must see the same)."""
     settings = {k: getattr(config, k) for k in RUN_KEYS if k != "model_fingerprint"}
     settings["model_fingerprint"] = model_fingerprint(config.model, config.backend)
+    settings["protocol_defaults"] = config.protocol_defaults
     settings["questions"] = {
         task: hashlib.sha256(json.dumps([[str(e["id"]), e["question"]] for e in es]).encode()).hexdigest()[:16]
         for task, es in entries.items()
@@ -327,6 +349,13 @@ def make_generator(config: EvalConfig) -> Any:
     from dataset_builders.rollouts import make_generator as rollout_generator
 
     check_model(config)
+    if config.backend == "transformers":
+        # Any layout the paper's checkpoints come in (fp32 weights load in bf16, DeepSpeed dumps convert once).
+        from code_interpreter.generation import TransformersGenerator
+        from hub_tools.checkpoints import load_model_and_tokenizer
+
+        model, tokenizer = load_model_and_tokenizer(config.model)
+        return TransformersGenerator(model, tokenizer, temperature=config.temperature)
     if config.backend == "vllm-server":
         from transformers import AutoTokenizer
 
@@ -564,7 +593,13 @@ def make_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--temperature", type=float)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--timeout-s", type=float)
-    p.add_argument("--answer-source", choices=("model", "anywhere"))
+    p.add_argument("--protocol-version", choices=("v1", "v2"), help="default: v1 for the released checkpoints, else v2")
+    p.add_argument(
+        "--answer-source",
+        choices=("model", "anywhere"),
+        help="where the final <<<answer>>> may come from; default: anywhere (the paper's rule) for the released "
+        "checkpoints, else model (interpreter output never supplies it)",
+    )
     p.add_argument("--output-dir")
     p.add_argument("--push-details", help="dataset repo id for the per-sample details")
     p.add_argument(
