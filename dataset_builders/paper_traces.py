@@ -21,8 +21,9 @@ interpreter inserts at inference, and the assistant turns are joined into one as
 A record that cannot be read that way is reported with the reason (counted by kind, the first ones
 shown), never dropped in silence: a user follow-up that does not answer a python block, a python
 block with no result after it, a result written inline as "Code Execution Results: ..." with no
-end marker (where it ends cannot be told), no final `<<<answer>>>` in model-written text, a turn
-that is not text. The rows have the columns `r1ci traces build` writes (style "paper";
+end marker (where it ends cannot be told; `--rerun-inline-results` runs the snippet again in the
+local sandbox and finds it by what it prints), no final `<<<answer>>>` in model-written text, a
+turn that is not text. The rows have the columns `r1ci traces build` writes (style "paper";
 `completion_tokens` is null: the paper's token counts are unknown), so `trainers/sft.py` trains on
 them unchanged.
 """
@@ -34,7 +35,7 @@ import fnmatch
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -199,41 +200,76 @@ class Assembled:
     outputs: list[str]
 
 
-def _split_inline(text: str, final: bool, turn: int) -> tuple[list[str], list[str]]:
-    """An assistant turn's text cut at its inline ```output results: (model pieces, outputs).
+#: Runs a snippet and returns its output as the interpreter reports it (`format_output`).
+Rerun = Callable[[str], str]
 
-    Every closed python block must be answered: by a ```output block right after it, or (the last
-    block of a non-final turn) by the next turn. Text after a non-final turn's last block is refused.
+
+def _inline_result_end(rest: str, code: str, rerun: Rerun | None, turn: int) -> tuple[str, int]:
+    """(output, end) of a result written inline as "Code Execution Results: ..." at the start of `rest`.
+
+    Its end is not marked, so it is found by running the snippet again (`rerun`) and matching what it
+    prints; without `rerun`, or when the text does not hold that output, the record is refused.
     """
-    blocks = iter_blocks(text)
+    label = _INLINE_RESULT.match(rest)
+    assert label is not None
+    if rerun is None:
+        raise TraceParseError(
+            "inline result",
+            f"assistant turn {turn} writes a result as 'Code Execution Results: ...' right in its text, with no end "
+            "marker, so where the interpreter's output ends cannot be told (--rerun-inline-results finds it by "
+            "running the snippet again)",
+        )
+    output = rerun(code)
+    start = label.end() + (rest[label.end() : label.end() + 1] == " ")
+    if not rest.startswith(output, start):
+        shown = rest[start : start + 60].replace("\n", "\\n")
+        raise TraceParseError(
+            "inline result differs",
+            f"assistant turn {turn}: running the snippet again printed {output[:60]!r}, but the text after it reads "
+            f"{shown!r}, so where the recorded output ends cannot be told",
+        )
+    end = start + len(output)
+    return output, end + (rest[end : end + 1] == "\n")
+
+
+def _split_inline(text: str, final: bool, turn: int, rerun: Rerun | None = None) -> tuple[list[str], list[str]]:
+    """An assistant turn's text cut at its inline results: (model pieces, outputs).
+
+    Every closed python block must be answered: by a ```output block right after it, by an inline
+    "Code Execution Results: ..." that `rerun` confirms, or (the last block of a non-final turn) by
+    the next turn. Text after a non-final turn's last block is refused.
+    """
     pieces, outputs, pos = [], [], 0
-    for i, block in enumerate(blocks):
-        if block.start < pos:
-            continue
+    while True:
+        # scanned again after each result: fences a program printed must not pair with the model's
+        blocks = iter_blocks(text[pos:])
+        i = next((j for j, b in enumerate(blocks) if b.lang.lower() == "output" or (b.is_python and b.end)), None)
+        if i is None:
+            break
+        block = blocks[i]
         if block.lang.lower() == "output":
             raise TraceParseError(
                 "output without code", f"assistant turn {turn} has a ```output block that follows no python block"
             )
-        if not block.is_python or block.end is None:
-            continue
+        block_end = pos + block.end
         after = blocks[i + 1] if i + 1 < len(blocks) else None
-        gap = text[block.end : after.start] if after is not None else text[block.end :]
-        if after is not None and after.lang.lower() == "output" and after.end is not None and not gap.strip():
-            pieces.append(text[pos : block.end])
-            outputs.append(after.code.rstrip("\n"))  # as `format_output` ends a program's output
-            # the fence line's own line break belongs to the block: the result template ends the line itself
-            pos = after.end + (text[after.end : after.end + 1] == "\n")
-            continue
-        rest = text[block.end :]
+        rest = text[block_end:]
+        if after is not None and after.lang.lower() == "output" and after.end is not None:
+            if not text[block_end : pos + after.start].strip():
+                pieces.append(text[pos:block_end])
+                outputs.append(after.code.rstrip("\n"))  # as `format_output` ends a program's output
+                # the fence line's own line break belongs to the block: the result template ends the line itself
+                pos += after.end + (text[pos + after.end : pos + after.end + 1] == "\n")
+                continue
         if not final and not rest.strip():
-            pieces.append(text[pos : block.end])  # the next turn answers it
+            pieces.append(text[pos:block_end])  # the next turn answers it
             return pieces, outputs
         if _INLINE_RESULT.match(rest):
-            raise TraceParseError(
-                "inline result",
-                f"assistant turn {turn} writes a result as 'Code Execution Results: ...' right in its text, with no "
-                "end marker, so where the interpreter's output ends cannot be told",
-            )
+            output, end = _inline_result_end(rest, block.code, rerun, turn)
+            pieces.append(text[pos:block_end])
+            outputs.append(output)
+            pos = block_end + end
+            continue
         raise TraceParseError(
             "code without result",
             f"assistant turn {turn} has a python block with no interpreter result after it (expected a ```output "
@@ -249,7 +285,7 @@ def _split_inline(text: str, final: bool, turn: int) -> tuple[list[str], list[st
     return pieces, outputs
 
 
-def assemble(turns: list[Turn], protocol: ProtocolConfig) -> tuple[str, str, Assembled]:
+def assemble(turns: list[Turn], protocol: ProtocolConfig, rerun: Rerun | None = None) -> tuple[str, str, Assembled]:
     """(system prompt, question, the assistant turn with its inserted spans) of a trace's turns."""
     system = [t.text for t in turns if t.role == "system"]
     rest = [t for t in turns if t.role != "system"]
@@ -280,7 +316,7 @@ def assemble(turns: list[Turn], protocol: ProtocolConfig) -> tuple[str, str, Ass
     results = [t for t in body if t.role != "assistant"]
     for k, turn in enumerate(assistant_turns):
         final = k == len(assistant_turns) - 1
-        pieces, inline = _split_inline(turn.text, final, k + 1)
+        pieces, inline = _split_inline(turn.text, final, k + 1, rerun)
         for i, piece in enumerate(pieces):
             content += piece
             if i < len(inline):
@@ -291,12 +327,12 @@ def assemble(turns: list[Turn], protocol: ProtocolConfig) -> tuple[str, str, Ass
 
 
 def trace_row(record: Any, schema: Schema, protocol: ProtocolConfig, *, ident: str, source: dict[str, str],
-              multi_turn_weight: float) -> dict[str, Any]:  # fmt: skip
+              multi_turn_weight: float, rerun: Rerun | None = None) -> dict[str, Any]:  # fmt: skip
     """Our traces row of one record; TraceParseError says why a record cannot be one."""
     fmt, turns = record_turns(record, schema)
     if sum(len(t.text) for t in turns) > MAX_RECORD_CHARS:
         raise TraceParseError("too long", f"more than {MAX_RECORD_CHARS} characters of text")
-    system, question, trace = assemble(turns, protocol)
+    system, question, trace = assemble(turns, protocol, rerun)
     answer = extract_answer(trace.content, inserted_spans=trace.spans)
     if answer is None:
         raise TraceParseError("no answer", "no final <<<answer>>> in text the assistant wrote")
@@ -510,9 +546,14 @@ def import_traces(
     patterns: list[str] | None = None,
     multi_turn_weight: float = 2.0,
     protocol: ProtocolConfig | None = None,
+    rerun_inline: bool = False,
 ) -> ImportReport:
-    """Import every record of the trace files at `source` (a file, a folder or a Hub dataset repo id)."""
-    from tqdm.auto import tqdm
+    """Import every record of the trace files at `source` (a file, a folder or a Hub dataset repo id).
+
+    `rerun_inline` runs snippets whose result is written inline ("Code Execution Results: ...", no end
+    marker) again in the local sandbox, to find where that result ends (see `_inline_result_end`).
+    """
+    from contextlib import ExitStack
 
     from dataset_builders.published import is_repo_id
     from hub_tools.publish import offline
@@ -552,6 +593,35 @@ def import_traces(
         raise InputError(
             f"{source} holds no .json or .jsonl trace files" + (f" matching {', '.join(patterns)}" if patterns else "")
         )
+    with ExitStack() as stack:
+        rerun = _sandbox_rerun(stack, protocol) if rerun_inline else None
+        _import_files(report, root, files, label, protocol, multi_turn_weight, rerun)
+    return report
+
+
+def _sandbox_rerun(stack: Any, protocol: ProtocolConfig) -> Rerun:
+    """A `Rerun` over the local sandbox (closed with `stack`); a snippet that repeats runs once."""
+    from code_interpreter import get_sandbox
+    from code_interpreter.protocol import format_output
+
+    sandbox = stack.enter_context(get_sandbox("local"))
+    seen: dict[str, str] = {}
+
+    def rerun(code: str) -> str:
+        if code not in seen:
+            result = sandbox.run(code, timeout=protocol.timeout_s)
+            seen[code] = format_output(
+                result.stdout, result.stderr, timed_out=result.timed_out, timeout_s=protocol.timeout_s
+            )
+        return seen[code]
+
+    return rerun
+
+
+def _import_files(report: ImportReport, root: Path, files: list[tuple[Path, Schema]], label: str,
+                  protocol: ProtocolConfig, multi_turn_weight: float, rerun: Rerun | None) -> None:  # fmt: skip
+    from tqdm.auto import tqdm
+
     for path, schema in tqdm(files, desc="importing trace files", unit="file"):
         name = path.relative_to(root).as_posix() if path != root else path.name
         report.files.append(name)
@@ -568,10 +638,9 @@ def import_traces(
                 continue
             try:
                 report.rows.append(trace_row(record, schema, protocol, ident=f"paper-{where}", source=origin,
-                                             multi_turn_weight=multi_turn_weight))  # fmt: skip
+                                             multi_turn_weight=multi_turn_weight, rerun=rerun))  # fmt: skip
             except TraceParseError as exc:
                 report.problems.append((where, exc.kind, str(exc)))
-    return report
 
 
 def traces_features() -> Any:
@@ -622,6 +691,12 @@ def make_parser(published_subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--revision", help="branch, tag or commit of the source repo (default: main)")
     p.add_argument("--files", help="comma-separated glob patterns of the files to read (default: every .json/.jsonl)")
     p.add_argument("--multi-turn-weight", type=float, default=2.0, help="weight of traces with several code calls")
+    p.add_argument(
+        "--rerun-inline-results",
+        action="store_true",
+        help="run snippets whose result is written inline ('Code Execution Results: ...') again in the local sandbox "
+        "to find where that result ends (otherwise such records are reported, not imported)",
+    )
     p.add_argument("--output-dir", help="local folder with the Hub repo's layout")
     p.add_argument("--push-to-hub", metavar="REPO", help="dataset repo id to publish the imported traces to")
     p.add_argument("--private", action="store_true")
@@ -639,7 +714,11 @@ def main(args: argparse.Namespace) -> int:
         raise InputError(f"--multi-turn-weight must be from 0 to 100, got {args.multi_turn_weight}")
     patterns = [p.strip() for p in args.files.split(",") if p.strip()] if args.files else None
     report = import_traces(
-        args.source, revision=args.revision, patterns=patterns, multi_turn_weight=args.multi_turn_weight
+        args.source,
+        revision=args.revision,
+        patterns=patterns,
+        multi_turn_weight=args.multi_turn_weight,
+        rerun_inline=args.rerun_inline_results,
     )
     console = Console()
     for line in report.lines():

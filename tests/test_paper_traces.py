@@ -214,3 +214,46 @@ def test_bad_sources_and_huge_files(tmp_path, monkeypatch, capsys):
     with pytest.raises(InputError, match="no record of .* could be imported"):
         paper_traces.write_imported(report, type("T", (), {"repo_id": None, "folder": tmp_path / "o"})(), str(empty))
     assert not (tmp_path / "o").exists()
+
+
+def _inline(text: str) -> dict:
+    return {"conversations": [{"from": "human", "value": "q"}, {"from": "gpt", "value": text}]}
+
+
+def test_inline_results_are_found_by_running_the_snippet_again():
+    text = (
+        "```python\nprint('a\\n```\\nb')\n```\nCode Execution Results: a\n```\nb\nSo <<<b>>>\n```python\nprint(1)\n```"
+    )
+    text += "\nCode Execution Results: 1\nChecked: <<<b>>>"
+    printed = {"print('a\\n```\\nb')\n": "a\n```\nb", "print(1)\n": "1"}
+    row = trace_row(_inline(text), Schema(), PROTOCOL, ident="r", source=SOURCE, multi_turn_weight=2.0,
+                    rerun=printed.__getitem__)  # fmt: skip
+    content = row["messages"][-1]["content"]
+    inserted = [content[a:b] for a, b in row["inserted_spans"]]
+    assert inserted == ["\nCode Execution Results: a\n\\```\nb\n", "\nCode Execution Results: 1\n"]  # fence made inert
+    assert (
+        _model_written(row)
+        == "```python\nprint('a\\n```\\nb')\n```So <<<b>>>\n```python\nprint(1)\n```Checked: <<<b>>>"
+    )
+    assert row["answer"] == "b" and row["num_code_calls"] == 2
+    with pytest.raises(TraceParseError, match="running the snippet again printed '2'") as info:
+        trace_row(_inline("```python\nprint(1)\n```\nCode Execution Results: 1\n<<<1>>>"), Schema(), PROTOCOL,
+                  ident="r", source=SOURCE, multi_turn_weight=2.0, rerun=lambda code: "2")  # fmt: skip
+    assert info.value.kind == "inline result differs"
+
+
+def test_cli_reruns_inline_results_in_the_sandbox(tmp_path, capsys):
+    src = tmp_path / "inline.jsonl"
+    records = [_inline("```python\nprint(6*7)\n```\nCode Execution Results: 42\nSo <<<42>>>"),
+               _inline("```python\nprint(6*7)\n```\nCode Execution Results: 41\nSo <<<41>>>")]  # fmt: skip
+    src.write_text("\n".join(json.dumps(r) for r in records))
+    out = tmp_path / "out"
+    argv = ["published", "traces", "--source", str(src), "--output-dir", str(out)]
+    assert r1ci_cli.main(argv) == 2  # without re-running, neither record can be read
+    assert "inline result 2" in capsys.readouterr().out
+    assert r1ci_cli.main([*argv, "--rerun-inline-results"]) == 0
+    printed = capsys.readouterr().out
+    assert "1 imported, 1 could not be parsed (inline result differs 1)" in printed
+    (row,) = load_dataset(str(out), split="train")
+    content = row["messages"][-1]["content"]
+    assert [content[a:b] for a, b in row["inserted_spans"]] == ["\nCode Execution Results: 42\n"]
