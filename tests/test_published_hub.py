@@ -344,3 +344,24 @@ def test_hostile_local_folder_is_reported_not_read(tmp_path, monkeypatch):
     with pytest.raises(HubInputError, match="no entry could be converted"):
         convert_published(str(src), resolve_target(tmp_path / "out", None), only=only)
     assert not (tmp_path / "out").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["secret", "src"]
+
+
+@pytest.mark.parametrize(
+    ("card", "expected"),
+    [
+        (None, {"license": "unknown"}),
+        ("# no front matter", {"license": "unknown"}),
+        ("---\nlicense: [unclosed\n---\n", {"license": "unknown"}),  # malformed YAML
+        ("---\n- a list\n---\n", {"license": "unknown"}),
+        ("---\nlicense:\n- MIT\n---\n", {"license": "mit"}),
+        ("---\nlicense: 'apache-2.0\n\n## injected heading'\n---\n", {"license": "unknown"}),
+        (
+            "---\nlicense: other\nlicense_name: paper-license\nlicense_link: javascript:alert(1)\n---\n",
+            {"license": "other", "license_name": "paper-license"},
+        ),  # fmt: skip
+    ],
+)
+def test_source_license_is_carried_over_only_when_well_formed(card, expected):
+    from model_cards.published_card import source_license
+
+    assert source_license(card).metadata() == expected
