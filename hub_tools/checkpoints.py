@@ -198,7 +198,7 @@ def resolve_checkpoint(
     if path.is_dir():
         return _resolve_folder(path, converter=converter, progress=progress, log=log)
     if path.exists() or not re.fullmatch(r"[\w.-]+/[\w.-]+", model):
-        raise MissingInput(f"model {model!r} is neither a model folder nor a Hub model id (owner/name)")
+        raise MissingInput(f"model {model!r} does not exist: give a model folder or a Hub model id (owner/name)")
     return _resolve_hub(model, revision, converter=converter, progress=progress, log=log)
 
 

@@ -24,8 +24,9 @@ from typing import Any
 from code_interpreter import ProtocolConfig, get_sandbox
 from code_interpreter.episode import Episode, EpisodeRunner
 from code_interpreter.errors import InputError
-from code_interpreter.generation import Generator, OpenAIGenerator, TransformersGenerator, check_model_path
+from code_interpreter.generation import Generator, OpenAIGenerator, TransformersGenerator
 from code_interpreter.sandboxes.base import Sandbox
+from hub_tools.checkpoints import load_model_and_tokenizer
 from spaces_demo.transcript_view import note_message, settle, turn_messages, user_message, verdict_message
 
 log = logging.getLogger(__name__)
@@ -105,9 +106,8 @@ class ModelCache:
             if name in self._models:
                 self._models.move_to_end(name)
                 return self._models[name]
-            check_model_path(name)
-            loaded = TransformersGenerator.from_pretrained(name)
-            self._models[name] = (loaded.model, loaded.tokenizer)
+            # Any layout: fp32 Hub weights load in bf16, the paper's DeepSpeed dumps convert once (hub_tools.checkpoints).
+            self._models[name] = load_model_and_tokenizer(name)
             while len(self._models) > self.size:
                 self._models.popitem(last=False)
             return self._models[name]

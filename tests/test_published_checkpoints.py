@@ -233,7 +233,7 @@ def test_neither_weights_nor_dump_is_one_sentence(tmp_path):
     (tmp_path / "optimizer.pt").write_bytes(b"")
     with pytest.raises(InputError, match=r"holds neither model weights .* nor a DeepSpeed dump .* found README\.md"):
         resolve_checkpoint(str(tmp_path))
-    with pytest.raises(InputError, match="neither a model folder nor a Hub model id"):
+    with pytest.raises(InputError, match="does not exist: give a model folder or a Hub model id"):
         resolve_checkpoint(str(tmp_path / "missing" / "deeper"))
 
 
@@ -372,3 +372,11 @@ def test_eval_defaults_follow_the_released_checkpoints_unless_told():
     assert rule(model="Qwen/Qwen2.5-3B-Instruct") == ("model", "v2", "r1ci")
     with pytest.raises(InputError, match="answer_source must be"):
         EvalConfig(model=released, answer_source="everywhere")
+
+
+def test_without_deepspeed_the_conversion_says_how_to_get_it(tmp_path, monkeypatch):
+    from hub_tools import deepspeed_dump
+
+    monkeypatch.setattr(deepspeed_dump, "deepspeed_available", lambda: False)
+    with pytest.raises(InputError, match=r"needs deepspeed: pip install 'r1ci\[deepspeed\]'"):
+        deepspeed_dump.run_conversion(tmp_path, "global_step1", tmp_path / "out")
