@@ -283,6 +283,8 @@ def _resolve_hub(
     layout = detect_layout(where, sizes)
     out = _converted_dir(repo_id, commit)
     if layout.kind == "weights":
+        missing = sum(sizes[f] for f in layout.files if not _cached(repo_id, commit, f))
+        _check_weights_download(where, missing, log=log)
         # By revision name, not commit: the cache then maps the name to the commit for offline runs.
         snapshot = _download(repo_id, revision or "main", layout.files, progress=progress)
         commit = snapshot.name
@@ -375,6 +377,24 @@ def _bf16_bytes(config_json: Path) -> int:
 
 def _size(n: int) -> str:
     return f"{n / GIB:.1f} GiB" if n >= GIB else f"{n / (1 << 20):.1f} MiB"
+
+
+def _check_weights_download(where: str, missing: int, *, log: Callable[[str], None]) -> None:
+    """Say how much a large download takes, and stop before it if the cache's disk lacks the room."""
+    from huggingface_hub import constants
+
+    if missing < GIB:
+        return
+    probe = Path(constants.HF_HUB_CACHE)
+    while not probe.exists():
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    log(f"{where}: downloading {_size(missing)} of weights into {constants.HF_HUB_CACHE}; {_size(free)} free.")
+    if free < missing + (64 << 20):
+        raise InputError(
+            f"downloading {where} needs about {_size(missing)} free on the disk of {probe}, which has {_size(free)}; "
+            "free some space or point HF_HUB_CACHE at a larger disk"
+        )
 
 
 def _check_disk(where: str, out: Path, *, download: int, output: int, log: Callable[[str], None]) -> None:

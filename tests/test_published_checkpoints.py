@@ -380,3 +380,23 @@ def test_without_deepspeed_the_conversion_says_how_to_get_it(tmp_path, monkeypat
     monkeypatch.setattr(deepspeed_dump, "deepspeed_available", lambda: False)
     with pytest.raises(InputError, match=r"needs deepspeed: pip install 'r1ci\[deepspeed\]'"):
         deepspeed_dump.run_conversion(tmp_path, "global_step1", tmp_path / "out")
+
+
+def test_a_large_weights_download_is_announced_and_checked_first(monkeypatch):
+    from collections import namedtuple
+
+    from huggingface_hub import constants
+
+    from hub_tools import checkpoints
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(checkpoints.shutil, "disk_usage", lambda p: usage(100 << 30, 0, 100 << 30))
+    said: list[str] = []
+    checkpoints._check_weights_download("yongchao98/R1-Code-Interpreter-14B@9be8076", 59 << 30, log=said.append)
+    assert said == [
+        f"yongchao98/R1-Code-Interpreter-14B@9be8076: downloading 59.0 GiB of weights into "
+        f"{constants.HF_HUB_CACHE}; 100.0 GiB free."
+    ]
+    monkeypatch.setattr(checkpoints.shutil, "disk_usage", lambda p: usage(100 << 30, 0, 20 << 30))
+    with pytest.raises(InputError, match=r"needs about 59\.0 GiB free on the disk of .* which has 20\.0 GiB"):
+        checkpoints._check_weights_download("yongchao98/R1-Code-Interpreter-14B@9be8076", 59 << 30, log=said.append)
