@@ -32,6 +32,7 @@ import importlib
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -140,6 +141,14 @@ def run_conversion(
     except (ValueError, FileNotFoundError, KeyError, pickle.UnpicklingError, RuntimeError) as exc:
         if isinstance(exc, InputError):
             raise
+        if isinstance(exc, pickle.UnpicklingError):
+            # torch's message advises weights_only=False, which is exactly what must not happen here.
+            named = re.search(r"GLOBAL ([\w.]+)", str(exc))
+            raise InputError(
+                f"a pickle in the DeepSpeed dump {checkpoint_dir}/{tag} calls "
+                f"{named.group(1) if named else 'something'} outside torch's weights-only set and DeepSpeed's data "
+                "classes; refused (it could run code on this machine)"
+            ) from exc
         # DeepSpeed's own messages name the file and what is wrong with it; keep them, on one line.
         reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:600]
         raise InputError(f"could not convert the DeepSpeed dump in {checkpoint_dir} ({tag}): {reason}") from exc
