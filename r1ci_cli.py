@@ -17,6 +17,7 @@ COMMANDS = (
     "trainers.quickstart",  # quickstart
     "trainers.curriculum_estimate",  # curriculum estimate
     "trainers.evaluation",  # eval
+    "hub_tools.checkpoints",  # checkpoint fetch
     "trainers.release",  # release
     "spaces_demo.cli",  # demo, space push
 )

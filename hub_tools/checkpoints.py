@@ -475,3 +475,43 @@ def load_model_and_tokenizer(
         raise MissingInput(f"could not load model {model!r} from {resolved.path}: {exc}") from exc
     lm.eval()
     return lm, tokenizer
+
+
+# -- command line -----------------------------------------------------------------------------------
+def make_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "checkpoint", help="download a model (converting a DeepSpeed dump once) and print its local folder"
+    )
+    sub = p.add_subparsers(dest="checkpoint_command", required=True)
+    f = sub.add_parser(
+        "fetch",
+        help="print a folder that from_pretrained and `vllm serve` load (e.g. for yongchao98/R1-Code-Interpreter-7B)",
+    )
+    f.add_argument("model", help="Hub model id or local folder (weights or a DeepSpeed dump)")
+    f.add_argument("--revision", help="branch, tag or commit (Hub ids)")
+    f.add_argument(
+        "--converter",
+        choices=CONVERTERS,
+        default="deepspeed",
+        help="'repo-script' runs the dump's own zero_to_fp32.py (code from the repo: only if you trust it)",
+    )
+    f.add_argument("--no-progress", action="store_true")
+    f.set_defaults(func=main)
+
+
+def main(args: Any) -> int:
+    import sys
+
+    resolved = resolve_checkpoint(
+        args.model,
+        args.revision,
+        converter=args.converter,
+        progress=not args.no_progress,
+        log=lambda s: print(s, file=sys.stderr),
+    )
+    released = released_checkpoint(args.model)
+    if released:
+        defaults = ", ".join(f"{k}={v}" for k, v in released.protocol.items())
+        print(f"{released.repo_id} is a released R1-CI checkpoint; r1ci eval defaults: {defaults}", file=sys.stderr)
+    print(resolved.path)
+    return 0

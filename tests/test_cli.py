@@ -140,6 +140,7 @@ def test_every_command_registers_itself():
         "quickstart",
         "curriculum",
         "eval",
+        "checkpoint",
         "release",
         "demo",
         "space",

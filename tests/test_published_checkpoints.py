@@ -400,3 +400,13 @@ def test_a_large_weights_download_is_announced_and_checked_first(monkeypatch):
     monkeypatch.setattr(checkpoints.shutil, "disk_usage", lambda p: usage(100 << 30, 0, 20 << 30))
     with pytest.raises(InputError, match=r"needs about 59\.0 GiB free on the disk of .* which has 20\.0 GiB"):
         checkpoints._check_weights_download("yongchao98/R1-Code-Interpreter-14B@9be8076", 59 << 30, log=said.append)
+
+
+def test_checkpoint_fetch_prints_a_loadable_folder(tiny_model_dir, tmp_path, capsys):
+    from r1ci_cli import main
+
+    assert main(["checkpoint", "fetch", str(tiny_model_dir), "--no-progress"]) == 0
+    assert capsys.readouterr().out.strip() == str(tiny_model_dir)
+    assert main(["checkpoint", "fetch", str(tmp_path / "nothing" / "here")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("r1ci checkpoint: error: model ") and "does not exist" in err and "\n" not in err
