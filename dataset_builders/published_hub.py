@@ -249,8 +249,8 @@ def fetch_published(
     only: Collection[str] | None = None,
 ) -> HubFetch:
     """Download the task folders of a published-layout dataset repo (see the module doc)."""
-    from huggingface_hub import HfApi, snapshot_download
-    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+    from huggingface_hub import HfApi, RepoFile, snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError
 
     from hub_tools.publish import _retrying, offline
 
@@ -288,18 +288,14 @@ def fetch_published(
             )
         commit, snapshot = cached
         listing = _cached_listing(snapshot, commit)
-        where = f"{repo_id}@{commit[:12]}/"
     else:
         api = HfApi()
         commit = retry(readable(lambda: api.repo_info(repo_id, repo_type="dataset", revision=rev))).sha
-        from huggingface_hub import RepoFile
-
         tree = retry(
             readable(lambda: list(api.list_repo_tree(repo_id, repo_type="dataset", revision=commit, recursive=True)))
         )
         listing = [(f.path, f.size) for f in tree if isinstance(f, RepoFile)]
-        where = f"{repo_id}@{commit[:12]}/"
-    plan = plan_download(listing, tasks, only, where=where)
+    plan = plan_download(listing, tasks, only, where=f"{repo_id}@{commit[:12]}/")
     if not plan.task_paths:
         tops = sorted({p.split("/")[0] for p, _ in listing if not p.startswith(".")})
         shown = ", ".join(tops[:12]) + (", ..." if len(tops) > 12 else "") if tops else "no files"
@@ -309,7 +305,6 @@ def fetch_published(
     sizes = dict(listing)
     # a card only for its license: a huge one is left behind (the license is then stated unknown)
     allow = plan.allow_patterns + [c for c in CARD_FILES if c in sizes and (sizes[c] or 0) <= MAX_CARD_BYTES]
-    from huggingface_hub.errors import LocalEntryNotFoundError
 
     def download() -> str:
         # by the revision's name, not the commit listed above: the cache then records the name, so an
