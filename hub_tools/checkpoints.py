@@ -30,6 +30,7 @@ them when the flags are not given and records the rule used in its results.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import uuid
@@ -221,11 +222,12 @@ def _resolve_folder(folder: Path, *, converter: str, progress: bool, log: Callab
     tag, dump = read_tag(str(folder), (folder / "latest").read_text("utf-8", errors="replace"), sizes)
     import hashlib
 
-    key = hashlib.sha256(
-        json.dumps([str(folder.resolve()), tag, sorted((p, sizes[p]) for p in dump)]).encode()
-    ).hexdigest()[:16]
+    # A re-saved dump (same names and sizes, new bytes) must not reuse the old conversion: mtimes count.
+    stamp = sorted((p, sizes[p], (folder / p).stat().st_mtime_ns) for p in dump)
+    key = hashlib.sha256(json.dumps([str(folder.resolve()), tag, stamp]).encode()).hexdigest()[:16]
     out = converted_root() / "local" / f"{folder.name}-{key}"
     if not (out / MARKER).is_file():
+        clear_stale(out)
         _check_disk(str(folder), out, download=0, output=_bf16_bytes(folder / "config.json"), log=log)
         _convert(
             folder, tag, dump, support_files(sizes), out, str(folder), None, converter=converter, progress=progress
@@ -304,6 +306,7 @@ def _resolve_hub(
     if script and "zero_to_fp32.py" not in sizes:
         raise InputError(f"{where} ships no zero_to_fp32.py; use converter 'deepspeed'")
     missing = sum(sizes[p] for p in dump + script if not _cached(repo_id, commit, p))
+    clear_stale(out)
     _check_disk(where, out, download=missing, output=_bf16_bytes(snapshot / "config.json"), log=log)
     snapshot = _download(repo_id, commit, [*support, "latest", *dump, *script], progress=progress)
     _convert(snapshot, tag, dump, support, out, where, commit, converter=converter, progress=progress)
@@ -379,6 +382,28 @@ def _size(n: int) -> str:
     return f"{n / GIB:.1f} GiB" if n >= GIB else f"{n / (1 << 20):.1f} MiB"
 
 
+def clear_stale(out: Path) -> list[Path]:
+    """Remove what killed conversions into `out` left behind (their temporary folders, named after
+    their process, which no longer runs); a conversion still running elsewhere keeps its folder."""
+    removed = []
+    for tmp in out.parent.glob(f".{out.name}.tmp-*") if out.parent.is_dir() else []:
+        match = re.fullmatch(rf"\.{re.escape(out.name)}\.tmp-(\d+)-\w+", tmp.name)
+        if match and not _running(int(match.group(1))):
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed.append(tmp)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
 def _check_weights_download(where: str, missing: int, *, log: Callable[[str], None]) -> None:
     """Say how much a large download takes, and stop before it if the cache's disk lacks the room."""
     from huggingface_hub import constants
@@ -437,7 +462,7 @@ def _convert(
     """Check the pickles, convert into a temporary sibling of `out`, add the support files, rename."""
     check_pickles((snapshot / p for p in dump), progress=progress)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         script = snapshot / "zero_to_fp32.py" if converter == "repo-script" else None
         run_conversion(snapshot, tag, tmp, script=script, progress=progress)

@@ -410,3 +410,16 @@ def test_checkpoint_fetch_prints_a_loadable_folder(tiny_model_dir, tmp_path, cap
     assert main(["checkpoint", "fetch", str(tmp_path / "nothing" / "here")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("r1ci checkpoint: error: model ") and "does not exist" in err and "\n" not in err
+
+
+def test_leftovers_of_killed_conversions_are_cleared_but_not_a_running_ones(tmp_path):
+    from hub_tools.checkpoints import clear_stale
+
+    out = tmp_path / "converted" / "abc123"
+    dead = tmp_path / "converted" / ".abc123.tmp-2147483646-deadbeef"
+    alive = tmp_path / "converted" / f".abc123.tmp-{os.getpid()}-cafe"
+    other = tmp_path / "converted" / ".abc1234.tmp-2147483646-beef"
+    for d in (dead, alive, other):
+        (d / "sub").mkdir(parents=True)
+    assert clear_stale(out) == [dead]
+    assert not dead.exists() and alive.exists() and other.exists()
