@@ -280,6 +280,10 @@ def prepare_run(config: EvalConfig) -> tuple[list[Any], dict[str, list[dict]]]:
     """Tasks and questions of a run, after checking the model and the output folder's run.json."""
     tasks = select_tasks(config)  # unknown names fail before any model loads
     check_model(config)  # before run.json: a run that cannot start leaves no folder behind
+    if config.backend == "transformers":
+        from hub_tools.checkpoints import resolve_checkpoint
+
+        resolve_checkpoint(config.model)  # download (and convert a DeepSpeed dump) once, before every rank loads it
     entries = load_entries(config, tasks)
     check_resume(Path(config.output_dir), run_settings(config, entries))
     return tasks, entries
