@@ -29,6 +29,7 @@ them when the flags are not given and records the rule used in its results.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -47,8 +48,6 @@ from hub_tools.errors import HubInputError
 @dataclass(frozen=True)
 class ReleasedCheckpoint:
     repo_id: str
-    layout: str
-    """What the repo holds as published: "weights" (fp32 safetensors) or "deepspeed" (a ZeRO dump)."""
     protocol: Mapping[str, str] = field(default_factory=lambda: {"protocol_version": "v1", "answer_source": "anywhere"})
     """Evaluation defaults matching the protocol the checkpoint was trained and evaluated with."""
 
@@ -56,9 +55,9 @@ class ReleasedCheckpoint:
 RELEASED = {
     c.repo_id.lower(): c
     for c in (
-        ReleasedCheckpoint("yongchao98/R1-Code-Interpreter-3B", "deepspeed"),
-        ReleasedCheckpoint("yongchao98/R1-Code-Interpreter-7B", "deepspeed"),
-        ReleasedCheckpoint("yongchao98/R1-Code-Interpreter-14B", "weights"),
+        ReleasedCheckpoint("yongchao98/R1-Code-Interpreter-3B"),  # a DeepSpeed dump (latest: global_step339)
+        ReleasedCheckpoint("yongchao98/R1-Code-Interpreter-7B"),  # a DeepSpeed dump (latest: global_step159)
+        ReleasedCheckpoint("yongchao98/R1-Code-Interpreter-14B"),  # fp32 safetensors, 12 shards
     )
 }
 
@@ -93,7 +92,6 @@ class Layout:
     kind: str
     files: list[str]
     """Files to download: the weights and support files, or the dump's support files and `latest`."""
-    weights_format: str = ""
 
 
 def support_files(sizes: Mapping[str, int]) -> list[str]:
@@ -108,19 +106,16 @@ def detect_layout(where: str, sizes: Mapping[str, int]) -> Layout:
     safetensors = sorted(p for p in top if p.endswith(".safetensors"))
     bins = sorted(p for p in top if re.fullmatch(r"pytorch_model(-\d+-of-\d+)?\.bin", p))
     if "config.json" in top and (safetensors or bins):
-        fmt, weights = ("safetensors", safetensors) if safetensors else ("bin", bins)
-        index = "model.safetensors.index.json" if fmt == "safetensors" else "pytorch_model.bin.index.json"
-        return Layout("weights", sorted([*support, *weights, *([index] if index in top else [])]), fmt)
+        weights = safetensors or bins
+        index = "model.safetensors.index.json" if safetensors else "pytorch_model.bin.index.json"
+        return Layout("weights", sorted([*support, *weights, *([index] if index in top else [])]))
     if "latest" in top:
         if "config.json" not in top:
             raise InputError(
                 f"{where} holds a DeepSpeed dump (`latest`) but no config.json at the top level; expected the "
                 "model's config.json (and tokenizer files) beside `latest` to know what the dump's weights belong to"
             )
-        if sizes["latest"] > 256:
-            raise InputError(
-                f"{where}/latest is {sizes['latest']} bytes; expected one short tag such as global_step159"
-            )
+        check_latest_size(where, sizes)
         return Layout("deepspeed", sorted([*support, "latest"]))
     shown = ", ".join(sorted(top)[:8]) or "no files"
     raise InputError(
@@ -128,6 +123,12 @@ def detect_layout(where: str, sizes: Mapping[str, int]) -> Layout:
         f"level) nor a DeepSpeed dump (a `latest` file naming a global_step folder of *{MODEL_STATES_SUFFIX} and "
         f"*{OPTIM_STATES_SUFFIX} files); found {shown}"
     )
+
+
+def check_latest_size(where: str, sizes: Mapping[str, int]) -> None:
+    """`latest` holds one short tag: refuse a big one before it is downloaded or read."""
+    if sizes.get("latest", 0) > 256:
+        raise InputError(f"{where}/latest is {sizes['latest']} bytes; expected one short tag such as global_step159")
 
 
 def read_tag(where: str, text: str, sizes: Mapping[str, int]) -> tuple[str, list[str]]:
@@ -150,18 +151,26 @@ def read_tag(where: str, text: str, sizes: Mapping[str, int]) -> tuple[str, list
     return tag, models + optims
 
 
-def stored_dtype(folder: Path, files: list[str]) -> str | None:
-    """The dtype of the first floating tensor in the first safetensors file (its header only)."""
-    for name in files:
-        if not name.endswith(".safetensors"):
-            continue
-        with (folder / name).open("rb") as fh:
+def _safetensors_header(path: Path) -> dict[str, Any]:
+    """The JSON header of a safetensors file (8-byte length, then JSON); {} if it is not one."""
+    try:
+        with path.open("rb") as fh:
             size = int.from_bytes(fh.read(8), "little")
-            if not 0 < size < 100 << 20:
-                return None
-            header = json.loads(fh.read(size))
-        for key, info in header.items():
-            if key != "__metadata__" and info.get("dtype", "").startswith(("F", "BF")):
+            header = json.loads(fh.read(size)) if 0 < size < 100 << 20 else {}
+    except (OSError, ValueError):
+        return {}
+    return (
+        {k: v for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)}
+        if isinstance(header, dict)
+        else {}
+    )
+
+
+def stored_dtype(folder: Path, files: list[str]) -> str | None:
+    """The dtype of the first floating tensor of the safetensors files (read from their headers)."""
+    for name in (f for f in files if f.endswith(".safetensors")):
+        for info in _safetensors_header(folder / name).values():
+            if str(info.get("dtype", "")).startswith(("F", "BF")):
                 return info["dtype"]
     return None
 
@@ -169,13 +178,12 @@ def stored_dtype(folder: Path, files: list[str]) -> str | None:
 def placeholder_weights(folder: Path, files: list[str]) -> bool:
     """Whether every tensor in the safetensors files is empty (what a ZeRO-3 run that did not gather
     its weights saves beside its dump)."""
-    shapes = []
-    for name in files:
-        if name.endswith(".safetensors"):
-            with (folder / name).open("rb") as fh:
-                size = int.from_bytes(fh.read(8), "little")
-                header = json.loads(fh.read(size)) if 0 < size < 100 << 20 else {}
-            shapes += [info.get("shape", []) for k, info in header.items() if k != "__metadata__"]
+    shapes = [
+        info.get("shape") or []
+        for name in files
+        if name.endswith(".safetensors")
+        for info in _safetensors_header(folder / name).values()
+    ]
     return bool(shapes) and all(0 in s for s in shapes)
 
 
@@ -204,11 +212,15 @@ def resolve_checkpoint(
 
 
 def _folder_sizes(folder: Path) -> dict[str, int]:
+    """Files at the top and one level down (where weights and a dump's tag folders live), by size."""
     out = {}
-    for p in folder.rglob("*"):
-        rel = p.relative_to(folder).as_posix()
-        if p.is_file() and rel.count("/") <= 1 and not rel.startswith("."):
-            out[rel] = p.stat().st_size
+    for p in folder.iterdir():
+        if p.name.startswith("."):
+            continue
+        if p.is_file():
+            out[p.name] = p.stat().st_size
+        elif p.is_dir():
+            out.update({f"{p.name}/{q.name}": q.stat().st_size for q in p.iterdir() if q.is_file()})
     return out
 
 
@@ -219,9 +231,8 @@ def _resolve_folder(folder: Path, *, converter: str, progress: bool, log: Callab
         return ResolvedCheckpoint(str(folder), folder, "weights")
     if "latest" not in sizes:
         raise InputError(f"{folder} holds only empty placeholder weights and no DeepSpeed dump to convert")
+    check_latest_size(str(folder), sizes)
     tag, dump = read_tag(str(folder), (folder / "latest").read_text("utf-8", errors="replace"), sizes)
-    import hashlib
-
     # A re-saved dump (same names and sizes, new bytes) must not reuse the old conversion: mtimes count.
     stamp = sorted((p, sizes[p], (folder / p).stat().st_mtime_ns) for p in dump)
     key = hashlib.sha256(json.dumps([str(folder.resolve()), tag, stamp]).encode()).hexdigest()[:16]
@@ -298,6 +309,7 @@ def _resolve_hub(
     if (out / MARKER).is_file():
         return ResolvedCheckpoint(repo_id, out, "deepspeed", commit, "bfloat16")
     support = support_files(sizes)
+    check_latest_size(where, sizes)
     snapshot = _download(repo_id, revision or "main", [*support, "latest"], progress=False)
     if snapshot.name != commit:  # pushed to since the listing: start over on the new commit
         return _resolve_hub(repo_id, snapshot.name, converter=converter, progress=progress, log=log)
