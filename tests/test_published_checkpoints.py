@@ -3,6 +3,7 @@ converted to bf16 and loaded; the paper's evaluation defaults for the released i
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import pickle
@@ -25,7 +26,7 @@ from tests.conftest import PROJECT_ROOT
 from tests.hub_server import HubServer
 
 needs_deepspeed = pytest.mark.skipif(
-    __import__("importlib").util.find_spec("deepspeed") is None,
+    importlib.util.find_spec("deepspeed") is None,
     reason="deepspeed is not installed (pip install 'r1ci[deepspeed]'): no DeepSpeed dump can be made or converted",
 )
 
@@ -56,7 +57,7 @@ for stage in (2, 3):
 @pytest.fixture(scope="module")
 def zero_dumps(tiny_model_dir, tmp_path_factory) -> dict[int, Path]:
     """Real ZeRO-2 and ZeRO-3 dumps of the tiny model, with its config and tokenizer beside `latest`."""
-    if __import__("importlib").util.find_spec("deepspeed") is None:
+    if importlib.util.find_spec("deepspeed") is None:
         pytest.skip("deepspeed is not installed (pip install 'r1ci[deepspeed]'): no DeepSpeed dump can be made")
     root = tmp_path_factory.mktemp("zero")
     env = dict(os.environ, DS_ACCELERATOR="cpu", PYTHONPATH=str(PROJECT_ROOT))
@@ -105,8 +106,10 @@ def test_zero_dumps_convert_to_bf16_once_and_load(zero_dumps, hf_cache, tmp_path
     # ZeRO-3 runs that do not gather their weights save empty placeholders beside the dump: the dump wins.
     save_file({"model.embed_tokens.weight": torch.empty(0)}, str(zero_dumps[3] / "model.safetensors"))
     said: list[str] = []
+    paths = {}
     for stage, dump in zero_dumps.items():
         resolved = resolve_checkpoint(str(dump), progress=False, log=said.append)
+        paths[stage] = resolved.path
         assert resolved.layout == "deepspeed" and resolved.dtype == "bfloat16"
         assert resolved.path.parent.parent == hf_cache / "r1ci-converted"
         converted = _weights(resolved.path)
@@ -122,7 +125,7 @@ def test_zero_dumps_convert_to_bf16_once_and_load(zero_dumps, hf_cache, tmp_path
     monkeypatch.setattr(checkpoints, "_convert", lambda *a, **k: pytest.fail("converted twice"))
     again = resolve_checkpoint(str(zero_dumps[2]), progress=False, log=said.append)
     lm, _ = checkpoints.load_model_and_tokenizer(str(zero_dumps[2]), progress=False)
-    assert again.path == resolved.path.parent / again.path.name and lm.dtype == torch.bfloat16
+    assert again.path == paths[2] != paths[3] and lm.dtype == torch.bfloat16
     assert torch.equal(lm.get_input_embeddings().weight, lm.get_output_embeddings().weight)
 
 
@@ -131,7 +134,6 @@ def test_the_dumps_own_script_converts_only_on_request(zero_dumps, hf_cache, tmp
     import torch
 
     copy = shutil.copytree(zero_dumps[2], tmp_path / "dump")
-    (copy / "model.safetensors").unlink(missing_ok=True)
     by_script = resolve_checkpoint(str(copy), converter="repo-script", progress=False, log=lambda s: None)
     by_module = resolve_checkpoint(str(zero_dumps[2]), progress=False, log=lambda s: None)
     a, b = _weights(by_script.path), _weights(by_module.path)
@@ -163,7 +165,7 @@ def test_a_pickle_that_runs_code_is_refused_before_and_during_loading(zero_dumps
     torch.save(payload, state)
     with pytest.raises(InputError, match=r"zero_pp_rank_0_mp_rank_00_model_states\.pt would call .*system"):
         resolve_checkpoint(str(dump), progress=False, log=lambda s: None)
-    # Past the scan (called directly), the child still unpickles weights-only: the call never happens.
+    # Past the scan (called directly), the conversion still unpickles weights-only: the call never happens.
     with pytest.raises(InputError, match=r"global_step1 calls posix\.system outside .*; refused"):
         run_conversion(dump, "global_step1", tmp_path / "out", progress=False)
     assert not marker.exists() and not list(hf_cache.rglob(MARKER))
