@@ -13,7 +13,8 @@ models load by id in `r1ci eval` and the Space.
 - **DeepSpeed dump** (a `latest` file naming a folder such as `global_step159/` with
   `*_model_states.pt` and `*_optim_states.pt`, as the 3B and 7B repos hold): converted once into
   bf16 safetensors under `<HF cache>/r1ci-converted/<repo>/<commit>/` (see
-  `hub_tools.deepspeed_dump` for the conversion and its safety). Before anything is downloaded it
+  `hub_tools.deepspeed_dump` for the conversion and its safety). A ZeRO-1/2 dump whose model states
+  hold the whole model in bf16 is converted from them alone, without its optimizer shards. Before anything is downloaded it
   says how much disk the download and the output take and stops if the disk lacks it. The output
   is written to a temporary folder and renamed into place, so a killed conversion leaves nothing
   that looks finished, and a second call reuses it (also offline).
@@ -41,7 +42,14 @@ from pathlib import Path
 from typing import Any
 
 from code_interpreter.errors import InputError, MissingInput
-from hub_tools.deepspeed_dump import MODEL_STATES_SUFFIX, OPTIM_STATES_SUFFIX, check_pickles, run_conversion
+from hub_tools.deepspeed_dump import (
+    MODEL_STATES_SUFFIX,
+    OPTIM_STATES_SUFFIX,
+    check_pickles,
+    convert_model_states,
+    run_conversion,
+    whole_model_states,
+)
 from hub_tools.errors import HubInputError
 
 
@@ -240,9 +248,11 @@ def _resolve_folder(folder: Path, *, converter: str, progress: bool, log: Callab
     if not (out / MARKER).is_file():
         clear_stale(out)
         _check_disk(str(folder), out, download=0, output=_bf16_bytes(folder / "config.json"), log=log)
-        _convert(
-            folder, tag, dump, support_files(sizes), out, str(folder), None, converter=converter, progress=progress
-        )
+        support = support_files(sizes)
+        whole = whole_model_states(tag, dump) if converter == "deepspeed" else None
+        done = bool(whole) and _convert(folder, tag, [whole], support, out, str(folder), None, "model-states", progress)
+        if not done:
+            _convert(folder, tag, dump, support, out, str(folder), None, converter, progress)
     return ResolvedCheckpoint(str(folder), out, "deepspeed", dtype="bfloat16")
 
 
@@ -317,11 +327,19 @@ def _resolve_hub(
     script = ["zero_to_fp32.py"] if converter == "repo-script" else []
     if script and "zero_to_fp32.py" not in sizes:
         raise InputError(f"{where} ships no zero_to_fp32.py; use converter 'deepspeed'")
-    missing = sum(sizes[p] for p in dump + script if not _cached(repo_id, commit, p))
     clear_stale(out)
-    _check_disk(where, out, download=missing, output=_bf16_bytes(snapshot / "config.json"), log=log)
-    snapshot = _download(repo_id, commit, [*support, "latest", *dump, *script], progress=progress)
-    _convert(snapshot, tag, dump, support, out, where, commit, converter=converter, progress=progress)
+    output = _bf16_bytes(snapshot / "config.json")
+
+    def convert(files: list[str], method: str) -> bool:
+        missing = sum(sizes[p] for p in files if not _cached(repo_id, commit, p))
+        _check_disk(where, out, download=missing, output=output, log=log, optimizer_shards=method != "model-states")
+        snapshot = _download(repo_id, commit, [*support, "latest", *files], progress=progress)
+        return _convert(snapshot, tag, [p for p in files if p in dump], support, out, where, commit, method, progress)
+
+    # A ZeRO-1/2 dump may hold the whole model in its model states: then its optimizer shards stay on the Hub.
+    whole = whole_model_states(tag, dump) if converter == "deepspeed" else None
+    if not (whole and convert([whole], "model-states")):
+        convert(dump + script, converter)
     return ResolvedCheckpoint(repo_id, out, "deepspeed", commit, "bfloat16")
 
 
@@ -434,7 +452,15 @@ def _check_weights_download(where: str, missing: int, *, log: Callable[[str], No
         )
 
 
-def _check_disk(where: str, out: Path, *, download: int, output: int, log: Callable[[str], None]) -> None:
+def _check_disk(
+    where: str,
+    out: Path,
+    *,
+    download: int,
+    output: int,
+    log: Callable[[str], None],
+    optimizer_shards: bool = True,
+) -> None:
     from huggingface_hub import constants
 
     needed = int((download + output) * 1.05) + (64 << 20)
@@ -442,12 +468,12 @@ def _check_disk(where: str, out: Path, *, download: int, output: int, log: Calla
     while not probe.exists():
         probe = probe.parent
     free = shutil.disk_usage(probe).free
-    fetch = (
-        f"downloads {_size(download)} into {constants.HF_HUB_CACHE} (the ZeRO shards, optimizer states included: "
-        "ZeRO keeps the fp32 weights there) and "
-        if download
-        else ""
+    what = (
+        "the ZeRO shards, optimizer states included: ZeRO keeps the fp32 weights there"
+        if optimizer_shards
+        else "the model states, which hold the whole model in ZeRO-1/2"
     )
+    fetch = f"downloads {_size(download)} into {constants.HF_HUB_CACHE} ({what}) and " if download else ""
     log(
         f"{where} is a DeepSpeed training dump: converting it once to bf16 safetensors in {out}. This {fetch}writes "
         f"{_size(output)}; {_size(free)} free."
@@ -462,22 +488,28 @@ def _check_disk(where: str, out: Path, *, download: int, output: int, log: Calla
 def _convert(
     snapshot: Path,
     tag: str,
-    dump: list[str],
+    files: list[str],
     support: list[str],
     out: Path,
     where: str,
     commit: str | None,
-    *,
-    converter: str,
+    method: str,
     progress: bool,
-) -> None:
-    """Check the pickles, convert into a temporary sibling of `out`, add the support files, rename."""
-    check_pickles((snapshot / p for p in dump), progress=progress)
+) -> bool:
+    """Check the pickles, convert into a temporary sibling of `out`, add the support files, rename.
+
+    `method`: "model-states" (`convert_model_states`; False when the dump needs its optimizer
+    shards), "deepspeed" or "repo-script" (`run_conversion`)."""
+    check_pickles((snapshot / p for p in files), progress=progress)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
-        script = snapshot / "zero_to_fp32.py" if converter == "repo-script" else None
-        run_conversion(snapshot, tag, tmp, script=script, progress=progress)
+        if method == "model-states":
+            if not convert_model_states(snapshot / files[0], tmp, progress=progress):
+                return False
+        else:
+            script = snapshot / "zero_to_fp32.py" if method == "repo-script" else None
+            run_conversion(snapshot, tag, tmp, script=script, progress=progress)
         for name in support:
             shutil.copyfile(snapshot / name, tmp / name)
         config = json.loads((tmp / "config.json").read_text())
@@ -486,13 +518,14 @@ def _convert(
                 config[key] = "bfloat16"
         (tmp / "config.json").write_text(json.dumps(config, indent=2))
         (tmp / MARKER).write_text(
-            json.dumps({"source": where, "commit": commit, "tag": tag, "converter": converter, "dtype": "bfloat16"})
+            json.dumps({"source": where, "commit": commit, "tag": tag, "converter": method, "dtype": "bfloat16"})
         )
         try:
             tmp.rename(out)
         except OSError:
             if not (out / MARKER).is_file():  # another process finishing first is fine; anything else is not
                 raise
+        return True
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

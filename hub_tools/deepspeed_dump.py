@@ -3,10 +3,16 @@
 A dump is a folder with a `latest` file naming a tag folder (`global_step159/`) that holds
 `*_model_states.pt` (parameter names and shapes) and `*_optim_states.pt` (ZeRO partitions of the
 fp32 master weights, beside the optimizer's moments: ZeRO-1/2 and ZeRO-3 alike keep the weights
-to convert there, so these shards are needed). The conversion itself is DeepSpeed's own
-`deepspeed.utils.zero_to_fp32.get_fp32_state_dict_from_zero_checkpoint` (or, when asked, the copy
+to convert there, so these shards are needed, with one exception below). The conversion itself is
+DeepSpeed's own `deepspeed.utils.zero_to_fp32.get_fp32_state_dict_from_zero_checkpoint` (or, when asked, the copy
 of that script the dump ships, which matches the DeepSpeed version that wrote it); this module
 only adds safety around it and writes bf16 shards one at a time.
+
+ZeRO-1/2 do not partition parameters: their `mp_rank_00_model_states.pt` holds the whole model as
+trained, refreshed from the fp32 master weights after every step. When it is in bf16 (or fp32),
+`convert_model_states` writes it directly, equal bit for bit to DeepSpeed's conversion rounded to
+bf16, and the optimizer shards (about 6x larger with Adam) are never downloaded; nor is DeepSpeed
+needed, unless the file pickles DeepSpeed classes.
 
 Safety: `*.pt` files are pickles, and DeepSpeed's converter calls `torch.load(weights_only=False)`,
 which would run any code a hostile dump carries. So
@@ -49,6 +55,8 @@ DEEPSPEED_GLOBALS = (
     "deepspeed.utils.tensor_fragment.fragment_address",
 )
 MODEL_STATES_SUFFIX = "_model_states.pt"
+#: The only model-states file of a ZeRO-1/2 run without model parallelism: it holds the whole model.
+WHOLE_MODEL_STATES = "mp_rank_00_model_states.pt"
 OPTIM_STATES_SUFFIX = "_optim_states.pt"
 MAX_SHARD_SIZE = "5GB"
 
@@ -154,6 +162,51 @@ def run_conversion(
         raise InputError(f"could not convert the DeepSpeed dump in {checkpoint_dir} ({tag}): {reason}") from exc
 
 
+def whole_model_states(tag: str, dump: list[str]) -> str | None:
+    """The dump's model-states file when it may hold the whole model (ZeRO-1/2, one model-parallel
+    rank: `<tag>/mp_rank_00_model_states.pt` alone), else None."""
+    models = [p for p in dump if p.endswith(MODEL_STATES_SUFFIX)]
+    return models[0] if models == [f"{tag}/{WHOLE_MODEL_STATES}"] else None
+
+
+def convert_model_states(path: Path, output_dir: Path, *, progress: bool = True) -> bool:
+    """Write the weights a ZeRO-1/2 dump keeps in its model states as bf16 safetensors; False (and
+    nothing written) when they cannot stand in for the optimizer shards.
+
+    ZeRO-1/2 do not partition parameters, so `module` there is the whole model in the dtype it
+    trains in, refreshed from the fp32 master weights after every step. In bf16 it is exactly the
+    master weights rounded to bf16 (what the full conversion writes), in fp32 it is the master
+    weights: either way the optimizer shards, about 6x larger with Adam, need not be downloaded.
+    fp16 weights (rounded differently), ZeRO-3 placeholders or missing parameters return False.
+    Needs no DeepSpeed unless the file pickles DeepSpeed classes.
+    """
+    import pickle
+
+    import torch
+
+    try:
+        with forced_weights_only():
+            state = torch.load(path, map_location="cpu", mmap=True)
+    except (pickle.UnpicklingError, RuntimeError, ValueError) as exc:
+        named = re.search(r"GLOBAL ([\w.]+)", str(exc))
+        raise InputError(
+            f"{path} could not be unpickled weights-only ({named.group(1) if named else type(exc).__name__}); refused"
+        ) from exc
+    module, groups = state.get("module"), state.get("param_shapes")
+    if not isinstance(module, dict) or not isinstance(groups, list):
+        return False
+    expected = {n: tuple(shape) for group in groups if isinstance(group, dict) for n, shape in group.items()}
+    expected.update({n: tuple(shape) for n, shape in (state.get("frozen_param_shapes") or {}).items()})
+    for name, shape in expected.items():
+        t = module.get(name)
+        if not isinstance(t, torch.Tensor) or tuple(t.shape) != shape or t.dtype not in (torch.bfloat16, torch.float32):
+            return False
+    aliases = set(state.get("shared_params") or {})  # tied weights: stored once, tied back from the config
+    keep = [*expected, *(n for n in state.get("buffer_names") or [] if n in module)]
+    write_bf16_shards({n: module[n] for n in keep if n not in aliases}, output_dir, progress=progress)
+    return True
+
+
 def _converter(script: Path | None) -> Any:
     if script is None:
         from deepspeed.utils.zero_to_fp32 import get_fp32_state_dict_from_zero_checkpoint
@@ -177,11 +230,16 @@ def write_bf16_shards(state_dict: dict[str, Any], output_dir: Path, *, progress:
 
     # Tied weights (embeddings and LM head) appear under two names for one tensor; safetensors keeps
     # one copy and transformers ties the other back from the config.
-    seen: set[int] = set()
+    seen: set[Any] = set()
     unique = {}
     for name, tensor in state_dict.items():
-        if id(tensor) not in seen:
-            seen.add(id(tensor))
+        key = (
+            (tensor.untyped_storage().data_ptr(), tensor.storage_offset(), tuple(tensor.shape), tensor.dtype)
+            if isinstance(tensor, torch.Tensor) and tensor.device.type != "meta"
+            else id(tensor)  # DeepSpeed's lazy tensors: one object per distinct tensor
+        )
+        if key not in seen:
+            seen.add(key)
             unique[name] = tensor
 
     def out_dtype(t: Any) -> Any:

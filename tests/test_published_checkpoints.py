@@ -118,6 +118,9 @@ def test_zero_dumps_convert_to_bf16_once_and_load(zero_dumps, hf_cache, tmp_path
         assert set(converted) == set(reference) - {"lm_head.weight"}
         assert all(torch.equal(converted[n], reference[n]) for n in converted)
         assert json.loads((resolved.path / "config.json").read_text())["torch_dtype"] == "bfloat16"
+        # ZeRO-2 keeps the whole bf16 model in its model states; ZeRO-3 needs the optimizer shards.
+        method = json.loads((resolved.path / MARKER).read_text())["converter"]
+        assert method == {2: "model-states", 3: "deepspeed"}[stage]
         assert not list(resolved.path.parent.glob(".*tmp-*"))  # the temporary folder was renamed
     assert "DeepSpeed training dump" in said[0] and "writes" in said[0] and "free" in said[0]
 
@@ -301,12 +304,13 @@ _DUMP_CLIENT = r"""
 import json, urllib.request
 from huggingface_hub import constants
 from hub_tools.checkpoints import load_model_and_tokenizer, resolve_checkpoint
-def run():
-    r = resolve_checkpoint("yongchao98/R1-Code-Interpreter-3B", progress=False, log=lambda s: None)
-    lm, tok = load_model_and_tokenizer("yongchao98/R1-Code-Interpreter-3B", progress=False)
+def run(repo):
+    r = resolve_checkpoint(repo, progress=False, log=lambda s: None)
+    lm, tok = load_model_and_tokenizer(repo, progress=False)
     return {"path": str(r.path), "commit": r.commit, "layout": r.layout, "dtype": str(lm.dtype),
-            "files": sorted(p.name for p in r.path.iterdir())}
-online = run()
+            "files": sorted(p.name for p in r.path.iterdir()), "method": json.load(open(r.path / "r1ci_conversion.json"))["converter"]}
+repos = ["yongchao98/R1-Code-Interpreter-3B", "yongchao98/R1-Code-Interpreter-7B"]
+online = {repo: run(repo) for repo in repos}
 try:
     urllib.request.urlopen(constants.ENDPOINT + "/offline-from-here")
 except Exception:
@@ -316,38 +320,46 @@ dead = "http://127.0.0.1:9"
 constants.HF_HUB_OFFLINE = True
 constants.HUGGINGFACE_CO_URL_TEMPLATE = constants.HUGGINGFACE_CO_URL_TEMPLATE.replace(constants.ENDPOINT, dead)
 constants.ENDPOINT = dead
-print(json.dumps({"online": online, "offline": run()}))
+print(json.dumps({"online": online, "offline": {repo: run(repo) for repo in repos}}))
 """
 
 
-@needs_deepspeed
-def test_a_dump_on_the_hub_converts_once_into_the_cache(zero_dumps, tmp_path):
-    dump = zero_dumps[3]
+def _dump_files(dump: Path) -> dict[str, bytes]:
     files = {p.relative_to(dump).as_posix(): p.read_bytes() for p in dump.rglob("*") if p.is_file()}
     files = {p: d for p, d in files.items() if not p.endswith(".safetensors")}
     # An older tag's shards and the trainer's RNG states are not needed: never fetched.
     files["global_step0/zero_pp_rank_0_mp_rank_00_optim_states.pt"] = b"stale"
     files["rng_state_0.pth"] = b"rng"
+    return files
+
+
+@needs_deepspeed
+def test_dumps_on_the_hub_convert_once_into_the_cache(zero_dumps, tmp_path):
     with HubServer() as hub:
-        hub.state.put_files("model", "yongchao98/R1-Code-Interpreter-3B", files)
+        hub.state.put_files("model", "yongchao98/R1-Code-Interpreter-3B", _dump_files(zero_dumps[3]))
+        hub.state.put_files("model", "yongchao98/R1-Code-Interpreter-7B", _dump_files(zero_dumps[2]))
         home = tmp_path / "home"
         home.mkdir()
         both = _client(hub, home, _DUMP_CLIENT)
         paths = [p for m, p in hub.state.requests]
-    out, offline = both["online"], both["offline"]
     assert paths[-1] == "/offline-from-here"  # nothing was asked of the Hub offline
-    fetched = {p.rsplit("/resolve/", 1)[1].split("/", 1)[1] for p in paths if "/resolve/" in p}
-    assert out["layout"] == "deepspeed" and out["dtype"] == "torch.bfloat16"
-    assert (
-        Path(out["path"])
-        == home / "hub" / "r1ci-converted" / "models--yongchao98--R1-Code-Interpreter-3B" / out["commit"]
-    )
-    assert {"model.safetensors", "config.json", "tokenizer.json", MARKER} <= set(out["files"])
-    assert "latest" in fetched and "global_step1/bf16_zero_pp_rank_0_mp_rank_00_optim_states.pt" in fetched
-    assert (
-        not {"global_step0/zero_pp_rank_0_mp_rank_00_optim_states.pt", "rng_state_0.pth", "zero_to_fp32.py"} & fetched
-    )
-    assert offline == out  # offline, the conversion in the cache is found by the cached revision
+    assert both["offline"] == both["online"]  # offline, the conversions are found by the cached revision
+    fetched: dict[str, set[str]] = {"3B": set(), "7B": set()}
+    for p in paths:
+        if "/resolve/" in p:  # /<repo>/resolve/<revision>/<file>
+            repo, rest = p.split("/resolve/", 1)
+            fetched[repo.rsplit("-", 1)[1]].add(rest.split("/", 1)[1])
+    for size, method in (("3B", "deepspeed"), ("7B", "model-states")):
+        out = both["online"][f"yongchao98/R1-Code-Interpreter-{size}"]
+        assert out["layout"] == "deepspeed" and out["dtype"] == "torch.bfloat16" and out["method"] == method
+        folder = f"models--yongchao98--R1-Code-Interpreter-{size}"
+        assert Path(out["path"]) == home / "hub" / "r1ci-converted" / folder / out["commit"]
+        assert {"model.safetensors", "config.json", "tokenizer.json", MARKER} <= set(out["files"])
+        assert not {"global_step0/zero_pp_rank_0_mp_rank_00_optim_states.pt", "rng_state_0.pth"} & fetched[size]
+        assert "latest" in fetched[size] and "zero_to_fp32.py" not in fetched[size]
+    # ZeRO-3 needs its optimizer shards; the ZeRO-2 dump is converted from its model states alone.
+    assert "global_step1/bf16_zero_pp_rank_0_mp_rank_00_optim_states.pt" in fetched["3B"]
+    assert not [p for p in fetched["7B"] if p.endswith("_optim_states.pt")]
 
 
 def test_released_ids_and_their_protocol():
@@ -425,3 +437,23 @@ def test_leftovers_of_killed_conversions_are_cleared_but_not_a_running_ones(tmp_
         (d / "sub").mkdir(parents=True)
     assert clear_stale(out) == [dead]
     assert not dead.exists() and alive.exists() and other.exists()
+
+
+@needs_deepspeed
+def test_fp16_model_states_fall_back_to_the_optimizer_shards(zero_dumps, hf_cache, tmp_path):
+    import torch
+
+    from hub_tools.deepspeed_dump import convert_model_states
+
+    dump = shutil.copytree(zero_dumps[2], tmp_path / "fp16")
+    states = dump / "global_step1" / "mp_rank_00_model_states.pt"
+    saved = torch.load(states, weights_only=True)
+    saved["module"] = {k: v.half() for k, v in saved["module"].items()}  # fp16 rounds unlike the bf16 master copy
+    torch.save(saved, states)
+    assert convert_model_states(states, tmp_path / "unused", progress=False) is False
+    assert not (tmp_path / "unused").exists()
+    resolved = resolve_checkpoint(str(dump), progress=False, log=lambda s: None)
+    assert json.loads((resolved.path / MARKER).read_text())["converter"] == "deepspeed"
+    reference = _weights(resolve_checkpoint(str(zero_dumps[2]), progress=False, log=lambda s: None).path)
+    converted = _weights(resolved.path)
+    assert converted.keys() == reference.keys() and all(torch.equal(converted[k], reference[k]) for k in converted)
