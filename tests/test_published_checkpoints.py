@@ -457,3 +457,15 @@ def test_fp16_model_states_fall_back_to_the_optimizer_shards(zero_dumps, hf_cach
     reference = _weights(resolve_checkpoint(str(zero_dumps[2]), progress=False, log=lambda s: None).path)
     converted = _weights(resolved.path)
     assert converted.keys() == reference.keys() and all(torch.equal(converted[k], reference[k]) for k in converted)
+
+
+@needs_deepspeed
+def test_without_deepspeed_only_zero2_model_states_convert(zero_dumps, hf_cache, monkeypatch):
+    from hub_tools import deepspeed_dump
+
+    monkeypatch.setattr(deepspeed_dump, "deepspeed_available", lambda: False)
+    monkeypatch.setattr(deepspeed_dump, "allowed_globals", lambda: [])  # as if DeepSpeed's classes were not importable
+    resolved = resolve_checkpoint(str(zero_dumps[2]), progress=False, log=lambda s: None)
+    assert json.loads((resolved.path / MARKER).read_text())["converter"] == "model-states"
+    with pytest.raises(InputError, match=r"needs deepspeed: pip install 'r1ci\[deepspeed\]'"):
+        resolve_checkpoint(str(zero_dumps[3]), progress=False, log=lambda s: None)
