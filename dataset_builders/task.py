@@ -93,6 +93,14 @@ class Task(ABC):
         """What the generator's knobs are at `level` (shown by `r1ci tasks stats`); "" when it has one level."""
         return ""
 
+    def solve_with_code(self, question: str) -> tuple[str, str] | None:
+        """A one-line plan and a python script that prints the answer, read from `question` alone.
+
+        The offline solver teacher (`dataset_builders.solver_teacher`) writes traces with it where
+        no teacher model is reachable. None (the default) means the task has no such solver.
+        """
+        return None
+
     def entry(self, id_: str, question: str, answer: str, metadata: dict[str, Any] | None = None) -> Entry:
         # Every entry carries its level so a dataset has one metadata schema; 0 = not generated here
         # (a published or dataset-backed instance whose level is unknown).
@@ -190,22 +198,35 @@ class GeneratedTask(Task):
     1..`complexity_levels` unless `generate` is asked for one.
     """
 
-    def generate(self, n: int, seed: int = 0, *, complexity: int | None = None) -> Iterator[Entry]:
+    def generate(
+        self, n: int, seed: int = 0, *, complexity: int | None = None, max_complexity: int | None = None
+    ) -> Iterator[Entry]:
         """Yield `n` entries; the same (n, seed) gives identical entries, and entry i does not depend on n.
 
-        `complexity` fixes every entry's level (1..complexity_levels); by default each entry draws its own.
+        `complexity` fixes every entry's level (1..complexity_levels); by default each entry draws its
+        own, uniformly from 1..`max_complexity` (capped at `complexity_levels`; default: all levels).
         """
         if complexity is not None and not 1 <= complexity <= self.complexity_levels:
             raise ValueError(f"{self.name}: complexity must be in 1..{self.complexity_levels}, got {complexity}")
+        if max_complexity is not None and max_complexity < 1:
+            raise ValueError(f"{self.name}: max_complexity must be at least 1, got {max_complexity}")
+        top = min(max_complexity or self.complexity_levels, self.complexity_levels)
         for i in range(n):
             key = f"{self.name}:{seed}:{i}"
-            level = complexity or 1 + random.Random(f"{key}:level").randrange(self.complexity_levels)
+            level = complexity or 1 + random.Random(f"{key}:level").randrange(top)
             question, answer, metadata = self.make_entry(random.Random(key), level)
             yield self.entry(f"{seed}-{i}", question, answer, {**metadata, "complexity": level})
 
     @abstractmethod
     def make_entry(self, rng: random.Random, level: int = 1) -> tuple[str, str, dict[str, Any]]:
         """One (question, reference answer as written inside <<<>>>, metadata) drawn from `rng` at difficulty `level`."""
+
+
+def generate_entries(task: Task, n: int, seed: int, max_complexity: int | None = None) -> Iterator[Entry]:
+    """`task.generate(n, seed)`, restricted to levels 1..max_complexity where the generator has levels."""
+    if max_complexity is not None and isinstance(task, GeneratedTask):
+        return task.generate(n, seed=seed, max_complexity=max_complexity)
+    return task.generate(n, seed=seed)
 
 
 _EMPHASIS = ("**", "__", "`")

@@ -37,7 +37,7 @@ from tqdm.auto import tqdm
 from code_interpreter.episode import Episode, EpisodeRunner
 from code_interpreter.protocol import ProtocolConfig, build_messages
 from dataset_builders.registry import get_task, list_tasks
-from dataset_builders.task import Entry, Task
+from dataset_builders.task import Entry, Task, generate_entries
 from hub_tools.errors import HubInputError
 
 #: Prompt styles, as in the paper: the teacher chooses freely, writes code first, or reasons in text
@@ -77,6 +77,8 @@ class TraceBuildConfig:
     multi_turn_weight: float = 2.0
     cost_per_1k_tokens: float = 0.0
     teacher_patience_s: float = 600.0
+    max_complexity: int | None = None
+    """Draw generated questions from levels 1..max_complexity only (default: every level)."""
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.styles if s not in STYLES]
@@ -95,7 +97,7 @@ class TraceBuildConfig:
         """The cache folder of a build: the teacher and the settings that shape a trace. Tasks, caps,
         batch size and the multi-turn weight (applied when rows are read) are left out, so raising a
         cap, adding tasks or re-weighting resumes the same attempts instead of paying for them again."""
-        shaping = ("seed", "styles", "protocol_version", "timeout_s", "max_new_tokens")
+        shaping = ("seed", "styles", "protocol_version", "timeout_s", "max_new_tokens", "max_complexity")
         blob = json.dumps({"teacher": teacher, **{k: getattr(self, k) for k in shaping}}, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -252,7 +254,7 @@ def build_traces(
             tally = build.tally[task.name]
             queue = [
                 (e, style_of(e, config.styles, config.seed))
-                for e in task.generate(config.attempts_per_task, seed=config.seed)
+                for e in generate_entries(task, config.attempts_per_task, config.seed, config.max_complexity)
             ]
             queue = [
                 (e, s)
@@ -308,6 +310,15 @@ def build_traces(
         log.close()
     build.rows.sort(key=lambda r: (r["task"], r["id"]))
     return build
+
+
+def has_solver(task: Task) -> bool:
+    """Whether `Task.solve_with_code` is overridden (the offline solver teacher can answer the task)."""
+    return type(task).solve_with_code is not Task.solve_with_code
+
+
+def solver_tasks() -> list[str]:
+    return [t.name for t in list_tasks(split="train") if has_solver(t)]
 
 
 def _messages(question: str, style: str, protocol: ProtocolConfig) -> list[dict[str, str]]:
@@ -376,8 +387,13 @@ def make_parser(subparsers: Any) -> None:
     traces.set_defaults(func=main)
     tsub = traces.add_subparsers(dest="traces_command", required=True)
     p = tsub.add_parser("build", help="run a teacher over the train tasks and keep traces whose answers verify")
-    p.add_argument("--teacher", choices=["openai", "transformers"], default="openai", help="teacher backend")
-    p.add_argument("--model", required=True, help="served model name (openai) or model folder / Hub id (transformers)")
+    p.add_argument(
+        "--teacher",
+        choices=["openai", "transformers", "solver"],
+        default="openai",
+        help="teacher backend; 'solver' writes traces offline from the tasks' reference solvers (no model)",
+    )
+    p.add_argument("--model", help="served model name (openai) or model folder / Hub id (transformers)")
     p.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (default: OpenAI)")
     p.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the endpoint's key")
     p.add_argument("--openai-mode", choices=["chat", "completions"], default="chat")
@@ -392,6 +408,7 @@ def make_parser(subparsers: Any) -> None:
     )
     p.add_argument("--tasks", help="comma-separated train task names (default: all 107 train tasks)")
     p.add_argument("--max-per-task", type=int, default=70)
+    p.add_argument("--max-complexity", type=int, help="draw generated questions from levels 1..N only")
     p.add_argument("--attempts-per-task", type=int, default=140, help="questions tried per task at most")
     p.add_argument("--styles", default=",".join(STYLES), help=f"prompt styles to draw from ({', '.join(STYLES)})")
     p.add_argument("--seed", type=int, default=0)
@@ -426,10 +443,24 @@ def main(args: Any) -> int:
         multi_turn_weight=args.multi_turn_weight,
         cost_per_1k_tokens=args.cost_per_1k_tokens,
         teacher_patience_s=args.teacher_patience,
+        max_complexity=args.max_complexity,
     )
-    train_tasks(config.tasks)  # refuse test tasks before any model loads
+    tasks = train_tasks(config.tasks)  # refuse test tasks before any model loads
+    if args.teacher != "solver" and not args.model:
+        raise HubInputError(f"--teacher {args.teacher} needs --model (a served model name or a model folder)")
     teacher = {"backend": args.teacher, "model": args.model, "temperature": args.temperature}
-    if args.teacher == "openai":
+    if args.teacher == "solver":
+        from dataset_builders.solver_teacher import SolverTeacher
+
+        unsolved = [t.name for t in tasks if not has_solver(t)]
+        if unsolved:
+            raise HubInputError(
+                f"--teacher solver needs tasks with a reference solver; {', '.join(unsolved)} "
+                f"{'has' if len(unsolved) == 1 else 'have'} none (tasks with one: {', '.join(solver_tasks())})"
+            )
+        generator = SolverTeacher(tasks)
+        teacher = generator.describe()
+    elif args.teacher == "openai":
         teacher |= {"base_url": public_url(args.base_url or "https://api.openai.com/v1"), "mode": args.openai_mode}
         generator = get_generator(
             "openai",

@@ -40,6 +40,7 @@ def traces_dir(tmp_path_factory, rows):
 def _args(model: Path, data: Path, out: Path, *extra: str) -> list[str]:
     return ["--config", str(TINY_RECIPE), "--model_name_or_path", str(model), "--dataset_name", str(data),
             "--output_dir", str(out), "--max_steps", "8", "--save_steps", "2", "--per_device_train_batch_size", "2",
+            "--logging_steps", "1", "--save_total_limit", "10",
             "--push_to_hub", "true", "--hub_model_id", REPO, *extra]  # fmt: skip
 
 

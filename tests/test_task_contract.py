@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dataset_builders import get_task, list_tasks
-from dataset_builders.task import SOURCES, Task
+from dataset_builders.task import SOURCES, Task, generate_entries
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # Reasoning-Gym's hash-seed notice
 
@@ -192,3 +192,14 @@ def test_answer_source_anywhere_is_explicit_and_only_for_old_checkpoints():
     assert task.score(completion, entry, answer_source="anywhere") == 1.0
     with pytest.raises(ValueError, match="answer_source must be one of"):
         task.score(completion, entry, answer_source="everywhere")
+
+
+def test_max_complexity_draws_only_the_low_levels_and_leaves_the_default_unchanged():
+    task = get_task("symbench/number_multiply")
+    low = list(task.generate(40, seed=3, max_complexity=2))
+    assert {e["metadata"]["complexity"] for e in low} == {1, 2}
+    assert list(task.generate(40, seed=3, max_complexity=task.complexity_levels + 5)) == list(task.generate(40, seed=3))
+    levelless = get_task("reasoning_gym/prime_factorization")
+    assert list(generate_entries(levelless, 2, 0, max_complexity=1)) == list(levelless.generate(2, seed=0))
+    with pytest.raises(ValueError, match="max_complexity must be at least 1"):
+        list(task.generate(1, max_complexity=0))

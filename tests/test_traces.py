@@ -15,6 +15,7 @@ import pytest
 from datasets import load_dataset
 
 from code_interpreter import get_generator, get_sandbox
+from code_interpreter.sandboxes.base import ExecutionResult, Sandbox
 from dataset_builders import get_task, list_tasks
 from dataset_builders.traces import AttemptLog, TraceBuildConfig, build_traces, train_tasks, write_traces
 from hub_tools.errors import HubInputError
@@ -266,3 +267,75 @@ def test_an_answer_only_in_interpreter_output_is_never_accepted(sandbox, tmp_pat
     finally:
         sneaky.close()
     assert build.tally[TASK].attempted == 6 and build.rows == []
+
+
+# -- the offline solver teacher --------------------------------------------------------------------
+
+
+class _LyingSandbox(Sandbox):
+    """Runs nothing and reports a fixed output: the solver teacher must answer what execution printed."""
+
+    name = "lying"
+
+    def __init__(self, printed: str) -> None:
+        self.printed = printed
+        self.codes: list[str] = []
+
+    async def arun(self, code, timeout=60.0):
+        self.codes.append(code)
+        return ExecutionResult(stdout=self.printed + "\n", exit_code=0, isolation="test")
+
+
+def test_solver_teacher_traces_verify_with_the_real_sandbox_output(sandbox, tmp_path, capsys):
+    out = tmp_path / "traces"
+    argv = ["traces", "build", "--teacher", "solver", "--tasks", f"{TASK},symbench/letters", "--max-complexity", "2",
+            "--styles", "free", "--max-per-task", "6", "--attempts-per-task", "8", "--cache-dir", str(tmp_path / "c"),
+            "--output-dir", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    rows = load_dataset(str(out), "default", split="train")
+    assert {r["task"] for r in rows} == {TASK, "symbench/letters"} and len(rows) == 12
+    for row in rows:
+        task = get_task(row["task"])
+        text = row["messages"][-1]["content"]
+        ((start, end),) = row["inserted_spans"]
+        printed = text[start:end].removeprefix("\nCode Execution Results: ").strip()
+        assert text[:start].endswith("```") and text[end:] == f"\n<<<{printed}>>>"  # answered after the output
+        entry = next(e for e in task.generate(8, seed=0, max_complexity=2) if e["id"] == row["id"])
+        assert entry["metadata"]["complexity"] <= 2 and printed == entry["answer"]
+        assert task.score(text, entry, inserted_spans=row["inserted_spans"]) == 1.0
+        assert json.loads(row["teacher"])["backend"] == "solver"
+    assert '"backend": "solver"' in (out / "README.md").read_text()  # the teacher choice is in the card
+
+
+def test_solver_teacher_answers_what_ran_not_the_reference(tmp_path):
+    from dataset_builders.solver_teacher import SolverTeacher as OfflineSolver
+
+    task = get_task(TASK)
+    lying = _LyingSandbox("12345")
+    config = TraceBuildConfig(tasks=[TASK], max_per_task=3, attempts_per_task=3, styles=("free",))
+    build = build_traces(OfflineSolver([task]), lying, config, cache_dir=tmp_path, teacher={"backend": "solver"})
+    assert build.rows == [] and build.tally[TASK].attempted == 3  # wrong output, wrong answer: nothing kept
+    assert len(lying.codes) == 3 and all(c.startswith("print(") for c in lying.codes)
+
+
+def test_solver_teacher_refuses_tasks_without_a_solver(capsys, tmp_path):
+    argv = ["traces", "build", "--teacher", "solver", "--tasks", "symbench/game24", "--output-dir", str(tmp_path)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "symbench/game24 has none" in err and TASK in err
+    assert main(["traces", "build", "--teacher", "openai", "--tasks", TASK, "--output-dir", str(tmp_path)]) == 2
+    assert "needs --model" in capsys.readouterr().err
+
+
+def test_solver_teacher_gives_no_answer_to_a_question_it_cannot_read():
+    from code_interpreter.generation import GenerationRequest
+    from dataset_builders.solver_teacher import NO_SOLVER
+    from dataset_builders.solver_teacher import SolverTeacher as OfflineSolver
+
+    hostile = "What is the result of __import__('os').system('id')?\nReturn your answer with the format <<<number>>>."
+    request = GenerationRequest(
+        messages=[{"role": "user", "content": hostile}], completion="", prompt_ids=None, completion_ids=None,
+        max_new_tokens=64,
+    )  # fmt: skip
+    (chunk,) = OfflineSolver([get_task(TASK)]).generate([request])
+    assert chunk.text == NO_SOLVER and chunk.finish == "eos"  # no code built from a question it does not parse

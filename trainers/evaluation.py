@@ -78,6 +78,9 @@ class EvalConfig:
     published: str | None = field(default=None, metadata={"help": "Folder of the paper's published instances."})
     modes: list[str] = field(default_factory=lambda: list(MODES), metadata={"help": "'code' and/or 'text'."})
     seed: int = field(default=0, metadata={"help": "Seed for generated questions and sampling."})
+    max_complexity: int | None = field(
+        default=None, metadata={"help": "Generated questions from difficulty levels 1..N only (default: all levels)."}
+    )
     backend: str = field(
         default="transformers", metadata={"help": "'transformers' or 'openai' (any OpenAI-compatible endpoint)."}
     )
@@ -153,10 +156,12 @@ def select_tasks(config: EvalConfig) -> list[Any]:
 def load_entries(config: EvalConfig, tasks: list[Any]) -> dict[str, list[dict]]:
     """Entries per task: generated from the seed, or the first N published instances."""
     if config.published is None:
+        from dataset_builders.task import generate_entries
+
         out = {}
         for t in tasks:
             try:
-                out[t.name] = list(t.generate(config.num_questions, seed=config.seed))
+                out[t.name] = list(generate_entries(t, config.num_questions, config.seed, config.max_complexity))
             except InputError:
                 raise
             except Exception as exc:  # a generator bug is named with its task, not a deep traceback
@@ -588,6 +593,7 @@ def make_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--published", help="folder of the paper's published instances")
     p.add_argument("--modes", nargs="+", choices=MODES)
     p.add_argument("--seed", type=int)
+    p.add_argument("--max-complexity", type=int, help="generated questions from difficulty levels 1..N only")
     p.add_argument("--backend", choices=BACKENDS)
     p.add_argument("--base-url")
     p.add_argument("--openai-mode", choices=("chat", "completions"))

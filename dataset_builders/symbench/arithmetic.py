@@ -660,6 +660,10 @@ class NumberMultiply(GeneratedTask):
     def corruptions(self, entry: Entry) -> list[str]:
         return number_corruptions(entry["answer"], Fraction(int(entry["metadata"]["solution"])))
 
+    def solve_with_code(self, question: str) -> tuple[str, str] | None:
+        m = re.search(r"result of (-?\d+(?:\*-?\d+)+)\?", question)
+        return ("Multiply with code.", f"print({m.group(1)})") if m else None
+
     def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
         # number_multiply/<digits>/sample_<i>/: two levels of folders
         def build(sample: Path) -> tuple[str, str, dict[str, Any]]:

@@ -490,6 +490,16 @@ class Letters(GeneratedTask):
         meta = {"letter": letter, "word": word, "count": len(positions), "positions": positions}
         return self.question(letter, word, example), format_letter_answer(positions), meta
 
+    def solve_with_code(self, question: str) -> tuple[str, str] | None:
+        m = re.match(r"How many times does the letter '([a-z])' appear in the word '([a-z]+)'", question)
+        if m is None:
+            return None
+        code = (
+            f"w = {m.group(2)!r}\np = [i + 1 for i, c in enumerate(w) if c == {m.group(1)!r}]\n"
+            'print(f"Count: {len(p)}, Positions: {p}")'
+        )
+        return "Count with code.", code
+
     def verify(self, answer: str, entry: Entry) -> float:
         count, positions = parse_letter_answer(answer)
         expected = entry["metadata"]["positions"]
