@@ -14,7 +14,7 @@ from code_interpreter.errors import InputError
 from code_interpreter.protocol import SYSTEM_PROMPT, ProtocolConfig, extract_answer
 from dataset_builders import paper_traces
 from dataset_builders.paper_traces import Schema, TraceParseError, import_traces, record_turns, trace_row
-from trainers.sft_data import IGNORE_INDEX, supervised_text, tokenize_trace, turn_template
+from trainers.sft_data import IGNORE_INDEX, prepare_traces, supervised_text, tokenize_trace, turn_template
 
 PROTOCOL = ProtocolConfig()
 SOURCE = {"source": "test"}
@@ -165,7 +165,7 @@ def test_dataset_info_json_names_files_and_tags(tmp_path):
     assert info.value.kind == "unknown role"
 
 
-def test_cli_writes_a_traces_dataset_and_reports_problems(tmp_path, capsys):
+def test_cli_writes_a_traces_dataset_and_reports_problems(tmp_path, capsys, qwen_tokenizer):
     src = tmp_path / "src"
     src.mkdir()
     (src / "sharegpt.json").write_text(json.dumps([SHAREGPT, INLINE, BAD[0][0]]))
@@ -186,6 +186,8 @@ def test_cli_writes_a_traces_dataset_and_reports_problems(tmp_path, capsys):
     assert rows.column_names == ["task", "id", "style", "messages", "inserted_spans", "answer", "num_code_calls",
                                  "num_turns", "completion_tokens", "weight", "teacher"]  # fmt: skip
     assert sorted(rows["answer"]) == ["5535", "9", "a b"] and set(rows["style"]) == {"paper"}
+    prepared, stats = prepare_traces(rows, qwen_tokenizer, source=str(out))  # what trainers/sft.py runs
+    assert stats.kept == 3 and stats.repeated == 1 and prepared.num_rows == 4  # the two-call trace weighs 2
     card = (out / "README.md").read_text()
     assert "license: unknown" in card and "could not be parsed" in card and "alpaca.jsonl line 2" in card
     assert str(src) not in card  # the credit names the source folder, not the machine's path to it

@@ -365,3 +365,14 @@ def test_source_license_is_carried_over_only_when_well_formed(card, expected):
     from model_cards.published_card import source_license
 
     assert source_license(card).metadata() == expected
+
+
+@needs_external
+def test_an_existing_local_path_wins_over_a_repo_id_of_the_same_spelling(tmp_path, monkeypatch):
+    from dataset_builders.published import read_published
+
+    _published_copy(tmp_path / "paper" / "R1-CI-Data")
+    monkeypatch.chdir(tmp_path)
+    read = read_published("paper/R1-CI-Data", only=["symbench/game24"])  # offline: a Hub read would fail
+    assert read.repo_id is None and read.entries and not read.errors
+    assert read.read_paths == ["game24_dataset"]
