@@ -349,7 +349,9 @@ def _resolve_offline(repo_id: str, revision: str | None) -> ResolvedCheckpoint:
     from huggingface_hub.errors import LocalEntryNotFoundError
 
     try:
-        snapshot = Path(snapshot_download(repo_id, revision=revision, allow_patterns=["*.json", "latest"]))
+        # config.json only: every resolved layout downloaded it, and offline snapshot_download fails
+        # when a file matching the patterns (an undownloaded `latest` beside weights) is not cached.
+        snapshot = Path(snapshot_download(repo_id, revision=revision, allow_patterns=["config.json"]))
     except (LocalEntryNotFoundError, OSError) as exc:
         raise _hub_error(repo_id, revision, LocalEntryNotFoundError(str(exc))) from exc
     commit = snapshot.name

@@ -270,8 +270,18 @@ for repo in ("org/readme-only", "org/missing"):
 base = ["eval", "--tasks", "symbench/pooling", "--num-questions", "1", "--modes", "text", "--max-new-tokens", "4",
         "--no-progress", "--timeout-s", "5"]
 out["rc"] = main(base + ["--model", "yongchao98/R1-Code-Interpreter-14B", "--output-dir", "released"])
-for name in ("released",):
-    out[name] = json.load(open(f"{name}/results.json"))["settings"]
+out["released"] = json.load(open("released/results.json"))["settings"]
+# Offline (and any request would go nowhere), the weights load from the cache, still in bf16.
+from huggingface_hub import constants
+dead = "http://127.0.0.1:9"
+constants.HF_HUB_OFFLINE = True
+constants.HUGGINGFACE_CO_URL_TEMPLATE = constants.HUGGINGFACE_CO_URL_TEMPLATE.replace(constants.ENDPOINT, dead)
+constants.ENDPOINT = dead
+out["offline_dtype"] = str(load_model_and_tokenizer("yongchao98/R1-Code-Interpreter-14B", progress=False)[0].dtype)
+try:
+    load_model_and_tokenizer("org/never-downloaded", progress=False)
+except InputError as exc:
+    out["offline_missing"] = str(exc)
 print(json.dumps(out))
 """
 
@@ -287,7 +297,8 @@ def test_fp32_weights_from_the_hub_load_as_bf16_and_eval_takes_released_ids(tiny
         (tmp_path / "home").mkdir()
         out = _client(hub, tmp_path / "home", _WEIGHTS_CLIENT)
         fetched = {p for m, p in hub.state.requests if "/resolve/" in p}
-    assert out["dtype"] == "torch.bfloat16"  # stored in fp32
+    assert out["dtype"] == out["offline_dtype"] == "torch.bfloat16"  # stored in fp32
+    assert out["offline_missing"].startswith("model org/never-downloaded is not in the Hub cache")
     assert not [p for p in fetched if "global_step" in p or p.endswith("/latest")]
     assert "org/readme-only@" in out["org/readme-only"] and "holds neither model weights" in out["org/readme-only"]
     assert "found .gitattributes, README.md" in out["org/readme-only"]
