@@ -317,6 +317,7 @@ def _resolve_hub(
         if "latest" not in sizes:
             raise InputError(f"{where} holds only empty placeholder weights and no DeepSpeed dump to convert")
     if (out / MARKER).is_file():
+        _download(repo_id, revision or "main", ["config.json"], progress=False)  # the name -> commit, for offline
         return ResolvedCheckpoint(repo_id, out, "deepspeed", commit, "bfloat16")
     support = support_files(sizes)
     check_latest_size(where, sizes)
