@@ -26,7 +26,7 @@ from code_interpreter.episode import Episode, EpisodeRunner
 from code_interpreter.errors import InputError
 from code_interpreter.generation import Generator, OpenAIGenerator, TransformersGenerator
 from code_interpreter.sandboxes.base import Sandbox
-from hub_tools.checkpoints import load_model_and_tokenizer
+from hub_tools.checkpoints import load_model_and_tokenizer, released_checkpoint
 from spaces_demo.transcript_view import note_message, settle, turn_messages, user_message, verdict_message
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,11 @@ class ChatSettings:
 
     @property
     def protocol(self) -> ProtocolConfig:
-        return ProtocolConfig(timeout_s=self.timeout_s, max_code_calls=self.max_code_calls)
+        # The paper's released checkpoints were trained under its looser answer rule: an answer their
+        # code prints counts (hub_tools.checkpoints.RELEASED); every other model answers in its own text.
+        released = released_checkpoint(self.model)
+        answer_source = released.protocol["answer_source"] if released else "model"
+        return ProtocolConfig(timeout_s=self.timeout_s, max_code_calls=self.max_code_calls, answer_source=answer_source)
 
 
 #: Makes the generator of one turn; it must return a new generator object per call (a turn sets its
@@ -319,6 +323,7 @@ async def run_turn(
                     "completion": ep.completion,
                     "inserted_spans": ep.inserted_spans,
                     "answer": ep.answer,
+                    "answer_source": ep.answer_source,
                     "entry": (examples or {}).get(question.strip()),
                     "key": key,
                 }
@@ -362,7 +367,9 @@ def check_answer(session: ChatSession) -> list[dict[str, Any]]:
         msg["content"] = "No final <<<answer>>> to check: score 0.\n\n" + msg["content"]
     else:
         entry = last["entry"]
-        score = get_task(entry["task"]).score(last["completion"], entry, inserted_spans=last["inserted_spans"])
+        score = get_task(entry["task"]).score(
+            last["completion"], entry, inserted_spans=last["inserted_spans"], answer_source=last["answer_source"]
+        )
         msg = verdict_message(score, entry["answer"], key=key)
     session.history = [*session.history, msg]
     return session.history

@@ -480,3 +480,32 @@ def test_without_deepspeed_only_zero2_model_states_convert(zero_dumps, hf_cache,
     assert json.loads((resolved.path / MARKER).read_text())["converter"] == "model-states"
     with pytest.raises(InputError, match=r"needs deepspeed: pip install 'r1ci\[deepspeed\]'"):
         resolve_checkpoint(str(zero_dumps[3]), progress=False, log=lambda s: None)
+
+
+def test_the_space_reads_answers_of_released_checkpoints_the_papers_way():
+    from spaces_demo.live_chat import ChatSettings
+
+    assert ChatSettings(model="yongchao98/R1-Code-Interpreter-7B").protocol.answer_source == "anywhere"
+    assert ChatSettings(model="Qwen/Qwen2.5-7B-Instruct").protocol.answer_source == "model"
+
+
+def test_the_space_checks_an_answer_that_a_released_checkpoints_code_printed():
+    from dataset_builders import get_task
+    from spaces_demo.live_chat import ChatSession, check_answer
+
+    entry = next(iter(get_task("symbench/pooling").generate(1, seed=0)))
+    code = f"```python\nprint('<<<{entry['answer']}>>>')\n```"
+    inserted = f"\nCode Execution Results: <<<{entry['answer']}>>>\n"
+    verdicts = {}
+    for rule in ("anywhere", "model"):
+        session = ChatSession()
+        session.last = {
+            "completion": code + inserted,
+            "inserted_spans": [[len(code), len(code) + len(inserted)]],
+            "answer": entry["answer"],
+            "answer_source": rule,
+            "entry": entry,
+            "key": "t1",
+        }
+        verdicts[rule] = check_answer(session)[-1]["metadata"]["title"]
+    assert verdicts == {"anywhere": "Verdict: correct", "model": "Verdict: wrong"}
