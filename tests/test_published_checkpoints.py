@@ -509,3 +509,17 @@ def test_the_space_checks_an_answer_that_a_released_checkpoints_code_printed():
         }
         verdicts[rule] = check_answer(session)[-1]["metadata"]["title"]
     assert verdicts == {"anywhere": "Verdict: correct", "model": "Verdict: wrong"}
+
+
+@needs_deepspeed
+def test_release_loads_a_dump_folder_through_its_conversion(zero_dumps, hf_cache):
+    import torch
+    from safetensors.torch import load_file
+
+    from trainers.release import load_bf16
+
+    model, tokenizer, base = load_bf16(zero_dumps[3])
+    reference = load_file(str(zero_dumps[3].parent / "reference3.safetensors"))
+    state = model.state_dict()
+    assert model.dtype == torch.bfloat16 and base is None and tokenizer.chat_template
+    assert all(torch.equal(state[k], v) for k, v in reference.items())

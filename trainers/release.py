@@ -60,7 +60,11 @@ def load_bf16(model_dir: Path) -> tuple[Any, Any, str | None]:
             raise MissingInput(
                 f"{model_dir} holds neither a model (config.json) nor a LoRA adapter (adapter_config.json)"
             )
-        model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.bfloat16)
+        from hub_tools.checkpoints import resolve_checkpoint
+
+        # A DeepSpeed dump (e.g. ZeRO-3 saved without gathering its weights) is converted first.
+        weights = resolve_checkpoint(str(model_dir)).path
+        model = AutoModelForCausalLM.from_pretrained(str(weights), dtype=torch.bfloat16)
         base = getattr(model.config, "_name_or_path", None)
         tokenizer_src = model_dir
     tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_src))
