@@ -1,5 +1,6 @@
 """Model checkpoints from the Hub or a folder, whatever their layout: the paper's released R1-CI
-models load by id in `r1ci eval` and the Space.
+models load by id in `r1ci eval`, the Space and `r1ci release`; `r1ci checkpoint fetch <id>` prints
+the folder (for `vllm serve`).
 
 `resolve_checkpoint(model, revision)` returns a local folder that `from_pretrained` reads:
 
