@@ -111,6 +111,23 @@ def test_supervised_positions_loss_equals_trl_default(tiny_model_dir, qwen_token
     assert _loss_and_grads(ours, empty)[0] == 0.0
 
 
+def test_sampled_softmax_estimates_the_full_loss_and_drops_sampled_targets():
+    from trainers.sft_loss import sampled_softmax_logits
+
+    torch.manual_seed(0)
+    weight = torch.randn(50_000, 16) * 0.3
+    hidden = torch.randn(40, 16, requires_grad=True)
+    targets = torch.randint(0, 50_000, (40,))
+    full = torch.nn.functional.cross_entropy(hidden @ weight.T, targets)
+    logits, index = sampled_softmax_logits(hidden, weight, targets, negatives=8_000)
+    assert torch.equal(torch.unique(targets)[index], targets)  # the target columns come first, deduplicated
+    assert logits.shape[1] < torch.unique(targets).numel() + 8_000  # sampled ids that are targets were dropped
+    sampled = torch.nn.functional.cross_entropy(logits, index)
+    assert abs(sampled.item() - full.item()) < 0.02 * full.item()
+    sampled.backward()
+    assert hidden.grad is not None and hidden.grad.abs().sum() > 0
+
+
 def test_padding_free_and_packed_batches_give_the_padded_loss(tiny_model_dir, qwen_tokenizer, tmp_path, rows):
     """Sequences flattened into one row must not attend to each other (sdpa on CPU, position_ids),
     and TRL's BFD packing keeps our labels."""
@@ -142,7 +159,7 @@ def test_a_short_run_lowers_the_loss_and_writes_card_and_stats(reference_run, ca
     stats = json.loads((reference_run / "sft_data_stats.json").read_text())
     assert stats["rows"] == 6 and stats["repeated"] == 3 and stats["dropped_overlong"] == 0
     card = (reference_run / "README.md").read_text()
-    assert "every token the interpreter inserted" in card and "| learning_rate | 0.003 |" in card
+    assert "every token the interpreter inserted" in card and "| learning_rate | 0.005 |" in card
     assert "(a local folder)" in card and "images/training_curves.png" in card
     assert (reference_run / "images" / "training_curves.png").read_bytes()[:4] == b"\x89PNG"
     assert (reference_run / "model.safetensors").exists() and (reference_run / "tokenizer.json").exists()

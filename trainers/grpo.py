@@ -325,6 +325,7 @@ def train(script: GRPOScriptArguments, args: Any, model_args: Any, generator_fac
             trainer.curriculum_sampler.load(checkpoint)
         trainer.train(resume_from_checkpoint=checkpoint)
         trainer.save_model(args.output_dir)
+        trainer.save_state()  # trainer_state.json: the logged rewards and curriculum stages, per step
         if args.push_to_hub:
             trainer.push_to_hub(dataset_name=script.dataset_name)
         return trainer

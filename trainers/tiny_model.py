@@ -126,11 +126,14 @@ def make_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--hidden-size", type=int, default=64)
     p.add_argument("--num-layers", type=int, default=2)
+    p.add_argument("--num-heads", type=int, default=4)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    path = build_tiny_model(args.out, hidden_size=args.hidden_size, num_layers=args.num_layers, seed=args.seed)
+    path = build_tiny_model(
+        args.out, hidden_size=args.hidden_size, num_layers=args.num_layers, num_heads=args.num_heads, seed=args.seed
+    )
     print(f"tiny Qwen2 model with the Qwen2.5 tokenizer saved to {path}")
     return 0
