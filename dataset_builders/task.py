@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -199,21 +200,23 @@ class GeneratedTask(Task):
     """
 
     def generate(
-        self, n: int, seed: int = 0, *, complexity: int | None = None, max_complexity: int | None = None
+        self, n: int, seed: int = 0, *, complexity: int | None = None, levels: tuple[int, int] | None = None
     ) -> Iterator[Entry]:
         """Yield `n` entries; the same (n, seed) gives identical entries, and entry i does not depend on n.
 
         `complexity` fixes every entry's level (1..complexity_levels); by default each entry draws its
-        own, uniformly from 1..`max_complexity` (capped at `complexity_levels`; default: all levels).
+        own, uniformly from `levels` (an inclusive (low, high) range, capped at `complexity_levels`;
+        default: all levels).
         """
         if complexity is not None and not 1 <= complexity <= self.complexity_levels:
             raise ValueError(f"{self.name}: complexity must be in 1..{self.complexity_levels}, got {complexity}")
-        if max_complexity is not None and max_complexity < 1:
-            raise ValueError(f"{self.name}: max_complexity must be at least 1, got {max_complexity}")
-        top = min(max_complexity or self.complexity_levels, self.complexity_levels)
+        low, high = levels or (1, self.complexity_levels)
+        high = min(high, self.complexity_levels)
+        if not 1 <= low <= high:
+            raise ValueError(f"{self.name}: levels {levels} are not a range within 1..{self.complexity_levels}")
         for i in range(n):
             key = f"{self.name}:{seed}:{i}"
-            level = complexity or 1 + random.Random(f"{key}:level").randrange(top)
+            level = complexity or low + random.Random(f"{key}:level").randrange(high - low + 1)
             question, answer, metadata = self.make_entry(random.Random(key), level)
             yield self.entry(f"{seed}-{i}", question, answer, {**metadata, "complexity": level})
 
@@ -222,10 +225,21 @@ class GeneratedTask(Task):
         """One (question, reference answer as written inside <<<>>>, metadata) drawn from `rng` at difficulty `level`."""
 
 
-def generate_entries(task: Task, n: int, seed: int, max_complexity: int | None = None) -> Iterator[Entry]:
-    """`task.generate(n, seed)`, restricted to levels 1..max_complexity where the generator has levels."""
-    if max_complexity is not None and isinstance(task, GeneratedTask):
-        return task.generate(n, seed=seed, max_complexity=max_complexity)
+def parse_levels(text: str | None) -> tuple[int, int] | None:
+    """`--complexity` as an inclusive level range: "2" -> (2, 2), "1-3" -> (1, 3); None -> None (all levels)."""
+    if text is None or str(text).strip() == "":
+        return None
+    m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", str(text))
+    if m is None or int(m.group(1)) < 1 or int(m.group(2) or m.group(1)) < int(m.group(1)):
+        raise InputError(f"--complexity takes a level or a range of levels such as 2 or 1-3, got {text!r}")
+    return int(m.group(1)), int(m.group(2) or m.group(1))
+
+
+def generate_entries(task: Task, n: int, seed: int, complexity: str | None = None) -> Iterator[Entry]:
+    """`task.generate(n, seed)`, restricted to the `complexity` levels ("2", "1-3") where the generator has levels."""
+    levels = parse_levels(complexity)
+    if levels is not None and isinstance(task, GeneratedTask):
+        return task.generate(n, seed=seed, levels=levels)
     return task.generate(n, seed=seed)
 
 

@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 
 from dataset_builders.reasoning_gym_tasks import HASH_SEED_DEPENDENT
 from dataset_builders.registry import get_task, list_tasks
-from dataset_builders.task import Entry, Task, TaskDataUnavailable, generate_entries
+from dataset_builders.task import Entry, Task, TaskDataUnavailable, generate_entries, parse_levels
 from hub_tools.dataset_folder import folder_digest, write_dataset_folder
 from hub_tools.errors import HubInputError
 from hub_tools.publish import PushResult, Target, commit_message, provenance, push_folder, resolve_target
@@ -77,7 +77,7 @@ def build_tasks_dataset(
     task_names: list[str] | None = None,
     num_per_task: int = 200,
     seed: int = 0,
-    max_complexity: int | None = None,
+    complexity: str | None = None,
     console: Console | None = None,
 ) -> TasksBuild:
     """Generate, write `target.folder` and push it when the target has a repo and the Hub is online."""
@@ -86,22 +86,21 @@ def build_tasks_dataset(
     console = console or Console(stderr=True)
     if num_per_task < 1:
         raise HubInputError(f"--num-per-task must be at least 1, got {num_per_task}")
-    if max_complexity is not None and max_complexity < 1:
-        raise HubInputError(f"--max-complexity must be at least 1, got {max_complexity}")
+    parse_levels(complexity)  # a malformed range stops here, before any generation
     tasks = [get_task(n) for n in dict.fromkeys(task_names)] if task_names else list_tasks()  # "a,a": once
     features = Features({c: Value("string") for c in COLUMNS})
     per_task: dict[str, object] = {}
     table: list[TaskRow] = []
     build = TasksBuild(folder=target.folder, rows=0)
     with _FixedHashSeed(
-        [t.name for t in tasks if _depends_on_hash_seed(t)], num_per_task, seed, max_complexity
+        [t.name for t in tasks if _depends_on_hash_seed(t)], num_per_task, seed, complexity
     ) as elsewhere:
         for task in tqdm(tasks, desc="generating tasks", unit="task"):
             try:
                 rows, levels = (
                     elsewhere.pop(task.name).result()
                     if task.name in elsewhere
-                    else _rows(task.name, num_per_task, seed, max_complexity)
+                    else _rows(task.name, num_per_task, seed, complexity)
                 )
             except TaskDataUnavailable as exc:
                 build.absent.append((task.name, str(exc)))
@@ -124,8 +123,8 @@ def build_tasks_dataset(
     build.rows = sum(t.rows for t in table)
 
     settings = {"seed": seed, "num_per_task": num_per_task, "tasks": len(table), "absent": len(build.absent)}
-    if max_complexity is not None:
-        settings["max_complexity"] = max_complexity
+    if complexity is not None:
+        settings["complexity"] = complexity
     card = tasks_dataset_card(
         repo_id=target.repo_id or str(target.folder),
         tasks=table,
@@ -152,10 +151,10 @@ def build_tasks_dataset(
     return build
 
 
-def _rows(name: str, num_per_task: int, seed: int, max_complexity: int | None) -> tuple[list[dict[str, str]], str]:
+def _rows(name: str, num_per_task: int, seed: int, complexity: str | None) -> tuple[list[dict[str, str]], str]:
     """The dataset rows of one task and their difficulty range (module level: run in a child too)."""
     task = get_task(name)
-    entries = list(generate_entries(task, num_per_task, seed, max_complexity))
+    entries = list(generate_entries(task, num_per_task, seed, complexity))
     return [row_of(task, e) for e in entries], level_range(entries)
 
 
@@ -166,8 +165,8 @@ def _depends_on_hash_seed(task: Task) -> bool:
 class _FixedHashSeed:
     """Generates `names` in one child process started with PYTHONHASHSEED=0; {name: Future of _rows}."""
 
-    def __init__(self, names: list[str], num_per_task: int, seed: int, max_complexity: int | None) -> None:
-        self.names, self.args = names, (num_per_task, seed, max_complexity)
+    def __init__(self, names: list[str], num_per_task: int, seed: int, complexity: str | None) -> None:
+        self.names, self.args = names, (num_per_task, seed, complexity)
         self.pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> dict[str, Future]:
@@ -198,7 +197,7 @@ def make_parser(tasks_subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--tasks", help="comma-separated task names (default: all 144)")
     p.add_argument("--num-per-task", type=int, default=200)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-complexity", type=int, help="generated questions from difficulty levels 1..N only")
+    p.add_argument("--complexity", help="generated questions from these levels only: a level (2) or a range (1-3)")
     p.add_argument("--output-dir", help="local folder with the Hub repo's layout (load_dataset(folder, config))")
     p.add_argument("--push-to-hub", metavar="REPO", help="dataset repo id, e.g. <org>/R1-CI-tasks")
     p.add_argument("--private", action="store_true", help="create the Hub repo private")
@@ -209,7 +208,7 @@ def main(args: argparse.Namespace) -> int:
     names = [n.strip() for n in args.tasks.split(",") if n.strip()] if args.tasks else None
     console = Console()
     build = build_tasks_dataset(
-        target, task_names=names, num_per_task=args.num_per_task, seed=args.seed, max_complexity=args.max_complexity
+        target, task_names=names, num_per_task=args.num_per_task, seed=args.seed, complexity=args.complexity
     )
     console.print(
         f"{build.rows} rows of {len(build.built)} tasks written to {build.folder}"

@@ -77,8 +77,8 @@ class TraceBuildConfig:
     multi_turn_weight: float = 2.0
     cost_per_1k_tokens: float = 0.0
     teacher_patience_s: float = 600.0
-    max_complexity: int | None = None
-    """Draw generated questions from levels 1..max_complexity only (default: every level)."""
+    complexity: str | None = None
+    """Draw generated questions from these difficulty levels only ("2", "1-3"; default: every level)."""
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.styles if s not in STYLES]
@@ -97,7 +97,7 @@ class TraceBuildConfig:
         """The cache folder of a build: the teacher and the settings that shape a trace. Tasks, caps,
         batch size and the multi-turn weight (applied when rows are read) are left out, so raising a
         cap, adding tasks or re-weighting resumes the same attempts instead of paying for them again."""
-        shaping = ("seed", "styles", "protocol_version", "timeout_s", "max_new_tokens", "max_complexity")
+        shaping = ("seed", "styles", "protocol_version", "timeout_s", "max_new_tokens", "complexity")
         blob = json.dumps({"teacher": teacher, **{k: getattr(self, k) for k in shaping}}, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -254,7 +254,7 @@ def build_traces(
             tally = build.tally[task.name]
             queue = [
                 (e, style_of(e, config.styles, config.seed))
-                for e in generate_entries(task, config.attempts_per_task, config.seed, config.max_complexity)
+                for e in generate_entries(task, config.attempts_per_task, config.seed, config.complexity)
             ]
             queue = [
                 (e, s)
@@ -408,7 +408,7 @@ def make_parser(subparsers: Any) -> None:
     )
     p.add_argument("--tasks", help="comma-separated train task names (default: all 107 train tasks)")
     p.add_argument("--max-per-task", type=int, default=70)
-    p.add_argument("--max-complexity", type=int, help="draw generated questions from levels 1..N only")
+    p.add_argument("--complexity", help="draw generated questions from these levels only: a level (2) or a range (1-3)")
     p.add_argument("--attempts-per-task", type=int, default=140, help="questions tried per task at most")
     p.add_argument("--styles", default=",".join(STYLES), help=f"prompt styles to draw from ({', '.join(STYLES)})")
     p.add_argument("--seed", type=int, default=0)
@@ -443,7 +443,7 @@ def main(args: Any) -> int:
         multi_turn_weight=args.multi_turn_weight,
         cost_per_1k_tokens=args.cost_per_1k_tokens,
         teacher_patience_s=args.teacher_patience,
-        max_complexity=args.max_complexity,
+        complexity=args.complexity,
     )
     tasks = train_tasks(config.tasks)  # refuse test tasks before any model loads
     if args.teacher != "solver" and not args.model:

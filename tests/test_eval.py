@@ -527,3 +527,25 @@ def test_published_instances(tmp_path, external_task_data):
         run_eval(skip, generator=_oracle())
     with pytest.raises(InputError, match="holds no published instances of reasoning_gym/dice"):
         run_eval(_config(tmp_path / "b", tasks=["reasoning_gym/dice"], published=str(folder)), generator=_oracle())
+
+
+def test_exclude_questions_keeps_evaluation_on_questions_training_never_saw(tmp_path):
+    from datasets import Dataset
+
+    from trainers.evaluation import training_questions, unseen_entries
+
+    task = get_task("symbench/number_multiply")
+    first = list(task.generate(6, seed=1, levels=(1, 1)))
+    traces = tmp_path / "traces"
+    messages = [[{"role": "user", "content": e["question"]}, {"role": "assistant", "content": "x"}] for e in first[:3]]
+    Dataset.from_dict({"messages": messages}).to_parquet(str(traces / "train.parquet"))
+    seen = training_questions(str(traces))
+    assert seen == {e["question"] for e in first[:3]}
+    kept = unseen_entries(task, 5, 1, "1", seen)
+    assert len(kept) == 5 and not seen & {e["question"] for e in kept}
+    assert kept[:3] == first[3:6]  # the same generated order, minus what training saw
+    # when training saw every question the generator makes, the search stops (empty) instead of looping
+    everything = {e["question"] for e in task.generate(1000, seed=1, levels=(1, 1))}
+    assert unseen_entries(task, 3, 1, "1", everything) == []
+    with pytest.raises(InputError, match="could not be loaded as a dataset"):
+        training_questions(str(tmp_path / "missing"))

@@ -16,8 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from code_interpreter.errors import InputError
 from dataset_builders import get_task, list_tasks
-from dataset_builders.task import SOURCES, Task, generate_entries
+from dataset_builders.task import SOURCES, Task, generate_entries, parse_levels
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # Reasoning-Gym's hash-seed notice
 
@@ -194,12 +195,15 @@ def test_answer_source_anywhere_is_explicit_and_only_for_old_checkpoints():
         task.score(completion, entry, answer_source="everywhere")
 
 
-def test_max_complexity_draws_only_the_low_levels_and_leaves_the_default_unchanged():
+def test_complexity_ranges_draw_only_their_levels_and_leave_the_default_unchanged():
     task = get_task("symbench/number_multiply")
-    low = list(task.generate(40, seed=3, max_complexity=2))
+    low = list(task.generate(40, seed=3, levels=(1, 2)))
     assert {e["metadata"]["complexity"] for e in low} == {1, 2}
-    assert list(task.generate(40, seed=3, max_complexity=task.complexity_levels + 5)) == list(task.generate(40, seed=3))
+    assert {e["metadata"]["complexity"] for e in generate_entries(task, 10, 3, "3")} == {3}
+    assert list(task.generate(40, seed=3, levels=(1, task.complexity_levels + 5))) == list(task.generate(40, seed=3))
     levelless = get_task("reasoning_gym/prime_factorization")
-    assert list(generate_entries(levelless, 2, 0, max_complexity=1)) == list(levelless.generate(2, seed=0))
-    with pytest.raises(ValueError, match="max_complexity must be at least 1"):
-        list(task.generate(1, max_complexity=0))
+    assert list(generate_entries(levelless, 2, 0, "1")) == list(levelless.generate(2, seed=0))
+    for bad in ("0", "3-1", "two", "1-"):
+        with pytest.raises(InputError, match="a level or a range of levels"):
+            parse_levels(bad)
+    assert parse_levels(" 1 - 3 ") == (1, 3) and parse_levels(None) is None

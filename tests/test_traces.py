@@ -288,7 +288,7 @@ class _LyingSandbox(Sandbox):
 
 def test_solver_teacher_traces_verify_with_the_real_sandbox_output(sandbox, tmp_path, capsys):
     out = tmp_path / "traces"
-    argv = ["traces", "build", "--teacher", "solver", "--tasks", f"{TASK},symbench/letters", "--max-complexity", "2",
+    argv = ["traces", "build", "--teacher", "solver", "--tasks", f"{TASK},symbench/letters", "--complexity", "1-2",
             "--styles", "free", "--max-per-task", "6", "--attempts-per-task", "8", "--cache-dir", str(tmp_path / "c"),
             "--output-dir", str(out)]  # fmt: skip
     assert main(argv) == 0
@@ -300,7 +300,7 @@ def test_solver_teacher_traces_verify_with_the_real_sandbox_output(sandbox, tmp_
         ((start, end),) = row["inserted_spans"]
         printed = text[start:end].removeprefix("\nCode Execution Results: ").strip()
         assert text[:start].endswith("```") and text[end:] == f"\n<<<{printed}>>>"  # answered after the output
-        entry = next(e for e in task.generate(8, seed=0, max_complexity=2) if e["id"] == row["id"])
+        entry = next(e for e in task.generate(8, seed=0, levels=(1, 2)) if e["id"] == row["id"])
         assert entry["metadata"]["complexity"] <= 2 and printed == entry["answer"]
         assert task.score(text, entry, inserted_spans=row["inserted_spans"]) == 1.0
         assert json.loads(row["teacher"])["backend"] == "solver"

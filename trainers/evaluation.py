@@ -78,8 +78,13 @@ class EvalConfig:
     published: str | None = field(default=None, metadata={"help": "Folder of the paper's published instances."})
     modes: list[str] = field(default_factory=lambda: list(MODES), metadata={"help": "'code' and/or 'text'."})
     seed: int = field(default=0, metadata={"help": "Seed for generated questions and sampling."})
-    max_complexity: int | None = field(
-        default=None, metadata={"help": "Generated questions from difficulty levels 1..N only (default: all levels)."}
+    complexity: str | None = field(
+        default=None,
+        metadata={"help": "Generated questions from these difficulty levels only: '2' or '1-3' (default: all)."},
+    )
+    exclude_questions: str | None = field(
+        default=None,
+        metadata={"help": "A dataset (tasks or traces) whose questions are left out, so generated ones are unseen."},
     )
     backend: str = field(
         default="transformers", metadata={"help": "'transformers' or 'openai' (any OpenAI-compatible endpoint)."}
@@ -153,15 +158,48 @@ def select_tasks(config: EvalConfig) -> list[Any]:
     return list_tasks(split=None if config.split == "all" else config.split)
 
 
-def load_entries(config: EvalConfig, tasks: list[Any]) -> dict[str, list[dict]]:
-    """Entries per task: generated from the seed, or the first N published instances."""
-    if config.published is None:
-        from dataset_builders.task import generate_entries
+def training_questions(path: str) -> set[str]:
+    """Every question of a dataset (local folder or Hub id): its `question` column, or the user turns of
+    its `messages` (a traces dataset), over all splits of its default config."""
+    from datasets import load_dataset
 
+    try:
+        data = load_dataset(path)
+    except Exception as exc:  # a missing folder or repo, or files datasets cannot read
+        raise MissingInput(f"--exclude-questions {path} could not be loaded as a dataset: {exc}") from exc
+    questions: set[str] = set()
+    for split in data.values():
+        if "question" in split.column_names:
+            questions.update(split["question"])
+        elif "messages" in split.column_names:
+            questions.update(m["content"] for msgs in split["messages"] for m in msgs if m["role"] == "user")
+        else:
+            raise InputError(f"--exclude-questions {path} has neither a question nor a messages column")
+    return questions
+
+
+def unseen_entries(task: Any, n: int, seed: int, complexity: str | None, seen: set[str]) -> list[dict]:
+    """The first `n` generated entries whose question is not in `seen` (fewer if the task runs out)."""
+    from dataset_builders.task import generate_entries
+
+    size = n
+    while True:
+        entries = list(generate_entries(task, size, seed, complexity))
+        kept = [e for e in entries if e["question"] not in seen]
+        if len(kept) >= n or len(entries) < size or size >= 64 * max(n, 1):
+            return kept[:n]
+        size *= 2
+
+
+def load_entries(config: EvalConfig, tasks: list[Any]) -> dict[str, list[dict]]:
+    """Entries per task: generated from the seed (leaving out questions seen in training), or the first N
+    published instances."""
+    if config.published is None:
+        seen = training_questions(config.exclude_questions) if config.exclude_questions else set()
         out = {}
         for t in tasks:
             try:
-                out[t.name] = list(generate_entries(t, config.num_questions, config.seed, config.max_complexity))
+                out[t.name] = unseen_entries(t, config.num_questions, config.seed, config.complexity, seen)
             except InputError:
                 raise
             except Exception as exc:  # a generator bug is named with its task, not a deep traceback
@@ -593,7 +631,8 @@ def make_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--published", help="folder of the paper's published instances")
     p.add_argument("--modes", nargs="+", choices=MODES)
     p.add_argument("--seed", type=int)
-    p.add_argument("--max-complexity", type=int, help="generated questions from difficulty levels 1..N only")
+    p.add_argument("--complexity", help="generated questions from these levels only: a level (2) or a range (1-3)")
+    p.add_argument("--exclude-questions", help="dataset (folder or Hub id) whose questions are left out (held-out)")
     p.add_argument("--backend", choices=BACKENDS)
     p.add_argument("--base-url")
     p.add_argument("--openai-mode", choices=("chat", "completions"))
