@@ -28,3 +28,28 @@ def histogram_png(values: Sequence[int], *, title: str, xlabel: str) -> bytes:
     fig.savefig(buf, format="png", metadata={"Software": None})  # no version stamp: same data, same bytes
     plt.close(fig)
     return buf.getvalue()
+
+
+def grouped_bars_png(groups: dict[str, dict[str, float]], *, title: str, ylabel: str) -> bytes:
+    """Bars of values in [0, 1] per group and series, e.g. {"sft": {"code": 1.0, "text": 0.0}, ...}."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series = list(dict.fromkeys(s for values in groups.values() for s in values))
+    width = 0.8 / max(1, len(series))
+    fig, ax = plt.subplots(figsize=(5, 3), dpi=100)
+    for i, name in enumerate(series):
+        xs = [g + (i - (len(series) - 1) / 2) * width for g in range(len(groups))]
+        ax.bar(xs, [values.get(name, 0.0) for values in groups.values()], width, label=name)
+    ax.set_xticks(range(len(groups)), list(groups))
+    ax.set_ylim(0, 1)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize="small")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()

@@ -1,0 +1,105 @@
+"""`r1ci quickstart`, shortened to a few steps per stage: every stage runs its real command, every
+artifact exists, each stage's output feeds the next, and a second run reuses what is finished."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from datasets import load_dataset
+from huggingface_hub import ModelCard
+
+from code_interpreter.errors import InputError
+from trainers.quickstart import STATE_FILE, TARGET_TASK, TEST_TASK, QuickstartConfig, Stage, run_stages, stages
+
+SHORT = ["--traces-per-task", "12", "--tasks-per-task", "6", "--sft-steps", "3", "--eval-questions", "1",
+         "--estimate-rows", "4", "--estimate-samples", "2", "--grpo-steps-per-stage", "1", "--max-new-tokens", "24"]  # fmt: skip
+
+
+def _quickstart(out) -> subprocess.CompletedProcess:
+    argv = [sys.executable, "-m", "r1ci_cli", "quickstart", "--out-dir", str(out), *SHORT]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=900)
+
+
+@pytest.mark.timeout(1200)
+def test_shortened_quickstart_runs_every_stage_and_feeds_each_into_the_next(tmp_path):
+    out = tmp_path / "qs"
+    first = _quickstart(out)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+
+    summary = json.loads((out / "summary.json").read_text())
+    for stage in ("base", "sft", "grpo"):
+        assert set(summary["accuracy"][stage]) == {"code", "text"}
+        assert all(0.0 <= v <= 1.0 for v in summary["accuracy"][stage].values())
+        assert set(summary["accuracy_by_task"][stage]["code"]) == {TARGET_TASK, TEST_TASK}
+    names = [s.name for s in stages(QuickstartConfig(out_dir=str(out)))]
+    assert list(summary["seconds"]) == names and summary["reused"] == []
+    assert summary["total_s"] == pytest.approx(sum(summary["seconds"].values()), abs=1.0)
+    assert (
+        "accelerate launch" in " ".join(summary["commands"]) and f"r1ci demo --model {out / 'release'}" in first.stdout
+    )
+
+    # tasks -> traces -> SFT: the traces are the SFT data, from train tasks only, at the chosen levels
+    traces = load_dataset(str(out / "traces"), "default", split="train")
+    assert {r["task"] for r in traces} <= {TARGET_TASK, "symbench/letters"} and all(r["inserted_spans"] for r in traces)
+    assert json.loads(traces[0]["teacher"])["backend"] == "solver"
+    tasks = load_dataset(str(out / "tasks"), "train", split="train")
+    assert all(json.loads(m)["complexity"] <= 2 for m in tasks["metadata"])
+    assert (out / "sft" / "model.safetensors").is_file()
+
+    # SFT model -> curriculum potentials -> GRPO in stages
+    estimated = load_dataset(str(out / "tasks-potentials"), "train", split="train")
+    assert "potential" in estimated.column_names and set(estimated["question"]) <= set(tasks["question"])
+    log = json.loads((out / "grpo" / "trainer_state.json").read_text())["log_history"]
+    assert {e["curriculum/stage"] for e in log if "curriculum/stage" in e} == {1, 2}
+
+    # each evaluation ran on its stage's model, on held-out questions (another seed than training)
+    for stage, model in (("base", "tiny-model"), ("sft", "sft"), ("grpo", "grpo")):
+        run = json.loads((out / "eval" / stage / "run.json").read_text())
+        assert run["model"] == str(out / model) and run["seed"] == 1
+    trained = {m["content"] for messages in traces["messages"] for m in messages if m["role"] == "user"}
+    assert not trained & {r["question"] for r in _details(out / "eval" / "sft")}
+
+    # release: bf16 weights and a card whose model-index carries the GRPO model's results
+    card = ModelCard.load(out / "release" / "README.md")
+    assert card.data.eval_results and (out / "release" / "images" / "accuracy_per_task.png").is_file()
+    assert (out / "accuracy.png").read_bytes().startswith(b"\x89PNG")
+
+    second = _quickstart(out)
+    assert second.returncode == 0 and second.stdout.count("reused from an earlier run") == len(names)
+    assert json.loads((out / "summary.json").read_text())["reused"] == sorted(names)
+
+
+def _details(folder) -> list[dict]:
+    files = sorted(str(p) for p in (folder / "details").rglob("*.parquet"))
+    return list(load_dataset("parquet", data_files=files, split="train"))
+
+
+def test_a_failing_stage_stops_with_one_sentence_naming_it(tmp_path, monkeypatch):
+    cfg = QuickstartConfig(out_dir=str(tmp_path / "qs"), hidden_size=30)  # 30 is not a multiple of 4 heads
+    from rich.console import Console
+
+    with pytest.raises(InputError, match=r"the tiny model stage failed \(exit 2\) running `r1ci tiny-model"):
+        run_stages(cfg, Console(file=open(os.devnull, "w")))
+    assert not (tmp_path / "qs" / STATE_FILE).exists()
+
+
+def test_a_stage_that_runs_again_makes_every_later_stage_run_again(tmp_path, monkeypatch):
+    from rich.console import Console
+
+    from trainers import quickstart
+
+    def touch(name: str) -> Stage:
+        path = tmp_path / name
+        return Stage(name, ["python", "-c", f"open({str(path)!r}, 'a').write('x')"], str(path))
+
+    monkeypatch.setattr(quickstart, "stages", lambda cfg: [touch("first"), touch("second")])
+    cfg, quiet = QuickstartConfig(out_dir=str(tmp_path / "qs")), Console(file=open(os.devnull, "w"))
+    assert [r["reused"] for r in run_stages(cfg, quiet).values()] == [False, False]
+    assert [r["reused"] for r in run_stages(cfg, quiet).values()] == [True, True]
+    (tmp_path / "first").unlink()
+    assert [r["reused"] for r in run_stages(cfg, quiet).values()] == [False, False]
+    assert (tmp_path / "second").read_text() == "xx"  # ran again although its output existed
