@@ -103,3 +103,5 @@ def test_a_stage_that_runs_again_makes_every_later_stage_run_again(tmp_path, mon
     (tmp_path / "first").unlink()
     assert [r["reused"] for r in run_stages(cfg, quiet).values()] == [False, False]
     assert (tmp_path / "second").read_text() == "xx"  # ran again although its output existed
+    (tmp_path / "qs" / STATE_FILE).write_text('{"first": {"key"')  # a torn write: nothing is reused
+    assert [r["reused"] for r in run_stages(cfg, quiet).values()] == [False, False]

@@ -9,7 +9,7 @@ Every stage is a subprocess running a real command (`r1ci ...` or `accelerate la
 3. `r1ci traces build --teacher solver`: SFT traces from the tasks' reference solvers (no teacher
    model is reachable offline), with real sandbox output;
 4. `r1ci eval` of the untrained model, with and without the interpreter, on held-out questions
-   (another seed than the training questions);
+   (another seed than the training questions, and none that the traces hold);
 5. `accelerate launch trainers/sft.py`, then `r1ci eval`;
 6. `r1ci curriculum estimate` from the SFT model, `accelerate launch trainers/grpo.py` in curriculum
    stages, then `r1ci eval`;
@@ -84,7 +84,7 @@ class Stage:
     name: str
     argv: list[str]
     output: str
-    """The folder the stage writes; the stage counts as done when it exists and the command is unchanged."""
+    """A file the stage writes when it succeeds; the stage counts as done when it exists and the command is unchanged."""
 
 
 def stages(cfg: QuickstartConfig) -> list[Stage]:
@@ -182,13 +182,22 @@ def stage_key(stage: Stage, previous: str) -> str:
     return hashlib.sha256(json.dumps([previous, stage.argv]).encode()).hexdigest()[:16]
 
 
-def run_stages(cfg: QuickstartConfig, console) -> dict[str, dict]:
+def read_state(path: Path) -> dict[str, dict]:
+    """What earlier runs finished; an unreadable file (a torn write) means nothing is reused."""
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def run_stages(cfg: QuickstartConfig, console: Any) -> dict[str, dict]:
     """Run (or reuse) every stage in order; {stage name: {"seconds", "reused", "command"}}."""
     from rich.markup import escape
 
     cfg.out.mkdir(parents=True, exist_ok=True)
     state_path = cfg.out / STATE_FILE
-    state = json.loads(state_path.read_text()) if state_path.is_file() else {}
+    state = read_state(state_path)
     env = {**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
     record: dict[str, dict] = {}
     key, rerun = "", False
