@@ -215,6 +215,9 @@ def test_bad_input_stops_before_training_with_one_sentence(tiny_model_dir, trace
     with pytest.raises(Exception, match="push_to_hub needs hub_model_id"):
         main(*make_parser().parse_args_and_config(_args(tiny_model_dir, traces_dir, tmp_path / "o4")
                                                   + ["--hub_model_id", ""]))  # fmt: skip
+    for extra in (["--sampled_softmax_negatives", "0"], ["--supervised_positions_only", "false"]):
+        with pytest.raises(Exception, match="sampled_softmax_negatives needs supervised_positions_only: true"):
+            main(*make_parser().parse_args_and_config(_args(tiny_model_dir, traces_dir, tmp_path / "o7") + extra))
 
 
 @pytest.mark.slow  # two training subprocesses (~50 s of CPU): run with -m slow

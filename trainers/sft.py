@@ -151,6 +151,12 @@ def main(script_args: ScriptArguments, training_args: SFTConfig, model_args: Mod
     say = print if state.is_main_process else (lambda *a, **k: None)
     if not model_args.model_name_or_path:
         raise InputError("say which model to fine-tune: model_name_or_path (a Hub model id or a local folder)")
+    negatives = script_args.sampled_softmax_negatives
+    if negatives is not None and (negatives < 1 or not script_args.supervised_positions_only):
+        raise InputError(
+            "sampled_softmax_negatives needs supervised_positions_only: true and a count of at least 1 "
+            f"(got {negatives}); leave it unset (null) for the exact loss"
+        )
     repo_id = check_push(training_args)
     # Checked before anything loads, so a bad resume request fails at once.
     resume = training_args.resume_from_checkpoint
