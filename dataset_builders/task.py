@@ -229,9 +229,12 @@ def parse_levels(text: str | None) -> tuple[int, int] | None:
     """`--complexity` as an inclusive level range: "2" -> (2, 2), "1-3" -> (1, 3); None -> None (all levels)."""
     if text is None or str(text).strip() == "":
         return None
-    m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", str(text))
+    # ASCII digits only (int() reads any script's digits) and few of them: a 5,000-digit level
+    # would otherwise end in int()'s own ValueError instead of this message
+    m = re.fullmatch(r"\s*([0-9]{1,6})\s*(?:-\s*([0-9]{1,6})\s*)?", str(text))
     if m is None or int(m.group(1)) < 1 or int(m.group(2) or m.group(1)) < int(m.group(1)):
-        raise InputError(f"--complexity takes a level or a range of levels such as 2 or 1-3, got {text!r}")
+        shown = str(text) if len(str(text)) <= 40 else str(text)[:40] + "..."
+        raise InputError(f"--complexity takes a level or a range of levels such as 2 or 1-3, got {shown!r}")
     return int(m.group(1)), int(m.group(2) or m.group(1))
 
 
@@ -239,6 +242,11 @@ def generate_entries(task: Task, n: int, seed: int, complexity: str | None = Non
     """`task.generate(n, seed)`, restricted to the `complexity` levels ("2", "1-3") where the generator has levels."""
     levels = parse_levels(complexity)
     if levels is not None and isinstance(task, GeneratedTask):
+        if levels[0] > task.complexity_levels:  # a range reaching past the top is capped; one starting past it is empty
+            top = task.complexity_levels
+            raise InputError(
+                f"--complexity {complexity}: {task.name} has {'only level 1' if top == 1 else f'levels 1-{top}'}"
+            )
         return task.generate(n, seed=seed, levels=levels)
     return task.generate(n, seed=seed)
 

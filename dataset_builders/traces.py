@@ -37,7 +37,7 @@ from tqdm.auto import tqdm
 from code_interpreter.episode import Episode, EpisodeRunner
 from code_interpreter.protocol import ProtocolConfig, build_messages
 from dataset_builders.registry import get_task, list_tasks
-from dataset_builders.task import Entry, Task, generate_entries
+from dataset_builders.task import Entry, Task, generate_entries, parse_levels
 from hub_tools.errors import HubInputError
 
 #: Prompt styles, as in the paper: the teacher chooses freely, writes code first, or reasons in text
@@ -92,6 +92,7 @@ class TraceBuildConfig:
                 raise HubInputError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.teacher_patience_s < 0:
             raise HubInputError(f"teacher_patience_s must be at least 0, got {self.teacher_patience_s}")
+        parse_levels(self.complexity)  # a malformed range stops here, before the attempt log is opened
 
     def key(self, teacher: dict[str, Any]) -> str:
         """The cache folder of a build: the teacher and the settings that shape a trace. Tasks, caps,

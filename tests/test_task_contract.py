@@ -207,3 +207,13 @@ def test_complexity_ranges_draw_only_their_levels_and_leave_the_default_unchange
         with pytest.raises(InputError, match="a level or a range of levels"):
             parse_levels(bad)
     assert parse_levels(" 1 - 3 ") == (1, 3) and parse_levels(None) is None
+
+
+def test_complexity_out_of_range_huge_or_foreign_digits_is_one_sentence():
+    task = get_task("symbench/number_multiply")
+    with pytest.raises(InputError, match="symbench/number_multiply has levels 1-10"):
+        generate_entries(task, 2, 0, "11-12")  # past the top: not a bare ValueError from the generator
+    assert {e["metadata"]["complexity"] for e in generate_entries(task, 20, 0, "10-99")} == {10}  # capped
+    for bad in ("9" * 5000, "\u0663", "1-\uff13"):  # int() would read Arabic-Indic and fullwidth digits
+        with pytest.raises(InputError, match="a level or a range of levels"):
+            parse_levels(bad)

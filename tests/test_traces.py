@@ -327,6 +327,15 @@ def test_solver_teacher_refuses_tasks_without_a_solver(capsys, tmp_path):
     assert "needs --model" in capsys.readouterr().err
 
 
+def test_solver_teacher_build_with_levels_past_a_task_stops_with_one_sentence(capsys, tmp_path):
+    for levels, said in (("11", "symbench/number_multiply has levels 1-10"), ("1-x", "a level or a range")):
+        argv = ["traces", "build", "--teacher", "solver", "--tasks", TASK, "--complexity", levels,
+                "--cache-dir", str(tmp_path / "c"), "--output-dir", str(tmp_path / "out")]  # fmt: skip
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert said in err and "Traceback" not in err
+
+
 def test_solver_teacher_gives_no_answer_to_a_question_it_cannot_read():
     from code_interpreter.generation import GenerationRequest
     from dataset_builders.solver_teacher import NO_SOLVER
