@@ -549,3 +549,26 @@ def test_exclude_questions_keeps_evaluation_on_questions_training_never_saw(tmp_
     assert unseen_entries(task, 3, 1, "1", everything) == []
     with pytest.raises(InputError, match="could not be loaded as a dataset"):
         training_questions(str(tmp_path / "missing"))
+
+
+def test_exclude_questions_counts_a_respaced_question_as_seen_and_refuses_malformed_columns(tmp_path):
+    from datasets import Dataset
+
+    from trainers.evaluation import training_questions, unseen_entries
+
+    task = get_task("symbench/number_multiply")
+    first = list(task.generate(4, seed=1, levels=(1, 1)))
+    respaced = [" " + e["question"].replace("\n", "\r\n  ").replace(" ", "  ") + "\n" for e in first[:2]]
+    Dataset.from_dict({"question": [*respaced, None]}).to_parquet(str(tmp_path / "q" / "train.parquet"))
+    kept = unseen_entries(task, 2, 1, "1", training_questions(str(tmp_path / "q")))
+    assert kept == first[2:4]  # the same questions spaced differently were seen in training
+    hostile = {
+        "lists": {"question": [["a", "b"]]},
+        "strings": {"messages": ["a chat as one string"]},
+        "no_role": {"messages": [[{"content": "q"}]]},
+        "bare": {"messages": [["q"]]},
+    }
+    for name, columns in hostile.items():
+        Dataset.from_dict(columns).to_parquet(str(tmp_path / name / "train.parquet"))
+        with pytest.raises(InputError, match=f"--exclude-questions .*{name}"):
+            training_questions(str(tmp_path / name))

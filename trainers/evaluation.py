@@ -169,23 +169,43 @@ def training_questions(path: str) -> set[str]:
         raise MissingInput(f"--exclude-questions {path} could not be loaded as a dataset: {exc}") from exc
     questions: set[str] = set()
     for split in data.values():
-        if "question" in split.column_names:
-            questions.update(split["question"])
-        elif "messages" in split.column_names:
-            questions.update(m["content"] for msgs in split["messages"] for m in msgs if m["role"] == "user")
-        else:
+        column = next((c for c in ("question", "messages") if c in split.column_names), None)
+        if column is None:
             raise InputError(f"--exclude-questions {path} has neither a question nor a messages column")
+        # in batches: a traces dataset's messages hold whole episodes, too many to hold as Python objects at once
+        for batch in split.select_columns([column]).iter(batch_size=1024):
+            for value in batch[column]:
+                texts = [value] if column == "question" else _user_turns(value)
+                if texts is None or not all(isinstance(t, str) or t is None for t in texts):
+                    kind = "texts" if column == "question" else "chat messages (lists of {role, content})"
+                    raise InputError(f"--exclude-questions {path}: its {column} column does not hold {kind}")
+                questions.update(t for t in texts if t is not None)
     return questions
 
 
+def _user_turns(messages: Any) -> list[Any] | None:
+    if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        return None
+    turns = [m.get("content") for m in messages if m.get("role") == "user"]
+    return turns or None  # a chat without a user turn holds no question: excluding nothing would be silent
+
+
+def question_key(question: str) -> str:
+    """A question up to whitespace: one that differs from a training question only in spacing or line
+    breaks is the same question to the model, so it does not count as unseen."""
+    return " ".join(question.split())
+
+
 def unseen_entries(task: Any, n: int, seed: int, complexity: str | None, seen: set[str]) -> list[dict]:
-    """The first `n` generated entries whose question is not in `seen` (fewer if the task runs out)."""
+    """The first `n` generated entries whose question is not in `seen`, up to whitespace (fewer if the
+    task runs out)."""
     from dataset_builders.task import generate_entries
 
+    seen = {question_key(q) for q in seen}
     size = n
     while True:
         entries = list(generate_entries(task, size, seed, complexity))
-        kept = [e for e in entries if e["question"] not in seen]
+        kept = [e for e in entries if question_key(e["question"]) not in seen]
         if len(kept) >= n or len(entries) < size or size >= 64 * max(n, 1):
             return kept[:n]
         size *= 2
