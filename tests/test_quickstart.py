@@ -105,3 +105,53 @@ def test_a_stage_that_runs_again_makes_every_later_stage_run_again(tmp_path, mon
     assert (tmp_path / "second").read_text() == "xx"  # ran again although its output existed
     (tmp_path / "qs" / STATE_FILE).write_text('{"first": {"key"')  # a torn write: nothing is reused
     assert [r["reused"] for r in run_stages(cfg, quiet).values()] == [False, False]
+
+
+def test_an_edited_stages_file_reuses_only_well_formed_entries_and_runs_the_rest_again(tmp_path, monkeypatch):
+    from rich.console import Console
+
+    from trainers import quickstart
+
+    def touch(name: str) -> Stage:
+        path = tmp_path / name
+        return Stage(name, ["python", "-c", f"open({str(path)!r}, 'a').write('x')"], str(path))
+
+    monkeypatch.setattr(quickstart, "stages", lambda cfg: [touch("first"), touch("second"), touch("third")])
+    cfg, quiet = QuickstartConfig(out_dir=str(tmp_path / "qs")), Console(file=open(os.devnull, "w"))
+    run_stages(cfg, quiet)
+    state_path = tmp_path / "qs" / STATE_FILE
+    state = json.loads(state_path.read_text())
+    for second in (5, {"key": state["second"]["key"]}, {"key": 1, "seconds": 2}, {**state["second"], "seconds": "9"}):
+        state_path.write_text(json.dumps({**state, "second": second}))  # was a TypeError/KeyError/ValueError
+        assert [r["reused"] for r in run_stages(cfg, quiet).values()] == [True, False, False]
+
+
+def test_odd_out_dirs_and_levels_stay_one_argument_and_bad_levels_fail_before_any_stage(tmp_path):
+    out = tmp_path / "a b;$(touch pwned)'\"x"
+    argv = {s.name: s.argv for s in stages(QuickstartConfig(out_dir=str(out), complexity="1 - 2"))}
+    assert argv["tiny model"][argv["tiny model"].index("--out") + 1] == str(out / "tiny-model")
+    assert argv["tasks"][argv["tasks"].index("--complexity") + 1] == "1 - 2"  # not three arguments
+    for bad in ("2 --push-to-hub someone/repo", "x"):
+        with pytest.raises(InputError, match="a level or a range of levels"):
+            QuickstartConfig(out_dir=str(tmp_path / "qs"), complexity=bad)
+
+
+def test_missing_or_malformed_eval_results_stop_the_summary_with_one_sentence_failing_no_traceback(tmp_path):
+    from trainers.quickstart import accuracies
+
+    good = {"modes": {m: {"per_task": {TARGET_TASK: {"accuracy": 0.5}}} for m in ("code", "text")}}
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(good))
+    assert accuracies(path) == {"code": {TARGET_TASK: 0.5}, "text": {TARGET_TASK: 0.5}}
+    broken = [
+        "{", "[]", json.dumps({"modes": {"code": good["modes"]["code"]}}),
+        json.dumps({"modes": {m: {"per_task": {TARGET_TASK: {"accuracy": "NaN"}}} for m in ("code", "text")}}),
+        json.dumps({"modes": {m: {"per_task": {TEST_TASK: {"accuracy": 1}}} for m in ("code", "text")}}),
+    ]  # fmt: skip
+    for text in broken:
+        path.write_text(text)
+        with pytest.raises(InputError, match=f"does not hold {TARGET_TASK} accuracies"):
+            accuracies(path)
+    path.unlink()
+    with pytest.raises(InputError, match="is missing"):
+        accuracies(path)

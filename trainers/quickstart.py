@@ -74,6 +74,11 @@ class QuickstartConfig:
     grpo_stages: int = _opt(2, "curriculum stages")
     max_new_tokens: int = _opt(64, "token budget of an episode")
 
+    def __post_init__(self) -> None:
+        from dataset_builders.task import parse_levels
+
+        parse_levels(self.complexity)  # checked here, not by the third stage after minutes of work
+
     @property
     def out(self) -> Path:
         return Path(self.out_dir)
@@ -94,7 +99,7 @@ def stages(cfg: QuickstartConfig) -> list[Stage]:
         name: shlex.quote(str(out / name))
         for name in ("tiny-model", "tasks", "traces", "sft", "tasks-potentials", "grpo")
     }
-    levels = f"--complexity {cfg.complexity}"
+    levels = f"--complexity {shlex.quote(cfg.complexity)}"  # "1 - 3" is one argument, not three
     launch = (
         "accelerate launch --config_file recipes/accelerate_configs/cpu.yaml "
         f"--num_cpu_threads_per_process {os.cpu_count() or 1}"
@@ -183,12 +188,22 @@ def stage_key(stage: Stage, previous: str) -> str:
 
 
 def read_state(path: Path) -> dict[str, dict]:
-    """What earlier runs finished; an unreadable file (a torn write) means nothing is reused."""
+    """What earlier runs finished; an unreadable file (a torn write) means nothing is reused, and an
+    entry of the wrong shape (an edited file) means that stage is not."""
     try:
         state = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
-    return state if isinstance(state, dict) else {}
+    if not isinstance(state, dict):
+        return {}
+    return {
+        name: done
+        for name, done in state.items()
+        if isinstance(done, dict)
+        and isinstance(done.get("key"), str)
+        and isinstance(done.get("seconds"), int | float)
+        and not isinstance(done.get("seconds"), bool)
+    }
 
 
 def run_stages(cfg: QuickstartConfig, console: Any) -> dict[str, dict]:
@@ -231,11 +246,22 @@ def run_stages(cfg: QuickstartConfig, console: Any) -> dict[str, dict]:
 
 
 def accuracies(results_path: Path) -> dict[str, dict[str, float]]:
-    """{mode: {task: accuracy}} from an `r1ci eval` results.json."""
-    results = json.loads(results_path.read_text())
-    return {
-        mode: {task: r["accuracy"] for task, r in data["per_task"].items()} for mode, data in results["modes"].items()
-    }
+    """{mode: {task: accuracy}} from an `r1ci eval` results.json, with the modes and the target task the
+    summary reads; anything else (a missing, torn or edited file) stops with one sentence."""
+    try:
+        results = json.loads(results_path.read_text())
+        found = {
+            mode: {task: float(r["accuracy"]) for task, r in data["per_task"].items()}
+            for mode, data in results["modes"].items()
+        }
+        if all(0.0 <= found[mode][TARGET_TASK] <= 1.0 for mode in MODE_LABELS):
+            return found
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        pass
+    raise InputError(
+        f"{results_path} is missing or does not hold {TARGET_TASK} accuracies for the modes {', '.join(MODE_LABELS)}; "
+        f"delete {results_path.parent} and run the quickstart again to evaluate anew"
+    )
 
 
 def summarize(cfg: QuickstartConfig, record: dict[str, dict], total_s: float) -> dict:
@@ -274,9 +300,10 @@ def print_summary(summary: dict, console) -> None:
     for name, acc in summary["accuracy"].items():
         table.add_row(name, f"{acc['code']:.0%}", f"{acc['text']:.0%}")
     console.print(table)
-    held_out = {name: modes["code"][TEST_TASK] for name, modes in summary["accuracy_by_task"].items()}
+    # the test task is not among the figures accuracies() checks: an eval without it shows a dash
+    held_out = {name: modes["code"].get(TEST_TASK) for name, modes in summary["accuracy_by_task"].items()}
     console.print(f"held-out test task {TEST_TASK} (with the interpreter): " + ", ".join(
-        f"{name} {acc:.0%}" for name, acc in held_out.items()))  # fmt: skip
+        f"{name} {'-' if acc is None else f'{acc:.0%}'}" for name, acc in held_out.items()))  # fmt: skip
     times = ", ".join(f"{name} {s:.0f} s" for name, s in summary["seconds"].items())
     console.print(f"time per stage: {times}; total {summary['total_s']:.0f} s", soft_wrap=True)
     console.print(f"open the demo on the trained model: [bold]{summary['demo']}[/]", soft_wrap=True)
