@@ -128,6 +128,25 @@ def test_sampled_softmax_estimates_the_full_loss_and_drops_sampled_targets():
     assert hidden.grad is not None and hidden.grad.abs().sum() > 0
 
 
+def test_sampled_softmax_stays_unbiased_when_targets_cover_much_of_the_vocab_and_is_exact_past_it():
+    from trainers.sft_loss import sampled_softmax_logits
+
+    torch.manual_seed(0)
+    weight = torch.randn(1_000, 16) * 0.1
+    hidden = torch.randn(1, 16).expand(500, 16)
+    targets = torch.arange(500)  # half the vocabulary: the dropped draws are half of all draws
+    true_z = (hidden[0] @ weight.T).exp().sum()
+    estimates = [
+        torch.logsumexp(sampled_softmax_logits(hidden, weight, targets, 200)[0][0], -1).exp() for _ in range(300)
+    ]
+    assert abs(torch.stack(estimates).mean() / true_z - 1) < 0.02  # a log(others/negatives) shift gave 0.75
+    full = torch.nn.functional.cross_entropy(hidden @ weight.T, targets)
+    for negatives in (500, 10_000):  # as many as the other tokens, or more than the vocabulary
+        logits, index = sampled_softmax_logits(hidden, weight, targets, negatives)
+        assert logits.shape == (500, 1_000)
+        torch.testing.assert_close(torch.nn.functional.cross_entropy(logits, index), full)
+
+
 def test_padding_free_and_packed_batches_give_the_padded_loss(tiny_model_dir, qwen_tokenizer, tmp_path, rows):
     """Sequences flattened into one row must not attend to each other (sdpa on CPU, position_ids),
     and TRL's BFD packing keeps our labels."""

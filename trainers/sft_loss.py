@@ -21,6 +21,7 @@ this path serves; GPU runs use TRL's chunked kernel.
 from __future__ import annotations
 
 import functools
+import math
 import types
 from typing import Any
 
@@ -50,15 +51,25 @@ def sampled_softmax_logits(
     """Logits over the batch's target tokens plus `negatives` uniformly sampled others, and the targets'
     indices among those columns.
 
-    Sampled softmax with a uniform proposal (Jean et al., 2015): each sampled column's logit is raised
-    by log(#other tokens / negatives), so the sampled terms estimate the rest of the vocabulary's
-    share of the partition function; a sampled id that is also a target is dropped.
+    Sampled softmax with a uniform proposal (Jean et al., 2015): `negatives` ids are drawn from the
+    whole vocabulary and each sampled column's logit is raised by log(vocab / negatives), the inverse
+    of its expected count, so the sampled terms are an unbiased estimate of the other tokens' share of
+    the partition function; a sampled id that is also a target is dropped (the targets' own columns
+    are exact). With at least as many negatives as other tokens, every other token is taken once:
+    the exact softmax, cheaper than sampling.
     """
     vocab = weight.size(0)
     positives, target_index = torch.unique(targets, return_inverse=True)
-    sampled = torch.randint(0, vocab, (negatives,), device=weight.device)
-    sampled = sampled[~torch.isin(sampled, positives)]
-    correction = torch.log(torch.tensor((vocab - positives.numel()) / max(1, negatives), device=hidden.device))
+    if negatives >= vocab - positives.numel():
+        others = torch.ones(vocab, dtype=torch.bool, device=weight.device)
+        others[positives] = False
+        sampled, correction = others.nonzero().squeeze(-1), 0.0
+    else:
+        sampled = torch.randint(0, vocab, (negatives,), device=weight.device)
+        # log(vocab / negatives), not log(others / negatives): dropped draws that hit a target are
+        # part of the proposal, so scaling by the smaller count would underestimate the rest when
+        # the targets cover much of the vocabulary
+        sampled, correction = sampled[~torch.isin(sampled, positives)], math.log(vocab / negatives)
     logits = torch.cat([hidden @ weight[positives].T, hidden @ weight[sampled].T + correction], dim=-1)
     return logits, target_index
 
