@@ -348,3 +348,5 @@ def test_solver_teacher_gives_no_answer_to_a_question_it_cannot_read():
     )  # fmt: skip
     (chunk,) = OfflineSolver([get_task(TASK)]).generate([request])
     assert chunk.text == NO_SOLVER and chunk.finish == "eos"  # no code built from a question it does not parse
+    for digits in ("\u0663*\u0664", "\uff13*\uff14"):  # Arabic-Indic and fullwidth digits: no literal to print
+        assert get_task(TASK).solve_with_code(f"What is the result of {digits}?") is None

@@ -661,7 +661,8 @@ class NumberMultiply(GeneratedTask):
         return number_corruptions(entry["answer"], Fraction(int(entry["metadata"]["solution"])))
 
     def solve_with_code(self, question: str) -> tuple[str, str] | None:
-        m = re.search(r"result of (-?\d+(?:\*-?\d+)+)\?", question)
+        # ASCII digits only: \d also matches other scripts' digits, which are no Python literal
+        m = re.search(r"result of (-?[0-9]+(?:\*-?[0-9]+)+)\?", question)
         return ("Multiply with code.", f"print({m.group(1)})") if m else None
 
     def load_published(self, folder: Path) -> Iterator[Entry | PublishedDataError]:
