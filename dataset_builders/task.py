@@ -245,7 +245,8 @@ def generate_entries(task: Task, n: int, seed: int, complexity: str | None = Non
         if levels[0] > task.complexity_levels:  # a range reaching past the top is capped; one starting past it is empty
             top = task.complexity_levels
             raise InputError(
-                f"--complexity {complexity}: {task.name} has {'only level 1' if top == 1 else f'levels 1-{top}'}"
+                f"--complexity {complexity}: {task.name} has {'only level 1' if top == 1 else f'levels 1-{top}'}; "
+                "start the range within them or leave the task out"
             )
         return task.generate(n, seed=seed, levels=levels)
     return task.generate(n, seed=seed)
