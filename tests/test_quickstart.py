@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 
@@ -131,6 +132,14 @@ def test_odd_out_dirs_and_levels_stay_one_argument_and_bad_levels_fail_before_an
     argv = {s.name: s.argv for s in stages(QuickstartConfig(out_dir=str(out), complexity="1 - 2"))}
     assert argv["tiny model"][argv["tiny model"].index("--out") + 1] == str(out / "tiny-model")
     assert argv["tasks"][argv["tasks"].index("--complexity") + 1] == "1 - 2"  # not three arguments
+    from trainers.quickstart import summarize
+
+    good = {"modes": {m: {"per_task": {TARGET_TASK: {"accuracy": 0.5}}} for m in ("code", "text")}}
+    for name in ("base", "sft", "grpo"):
+        (out / "eval" / name).mkdir(parents=True)
+        (out / "eval" / name / "results.json").write_text(json.dumps(good))
+    demo = summarize(QuickstartConfig(out_dir=str(out)), {}, 0.0)["demo"]
+    assert shlex.split(demo) == ["r1ci", "demo", "--model", str(out / "release")]  # pasted, it runs nothing else
     for bad in ("2 --push-to-hub someone/repo", "x"):
         with pytest.raises(InputError, match="a level or a range of levels"):
             QuickstartConfig(out_dir=str(tmp_path / "qs"), complexity=bad)

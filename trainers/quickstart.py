@@ -279,7 +279,7 @@ def summarize(cfg: QuickstartConfig, record: dict[str, dict], total_s: float) ->
         "total_s": round(total_s, 1),
         "config": asdict(cfg),
         "commands": [r["command"] for r in record.values()],
-        "demo": f"r1ci demo --model {cfg.out / 'release'}",
+        "demo": f"r1ci demo --model {shlex.quote(str(cfg.out / 'release'))}",  # printed to be pasted into a shell
     }
     tmp = cfg.out / (SUMMARY_FILE + ".tmp")
     tmp.write_text(json.dumps(summary, indent=2) + "\n")
