@@ -82,9 +82,9 @@ class EvalConfig:
         default=None,
         metadata={"help": "Generated questions from these difficulty levels only: '2' or '1-3' (default: all)."},
     )
-    exclude_questions: str | None = field(
-        default=None,
-        metadata={"help": "A dataset (tasks or traces) whose questions are left out, so generated ones are unseen."},
+    exclude_questions: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Datasets (tasks or traces) whose questions are left out, so generated ones are unseen."},
     )
     backend: str = field(
         default="transformers", metadata={"help": "'transformers' or 'openai' (any OpenAI-compatible endpoint)."}
@@ -215,7 +215,8 @@ def load_entries(config: EvalConfig, tasks: list[Any]) -> dict[str, list[dict]]:
     """Entries per task: generated from the seed (leaving out questions seen in training), or the first N
     published instances."""
     if config.published is None:
-        seen = training_questions(config.exclude_questions) if config.exclude_questions else set()
+        paths = [config.exclude_questions] if isinstance(config.exclude_questions, str) else config.exclude_questions
+        seen = set().union(*(training_questions(path) for path in paths))
         out = {}
         for t in tasks:
             try:
@@ -652,7 +653,9 @@ def make_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--modes", nargs="+", choices=MODES)
     p.add_argument("--seed", type=int)
     p.add_argument("--complexity", help="generated questions from these levels only: a level (2) or a range (1-3)")
-    p.add_argument("--exclude-questions", help="dataset (folder or Hub id) whose questions are left out (held-out)")
+    p.add_argument(
+        "--exclude-questions", nargs="+", help="datasets (folders or Hub ids) whose questions are left out (held-out)"
+    )
     p.add_argument("--backend", choices=BACKENDS)
     p.add_argument("--base-url")
     p.add_argument("--openai-mode", choices=("chat", "completions"))

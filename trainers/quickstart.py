@@ -113,7 +113,7 @@ def stages(cfg: QuickstartConfig) -> list[Stage]:
         return stage(
             f"eval {name}",
             f"r1ci eval --model {q[model]} --tasks {TARGET_TASK} {TEST_TASK} --num-questions {cfg.eval_questions} "
-            f"--seed {cfg.seed + 1} {levels} --exclude-questions {q['traces']} --modes code text --max-new-tokens {cfg.max_new_tokens} --batch-size 50 "
+            f"--seed {cfg.seed + 1} {levels} --exclude-questions {q['traces']} {q['tasks']} --modes code text --max-new-tokens {cfg.max_new_tokens} --batch-size 50 "
             f"--timeout-s 10 --output-dir {shlex.quote(str(folder))}",
             folder / "results.json",
         )
