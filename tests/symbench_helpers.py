@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 import json
+import os
+import subprocess
+import sys
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -294,3 +299,30 @@ def assert_board_hacks_score_zero(task: GeneratedTask, entries: list[dict[str, A
             if hack != a:
                 assert task.score(wrap(hack), e) == 0.0, (label, e["id"])
         assert task.score(wrap(fullwidth_digits(a)), e) == 1.0, ("fullwidth digits", e["id"])
+
+
+def tasks_digest(module: str, n: int = 15, seed: int = 3) -> str:
+    """sha256 of the first `n` entries (seed `seed`) of every task in `dataset_builders.symbench.<module>`."""
+    h = hashlib.sha256()
+    for task in importlib.import_module(f"dataset_builders.symbench.{module}").TASKS:
+        h.update(json.dumps(list(task.generate(n, seed=seed)), sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def assert_same_bytes_across_hash_seeds(module: str, n: int = 15, seed: int = 3) -> None:
+    """No set order or string hashing leaks into the entries: interpreters with other hash seeds agree byte for byte."""
+    here = tasks_digest(module, n, seed)
+    code = f"from tests.symbench_helpers import tasks_digest; print(tasks_digest({module!r}, {n}, {seed}))"
+    for hash_seed in ("0", "4242"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert run.stdout.strip() == here
+
+
+def assert_levels_appear_and_are_described(task: GeneratedTask, batch: list[dict[str, Any]], levels: int) -> None:
+    """`task` has `levels` levels, a batch draws every one of them, and each has its own description."""
+    assert task.complexity_levels == levels
+    assert {e["metadata"]["complexity"] for e in batch} == set(range(1, levels + 1))
+    descriptions = [task.level_description(level) for level in range(1, levels + 1)]
+    assert all(descriptions) and len(set(descriptions)) == len(descriptions)

@@ -4,15 +4,11 @@ verdicts (any expression that hits the target scores 1; computed values must be 
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import math
-import os
 import random
 import re
-import subprocess
-import sys
 import time
 from collections import Counter
 from fractions import Fraction
@@ -26,9 +22,9 @@ from dataset_builders.symbench import arithmetic
 from dataset_builders.symbench.arithmetic import solve_any_order, solve_fixed_order, solve_fixed_order_one
 from dataset_builders.task import GeneratedTask, PublishedDataError, Task
 from tests.symbench_helpers import (
-    ROOT,
     SYMBENCH,
     assert_published_within_levels,
+    assert_same_bytes_across_hash_seeds,
     assert_variants_read_back,
     needs_external,
     published_entries,
@@ -76,25 +72,7 @@ def published_folder(task: Task, folder: Path) -> list[dict]:
 
 
 def test_same_bytes_whatever_the_hash_seed() -> None:
-    """No set order or string hashing leaks into the entries: two interpreters agree byte for byte."""
-    script = (
-        "import hashlib, json\n"
-        "from dataset_builders.symbench.arithmetic import TASKS\n"
-        "h = hashlib.sha256()\n"
-        "for t in TASKS:\n"
-        "    h.update(json.dumps(list(t.generate(15, seed=3)), sort_keys=True).encode())\n"
-        "print(h.hexdigest())\n"
-    )
-    digests = set()
-    for hash_seed in ("0", "4242"):
-        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
-        assert run.returncode == 0, run.stderr[-2000:]
-        digests.add(run.stdout.strip())
-    here = hashlib.sha256()
-    for t in arithmetic.TASKS:
-        here.update(json.dumps(list(t.generate(15, seed=3)), sort_keys=True).encode())
-    assert digests == {here.hexdigest()}
+    assert_same_bytes_across_hash_seeds("arithmetic")
 
 
 # -- game24 and combinatorial calculation: levels and verdicts --------------------------------------

@@ -4,14 +4,10 @@ generators, verdicts (any answer that keeps the rules scores 1), published data,
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
-import os
 import random
 import re
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -35,10 +31,11 @@ from dataset_builders.symbench.constraint_puzzles import (
 from dataset_builders.symbench.published_layout import checked_entry
 from dataset_builders.task import FLAWED_REFERENCE, FLAWED_REFERENCE_REASON, GeneratedTask, PublishedDataError, Task
 from tests.symbench_helpers import (
-    ROOT,
     SYMBENCH,
     assert_board_hacks_score_zero,
+    assert_levels_appear_and_are_described,
     assert_published_within_levels,
+    assert_same_bytes_across_hash_seeds,
     assert_variants_read_back,
     needs_external,
     published_entries,
@@ -97,25 +94,7 @@ def published_folder(task: Task, folder: Path) -> list[dict]:
 
 
 def test_same_bytes_whatever_the_hash_seed() -> None:
-    """No set order or string hashing leaks into the entries: two interpreters agree byte for byte."""
-    script = (
-        "import hashlib, json\n"
-        "from dataset_builders.symbench.constraint_puzzles import TASKS\n"
-        "h = hashlib.sha256()\n"
-        "for t in TASKS:\n"
-        "    h.update(json.dumps(list(t.generate(15, seed=3)), sort_keys=True).encode())\n"
-        "print(h.hexdigest())\n"
-    )
-    digests = set()
-    for hash_seed in ("0", "4242"):
-        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
-        assert run.returncode == 0, run.stderr[-2000:]
-        digests.add(run.stdout.strip())
-    here = hashlib.sha256()
-    for t in constraint_puzzles.TASKS:
-        here.update(json.dumps(list(t.generate(15, seed=3)), sort_keys=True).encode())
-    assert digests == {here.hexdigest()}
+    assert_same_bytes_across_hash_seeds("constraint_puzzles")
 
 
 # -- eight queens, sudoku, letter logic diagram: levels ---------------------------------------------
@@ -127,11 +106,7 @@ def _levels(batch: list[dict]) -> Counter:
 
 @pytest.mark.parametrize("name", GRID_PUZZLES)
 def test_every_level_appears_and_is_described(name, batches):
-    task = BY_NAME[name]
-    assert task.complexity_levels == LEVELS[name]
-    assert set(_levels(batches[name])) == set(range(1, task.complexity_levels + 1))
-    descriptions = [task.level_description(level) for level in range(1, task.complexity_levels + 1)]
-    assert all(descriptions) and len(set(descriptions)) == len(descriptions)
+    assert_levels_appear_and_are_described(BY_NAME[name], batches[name], LEVELS[name])
 
 
 def test_queens_levels_follow_the_published_formula(batches):

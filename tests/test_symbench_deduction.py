@@ -4,13 +4,9 @@ verdicts (any answer consistent with every clue scores 1), published data, hacks
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
-import os
 import random
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -29,8 +25,8 @@ from dataset_builders.symbench.deduction import (
 )
 from dataset_builders.task import GeneratedTask
 from tests.symbench_helpers import (
-    ROOT,
     assert_published_within_levels,
+    assert_same_bytes_across_hash_seeds,
     assert_variants_read_back,
     needs_external,
     published_entries,
@@ -65,25 +61,7 @@ def published(name: str) -> list[dict[str, Any]]:
 
 
 def test_same_bytes_whatever_the_hash_seed() -> None:
-    """No set order or string hashing leaks into the entries: two interpreters agree byte for byte."""
-    script = (
-        "import hashlib, json\n"
-        "from dataset_builders.symbench.deduction import TASKS\n"
-        "h = hashlib.sha256()\n"
-        "for t in TASKS:\n"
-        "    h.update(json.dumps(list(t.generate(15, seed=3)), sort_keys=True).encode())\n"
-        "print(h.hexdigest())\n"
-    )
-    digests = set()
-    for hash_seed in ("0", "4242"):
-        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
-        assert run.returncode == 0, run.stderr[-2000:]
-        digests.add(run.stdout.strip())
-    here = hashlib.sha256()
-    for t in deduction.TASKS:
-        here.update(json.dumps(list(t.generate(15, seed=3)), sort_keys=True).encode())
-    assert digests == {here.hexdigest()}
+    assert_same_bytes_across_hash_seeds("deduction")
 
 
 # -- levels -----------------------------------------------------------------------------------------

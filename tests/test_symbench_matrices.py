@@ -4,11 +4,7 @@ verdicts, published data, hacks.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import subprocess
-import sys
 import time
 from collections import Counter
 from fractions import Fraction
@@ -29,7 +25,15 @@ from dataset_builders.symbench.matrices import (
     unique_square,
 )
 from dataset_builders.task import GeneratedTask
-from tests.symbench_helpers import ROOT, SYMBENCH, fullwidth_digits, needs_external, published_solution, wrap
+from tests.symbench_helpers import (
+    SYMBENCH,
+    assert_levels_appear_and_are_described,
+    assert_same_bytes_across_hash_seeds,
+    fullwidth_digits,
+    needs_external,
+    published_solution,
+    wrap,
+)
 
 #: Every task of the module, by its full and its short name.
 BY_NAME: dict[str, GeneratedTask] = {key: t for t in matrices.TASKS for key in (t.name, t.short_name)}
@@ -56,25 +60,7 @@ def batches() -> dict[str, list[dict[str, Any]]]:
 
 
 def test_same_bytes_whatever_the_hash_seed() -> None:
-    """No set order or string hashing leaks into the entries: two interpreters agree byte for byte."""
-    script = (
-        "import hashlib, json\n"
-        "from dataset_builders.symbench.matrices import TASKS\n"
-        "h = hashlib.sha256()\n"
-        "for t in TASKS:\n"
-        "    h.update(json.dumps(list(t.generate(15, seed=3)), sort_keys=True).encode())\n"
-        "print(h.hexdigest())\n"
-    )
-    digests = set()
-    for hash_seed in ("0", "4242"):
-        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
-        assert run.returncode == 0, run.stderr[-2000:]
-        digests.add(run.stdout.strip())
-    here = hashlib.sha256()
-    for t in matrices.TASKS:
-        here.update(json.dumps(list(t.generate(15, seed=3)), sort_keys=True).encode())
-    assert digests == {here.hexdigest()}
+    assert_same_bytes_across_hash_seeds("matrices")
 
 
 # -- levels span the published range ----------------------------------------------------------------
@@ -82,12 +68,7 @@ def test_same_bytes_whatever_the_hash_seed() -> None:
 
 @pytest.mark.parametrize("name", MATRICES)
 def test_every_level_appears_and_is_described(name, batches):
-    task = BY_NAME[name]
-    assert task.complexity_levels == LEVELS[name]
-    levels = {e["metadata"]["complexity"] for e in batches[name]}
-    assert levels == set(range(1, task.complexity_levels + 1))
-    descriptions = [task.level_description(level) for level in range(1, task.complexity_levels + 1)]
-    assert all(descriptions) and len(set(descriptions)) == len(descriptions)
+    assert_levels_appear_and_are_described(BY_NAME[name], batches[name], LEVELS[name])
 
 
 def test_matrix_levels_use_the_published_shapes_and_alphabets(batches):

@@ -3,14 +3,10 @@ generators, plans verified by simulation at every level, published variants read
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import random
 import re
 import shutil
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -20,7 +16,7 @@ from dataset_builders.answer_parsing import parse_literal, parse_pairs
 from dataset_builders.symbench import planning
 from dataset_builders.symbench.planning import plan_blocks
 from dataset_builders.task import PublishedDataError, Task
-from tests.symbench_helpers import SYMBENCH, needs_external, wrap
+from tests.symbench_helpers import SYMBENCH, assert_same_bytes_across_hash_seeds, needs_external, wrap
 
 TASKS: dict[str, Task] = {t.short_name: t for t in planning.TASKS}
 NAMES = sorted(TASKS)
@@ -247,21 +243,9 @@ def test_a_copy_of_the_question_never_scores(name: str) -> None:
 
 # -- determinism --------------------------------------------------------------------------------
 
-_DIGEST = (
-    "import hashlib, json\n"
-    "from dataset_builders.symbench import planning\n"
-    "print(hashlib.sha256(json.dumps([list(t.generate(30, seed=4)) for t in planning.TASKS]).encode()).hexdigest())\n"
-)
-
 
 def test_same_seed_same_bytes_across_processes_and_hash_seeds() -> None:
-    here = hashlib.sha256(json.dumps([list(t.generate(30, seed=4)) for t in planning.TASKS]).encode()).hexdigest()
-    root = Path(__file__).resolve().parents[1]
-    for hash_seed in ("0", "4242"):
-        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        out = subprocess.run([sys.executable, "-c", _DIGEST], cwd=root, env=env, capture_output=True, text=True)
-        assert out.returncode == 0, out.stderr[-2000:]
-        assert out.stdout.strip() == here
+    assert_same_bytes_across_hash_seeds("planning", n=30, seed=4)
 
 
 # -- published data -----------------------------------------------------------------------------

@@ -4,12 +4,8 @@ generators, verdicts (the stock once no method applies), published data, hacks.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -19,7 +15,13 @@ import pytest
 
 from dataset_builders.symbench import resource_cycles
 from dataset_builders.task import GeneratedTask, PublishedDataError, Task
-from tests.symbench_helpers import ROOT, SYMBENCH, needs_external, published_solution, wrap
+from tests.symbench_helpers import (
+    SYMBENCH,
+    assert_same_bytes_across_hash_seeds,
+    needs_external,
+    published_solution,
+    wrap,
+)
 
 #: Every task of the module, by its full and its short name.
 BY_NAME: dict[str, GeneratedTask] = {key: t for t in resource_cycles.TASKS for key in (t.name, t.short_name)}
@@ -50,25 +52,7 @@ def published_folder(task: Task, folder: Path) -> list[dict]:
 
 
 def test_same_bytes_whatever_the_hash_seed() -> None:
-    """No set order or string hashing leaks into the entries: two interpreters agree byte for byte."""
-    script = (
-        "import hashlib, json\n"
-        "from dataset_builders.symbench.resource_cycles import TASKS\n"
-        "h = hashlib.sha256()\n"
-        "for t in TASKS:\n"
-        "    h.update(json.dumps(list(t.generate(15, seed=3)), sort_keys=True).encode())\n"
-        "print(h.hexdigest())\n"
-    )
-    digests = set()
-    for hash_seed in ("0", "4242"):
-        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
-        assert run.returncode == 0, run.stderr[-2000:]
-        digests.add(run.stdout.strip())
-    here = hashlib.sha256()
-    for t in resource_cycles.TASKS:
-        here.update(json.dumps(list(t.generate(15, seed=3)), sort_keys=True).encode())
-    assert digests == {here.hexdigest()}
+    assert_same_bytes_across_hash_seeds("resource_cycles")
 
 
 # -- every task, every level ------------------------------------------------------------------------

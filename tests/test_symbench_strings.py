@@ -6,12 +6,8 @@ settings, and attacks each verifier as a reward-hungry policy would.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -21,7 +17,13 @@ import pytest
 
 from dataset_builders.symbench import strings
 from dataset_builders.task import GeneratedTask, PublishedDataError
-from tests.symbench_helpers import ROOT, SYMBENCH, needs_external, published_solution, wrap
+from tests.symbench_helpers import (
+    SYMBENCH,
+    assert_same_bytes_across_hash_seeds,
+    needs_external,
+    published_solution,
+    wrap,
+)
 
 #: Every task of the module, by its full and its short name.
 BY_NAME: dict[str, GeneratedTask] = {key: t for t in strings.TASKS for key in (t.name, t.short_name)}
@@ -68,26 +70,8 @@ def test_copying_the_question_back_never_scores(task: GeneratedTask) -> None:
         assert task.score(f"<<<{e['question']}>>>", e) == 0.0
 
 
-def _digest() -> str:
-    blob = json.dumps([list(t.generate(30, seed=5)) for t in strings.TASKS], sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()
-
-
 def test_same_seed_same_bytes_across_hash_seeds() -> None:
-    """No set order or string hashing leaks into the entries: two interpreters agree byte for byte."""
-    code = "from tests.test_symbench_strings import _digest; print(_digest())"
-    digests = {
-        subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONHASHSEED": hash_seed},
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        for hash_seed in ("1", "2")
-    }
-    assert digests == {_digest()}
+    assert_same_bytes_across_hash_seeds("strings", n=30, seed=5)
 
 
 def test_generation_stays_fast_at_the_hardest_levels() -> None:
