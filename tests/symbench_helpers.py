@@ -326,3 +326,31 @@ def assert_levels_appear_and_are_described(task: GeneratedTask, batch: list[dict
     assert {e["metadata"]["complexity"] for e in batch} == set(range(1, levels + 1))
     descriptions = [task.level_description(level) for level in range(1, levels + 1)]
     assert all(descriptions) and len(set(descriptions)) == len(descriptions)
+
+
+#: Long answers that once made grid and board parsers slow: each must score 0 within a second.
+GRID_HOSTILE = ("0 0, " * 799, "[" * 3_999, "9" * 3_999, "1,\n" * 1_333, "a," * 1_999, "x" * 100_000)
+
+
+def assert_hardest_level_reads_stored_metadata(task: GeneratedTask, hostile: tuple[str, ...] = GRID_HOSTILE) -> None:
+    """At the hardest level: the reference scores 1 against metadata stored as a JSON string (a datasets
+    column), and every `hostile` answer scores 0 within a second."""
+    e = next(iter(task.generate(1, seed=9, complexity=task.complexity_levels)))
+    assert task.score(wrap(e["answer"]), {**e, "metadata": json.dumps(e["metadata"])}) == 1.0
+    for answer in hostile:
+        start = time.perf_counter()
+        assert task.score(wrap(answer), e) == 0.0
+        assert time.perf_counter() - start < 1.0
+
+
+def assert_published_folder_verifies(task: GeneratedTask, folder: str) -> None:
+    """Every published sample in SYMBENCH/`folder` loads, scores 1, and each of its corruptions scores 0."""
+    path = SYMBENCH / folder
+    if not path.is_dir():
+        pytest.skip(f"published SymBench samples {path} are absent (only in the shared workspace)")
+    items = list(task.load_published(path))
+    assert items and all(isinstance(i, dict) for i in items), [str(i) for i in items if not isinstance(i, dict)]
+    for e in items:
+        assert task.score(wrap(e["answer"]), e) == 1.0, e["id"]
+        for wrong in task.corruptions(e):
+            assert task.score(wrap(wrong), e) == 0.0, (e["id"], wrong)
