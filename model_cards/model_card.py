@@ -12,7 +12,6 @@ labelled as reported by the paper. The SFT card (`sft_card.py`) takes the same `
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -29,6 +28,7 @@ from huggingface_hub import (
 )
 
 from code_interpreter.protocol import SYSTEM_PROMPT
+from model_cards.plots import png_bytes
 from model_cards.sft_card import _link, hub_id
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -213,11 +213,8 @@ def accuracy_chart_png(results: Mapping[str, Any]) -> bytes:
     ax.set_xlabel("accuracy (%)")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.04 - 2.0 / len(labels) / 8), ncol=2, fontsize=7)
     fig.tight_layout()
-    buf = io.BytesIO()
-    # "tight" keeps the legend below the axes in the picture; no version stamp: same data, same bytes.
-    fig.savefig(buf, format="png", metadata={"Software": None}, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+    # "tight" keeps the legend below the axes in the picture
+    return png_bytes(fig, bbox_inches="tight")
 
 
 def model_card(

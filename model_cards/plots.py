@@ -6,6 +6,16 @@ import io
 from collections.abc import Sequence
 
 
+def png_bytes(fig, **savefig) -> bytes:
+    """`fig` as PNG bytes, then closed; no version stamp in the file, so the same data gives the same bytes."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None}, **savefig)
+    plt.close(fig)
+    return buf.getvalue()
+
+
 def histogram_png(values: Sequence[int], *, title: str, xlabel: str) -> bytes:
     """A bar chart of how often each integer value occurs (e.g. code calls per trace)."""
     import matplotlib
@@ -24,10 +34,7 @@ def histogram_png(values: Sequence[int], *, title: str, xlabel: str) -> bytes:
     ax.set_ylabel("traces")
     ax.set_xticks(xs)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})  # no version stamp: same data, same bytes
-    plt.close(fig)
-    return buf.getvalue()
+    return png_bytes(fig)
 
 
 def grouped_bars_png(groups: dict[str, dict[str, float]], *, title: str, ylabel: str) -> bytes:
@@ -49,7 +56,4 @@ def grouped_bars_png(groups: dict[str, dict[str, float]], *, title: str, ylabel:
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize="small")
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    plt.close(fig)
-    return buf.getvalue()
+    return png_bytes(fig)

@@ -7,7 +7,6 @@ Hub's `model-index`) let a later stage add evaluation to the same card without a
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from huggingface_hub import ModelCard, ModelCardData
 
 from hub_tools.errors import HubInputError
 from hub_tools.naming import check_repo_id
+from model_cards.plots import png_bytes
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TAGS = ["r1-code-interpreter", "code-interpreter", "reasoning", "sft", "trl"]
@@ -113,7 +113,4 @@ def training_curves_png(log_history: Sequence[Mapping[str, Any]]) -> bytes | Non
         ax2.set_title("Learning rate")
         ax2.set_xlabel("step")
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    plt.close(fig)
-    return buf.getvalue()
+    return png_bytes(fig)

@@ -12,12 +12,12 @@ GRPO's curriculum (`curriculum: true` in a recipe) reads the `potential` column.
 from __future__ import annotations
 
 import argparse
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from code_interpreter.errors import InputError, MissingInput
+from model_cards.plots import png_bytes
 from trainers.curriculum import pass_rate, potential
 
 HISTOGRAM = "potential_histogram.png"
@@ -106,10 +106,7 @@ def histogram_png(potentials: Sequence[float], title: str) -> bytes:
     ax.set_ylabel("questions")
     ax.set_title(title)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})  # no version stamp: same data, same bytes
-    plt.close(fig)
-    return buf.getvalue()
+    return png_bytes(fig)
 
 
 def with_potentials(data: Any, scores: Sequence[Sequence[float]]) -> Any:
