@@ -27,11 +27,10 @@ from tqdm.auto import tqdm
 from dataset_builders.published import PublishedRead, read_published
 from dataset_builders.registry import get_task
 from dataset_builders.task import PublishedDataError
-from dataset_builders.tasks_dataset import COLUMNS, row_of
-from hub_tools.dataset_folder import folder_digest, write_dataset_folder
+from dataset_builders.tasks_dataset import COLUMNS, row_of, task_configs, write_and_push
 from hub_tools.errors import HubInputError
-from hub_tools.publish import PushResult, Target, commit_message, provenance, push_folder, resolve_target
-from model_cards.dataset_cards import TaskRow, config_name
+from hub_tools.publish import PushResult, Target, provenance, resolve_target
+from model_cards.dataset_cards import TaskRow
 
 #: Problems shown on the terminal (all of them go into the card's count).
 SHOWN_PROBLEMS = 10
@@ -57,7 +56,7 @@ def convert_published(
     only: list[str] | None = None,
 ) -> Conversion:
     """Read `source`, write `target.folder` as a datasets repo and push it when the target pushes."""
-    from datasets import Dataset, Features, Value, concatenate_datasets
+    from datasets import Dataset, Features, Value
     from huggingface_hub import constants
 
     from model_cards.published_card import published_dataset_card, source_credit, source_license
@@ -77,13 +76,7 @@ def convert_published(
         rows = [row_of(task, e) for e in by_task[name]]  # type: ignore[arg-type]
         per_task[name] = Dataset.from_list(rows, features=features)
         conversion.tasks.append(TaskRow(name, task.source, task.split, len(rows), ""))
-    configs: dict[str, dict[str, object]] = {}
-    for split in ("train", "test"):
-        parts = [per_task[t.name] for t in conversion.tasks if t.split == split]
-        if parts:
-            configs[split] = {split: concatenate_datasets(parts)}
-    for t in conversion.tasks:
-        configs[config_name(t.name)] = {t.split: per_task[t.name]}
+    configs = task_configs(per_task, conversion.tasks)
 
     settings = {"source": read.repo_id or Path(read.source).name, "revision": read.revision, "commit": read.commit}
     card = published_dataset_card(
@@ -95,22 +88,11 @@ def convert_published(
         problems=[str(e) for e in read.errors],
         provenance=", ".join(f"{k} {v}" for k, v in {**provenance(), **settings}.items() if v),
     )
-    write_dataset_folder(target.folder, configs, card, default_config="train" if "train" in configs else None)
-    if target.pushes:
-        summary, description = commit_message(
-            f"Convert the published data: {len(conversion.tasks)} tasks, {conversion.rows} rows",
-            **{k: v for k, v in settings.items() if v},
-        )
-        conversion.push = push_folder(
-            target.folder,
-            str(target.repo_id),
-            repo_type="dataset",
-            private=target.private,
-            summary=summary,
-            description=description,
-            tag=f"published-{folder_digest(target.folder)[:12]}",
-            content_tag=True,
-        )
+    conversion.push = write_and_push(
+        target, configs, card,
+        summary=f"Convert the published data: {len(conversion.tasks)} tasks, {conversion.rows} rows",
+        settings={k: v for k, v in settings.items() if v}, tag="published",
+    )  # fmt: skip
     return conversion
 
 

@@ -22,9 +22,11 @@ import json
 import multiprocessing
 import os
 import sys
+from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from tqdm.auto import tqdm
@@ -47,6 +49,41 @@ class TasksBuild:
     built: list[str] = field(default_factory=list)
     absent: list[tuple[str, str]] = field(default_factory=list)
     push: PushResult | None = None
+
+
+def task_configs(per_task: dict[str, Any], table: Sequence[TaskRow]) -> dict[str, dict[str, Any]]:
+    """One config per task (under its split) plus `train` and `test`, which gather the tasks of each split."""
+    from datasets import concatenate_datasets
+
+    configs: dict[str, dict[str, Any]] = {}
+    for split in ("train", "test"):
+        parts = [per_task[t.name] for t in table if t.split == split]
+        if parts:
+            configs[split] = {split: concatenate_datasets(parts)}
+    for t in table:
+        configs[config_name(t.name)] = {t.split: per_task[t.name]}
+    return configs
+
+
+def write_and_push(
+    target: Target, configs: dict[str, dict[str, Any]], card: str, *, summary: str, settings: dict, tag: str
+) -> PushResult | None:
+    """Write the folder (default config `train` when there is one) and push it when the target pushes,
+    tagged `<tag>-<content digest>` (re-publishing the same bytes keeps its tag)."""
+    write_dataset_folder(target.folder, configs, card, default_config="train" if "train" in configs else None)
+    if not target.pushes:
+        return None
+    title, description = commit_message(summary, **settings)
+    return push_folder(
+        target.folder,
+        str(target.repo_id),
+        repo_type="dataset",
+        private=target.private,
+        summary=title,
+        description=description,
+        tag=f"{tag}-{folder_digest(target.folder)[:12]}",
+        content_tag=True,
+    )
 
 
 def row_of(task: Task, entry: Entry) -> dict[str, str]:
@@ -81,7 +118,7 @@ def build_tasks_dataset(
     console: Console | None = None,
 ) -> TasksBuild:
     """Generate, write `target.folder` and push it when the target has a repo and the Hub is online."""
-    from datasets import Dataset, Features, Value, concatenate_datasets
+    from datasets import Dataset, Features, Value
 
     console = console or Console(stderr=True)
     if num_per_task < 1:
@@ -113,13 +150,7 @@ def build_tasks_dataset(
     if not per_task:
         raise HubInputError("no task could be built here; see the lines above for what to set")
 
-    configs: dict[str, dict[str, object]] = {}
-    for split in ("train", "test"):
-        parts = [per_task[t.name] for t in table if t.split == split]
-        if parts:
-            configs[split] = {split: concatenate_datasets(parts)}
-    for t in table:
-        configs[config_name(t.name)] = {t.split: per_task[t.name]}
+    configs = task_configs(per_task, table)
     build.rows = sum(t.rows for t in table)
 
     settings = {"seed": seed, "num_per_task": num_per_task, "tasks": len(table), "absent": len(build.absent)}
@@ -133,21 +164,10 @@ def build_tasks_dataset(
         seed=seed,
         provenance=", ".join(f"{k} {v}" for k, v in {**provenance(), **settings}.items()),
     )
-    write_dataset_folder(target.folder, configs, card, default_config="train" if "train" in configs else None)
-    if target.pushes:
-        summary, description = commit_message(
-            f"Build the tasks dataset: {len(table)} tasks x {num_per_task}", **settings
-        )
-        build.push = push_folder(
-            target.folder,
-            str(target.repo_id),
-            repo_type="dataset",
-            private=target.private,
-            summary=summary,
-            description=description,
-            tag=f"tasks-{folder_digest(target.folder)[:12]}",
-            content_tag=True,  # re-publishing an earlier build keeps its tag
-        )
+    build.push = write_and_push(
+        target, configs, card, summary=f"Build the tasks dataset: {len(table)} tasks x {num_per_task}",
+        settings=settings, tag="tasks",
+    )  # fmt: skip
     return build
 
 
