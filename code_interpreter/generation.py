@@ -62,6 +62,20 @@ class Generator(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
 
+class TextOnlyCodec:
+    """For backends that exchange text, not token ids (OpenAI-compatible endpoints, scripted or solver
+    teachers): no ids; token budgets count whitespace-separated words unless the backend knows better."""
+
+    def encode_prompt(self, messages: list[dict[str, str]]) -> list[int] | None:
+        return None
+
+    def encode_inserted(self, text: str) -> list[int] | None:
+        return None
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
 class TokenCodec:
     """Token ids of prompts and inserted text, shared by every token-level backend (transformers and
     both vLLM modes), so the same episode has the same ids whichever backend sampled it."""
@@ -234,7 +248,7 @@ def check_model_path(path: str) -> None:
         raise MissingInput(f"model path {path!r} does not exist (give a local folder or a Hub model id)")
 
 
-class OpenAIGenerator:
+class OpenAIGenerator(TextOnlyCodec):
     """Any OpenAI-compatible endpoint (OpenAI, a vLLM server, ...), in chat or completions mode.
 
     - "completions": the chat template is applied locally (needs `tokenizer`) and the partial
@@ -282,12 +296,6 @@ class OpenAIGenerator:
         self.continue_final_message = continue_final_message
         # Interactive use (the demo): when set, responses are streamed and each text piece is passed here.
         self.on_text: Any = None
-
-    def encode_prompt(self, messages: list[dict[str, str]]) -> list[int] | None:
-        return None
-
-    def encode_inserted(self, text: str) -> list[int] | None:
-        return None
 
     def count_tokens(self, text: str) -> int:
         # Without a tokenizer, ~4 characters per token is the usual estimate for budgets.

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from code_interpreter.generation import Chunk, GenerationRequest
+from code_interpreter.generation import Chunk, GenerationRequest, TextOnlyCodec
 from code_interpreter.protocol import ProtocolConfig, iter_blocks
 from dataset_builders.task import Task
 
 NO_SOLVER = "I have no solver for this question.\n<<<unknown>>>"
 
 
-class SolverTeacher:
+class SolverTeacher(TextOnlyCodec):
     """A `Generator` answering each question with the solver of the first task in `tasks` that has one for it."""
 
     concurrent_requests = False
@@ -62,12 +62,3 @@ class SolverTeacher:
 
     def _chunk(self, text: str, finish: str) -> Chunk:
         return Chunk(text=text, finish=finish, num_tokens=self.count_tokens(text))
-
-    def encode_prompt(self, messages: list[dict[str, str]]) -> list[int] | None:
-        return None
-
-    def encode_inserted(self, text: str) -> list[int] | None:
-        return None
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from code_interpreter.generation import Chunk, GenerationRequest
+from code_interpreter.generation import Chunk, GenerationRequest, TextOnlyCodec
 from code_interpreter.protocol import first_closed_python
 from code_interpreter.sandboxes.base import ExecutionResult, Sandbox
 
 
-class ScriptedGenerator:
+class ScriptedGenerator(TextOnlyCodec):
     """Plays back a script per question: a list of model chunks, one per generation round."""
 
     def __init__(self, scripts: dict[str, list[str | Exception]]):
         self.scripts = {q: list(chunks) for q, chunks in scripts.items()}
         self.batches: list[int] = []
-
-    def encode_prompt(self, messages):
-        return None
-
-    def encode_inserted(self, text):
-        return None
-
-    def count_tokens(self, text):
-        return len(text.split())
 
     def generate(self, requests: list[GenerationRequest]) -> list[Chunk]:
         self.batches.append(len(requests))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from code_interpreter.generation import TextOnlyCodec
 from trainers.curriculum import (
     CurriculumSampler,
     order_by_potential,
@@ -130,21 +131,12 @@ def test_sampler_refuses_a_stage_smaller_than_a_batch():
 
 
 # --- r1ci curriculum estimate ----------------------------------------------------------------------
-class TemperatureGenerator:
+class TemperatureGenerator(TextOnlyCodec):
     """A policy double: at temperature 0.7 it runs code that prints the product and copies the output
     into its answer; at other temperatures it guesses 0 without code."""
 
     def __init__(self) -> None:
         self.temperature = 1.0
-
-    def encode_prompt(self, messages):
-        return None
-
-    def encode_inserted(self, text):
-        return None
-
-    def count_tokens(self, text):
-        return len(text.split())
 
     def generate(self, requests):
         import re

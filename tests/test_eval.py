@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from code_interpreter.errors import InputError
-from code_interpreter.generation import Chunk
+from code_interpreter.generation import Chunk, TextOnlyCodec
 from dataset_builders import get_task
 from tests.test_vllm_backends import ScriptedEngine, VLLMHTTPDouble
 from trainers.eval_results import RESULTS_FILE
@@ -35,7 +35,7 @@ TASKS = ["symbench/pooling", "reasoning_gym/dice"]
 N = 5
 
 
-class OracleGenerator:
+class OracleGenerator(TextOnlyCodec):
     """Answers by plan, per question index: 0 right, 1 wrong, 2 the request fails, 3 code that raises
     then right, 4 code that times out then right. Text mode (no code) answers directly, wrong on plan 4."""
 
@@ -44,15 +44,6 @@ class OracleGenerator:
     def __init__(self, answers: dict[str, tuple[int, str]]):
         self.answers = answers
         self.asked: list[str] = []
-
-    def encode_prompt(self, messages):
-        return None
-
-    def encode_inserted(self, text):
-        return None
-
-    def count_tokens(self, text):
-        return len(text.split())
 
     def generate(self, requests):
         return [self._one(r) for r in requests]
