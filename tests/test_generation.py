@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from code_interpreter.episode import EpisodeRunner
 from code_interpreter.generation import OpenAIGenerator, TransformersGenerator
 from tests.doubles import EchoSandbox
+from tests.json_server import JSONServer
 
 
 class FakeOpenAI:
@@ -19,10 +16,8 @@ class FakeOpenAI:
     def __init__(self, scripts: dict[str, list[str]]):
         self.scripts = scripts
         self.requests: list[dict] = []
-        handler = self._handler()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        self.http = JSONServer(lambda path, body: (200, self._reply(body, chat=path.endswith("/chat/completions"))))
+        self.base_url = self.http.base_url
 
     def _reply(self, body: dict, chat: bool) -> dict:
         self.requests.append(body)
@@ -52,26 +47,8 @@ class FakeOpenAI:
         choice = {"index": 0, "text": text, "finish_reason": finish, "logprobs": None}
         return {"id": "x", "object": "text_completion", "created": 0, "model": "m", "choices": [choice], "usage": usage}
 
-    def _handler(self):
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                data = json.dumps(fake._reply(body, chat=self.path.endswith("/chat/completions"))).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        return Handler
-
     def close(self):
-        self.server.shutdown()
+        self.http.close()
 
 
 @pytest.fixture

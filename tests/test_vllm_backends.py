@@ -4,12 +4,10 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import types
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypedDict
 
 import pytest
@@ -20,6 +18,7 @@ from code_interpreter.errors import InputError
 from code_interpreter.generation import TransformersGenerator
 from code_interpreter.vllm_backends import VLLMColocateGenerator, VLLMServerGenerator
 from tests.doubles import EchoSandbox
+from tests.json_server import JSONServer
 from tests.test_episode import ScriptedLM
 
 
@@ -76,10 +75,8 @@ class VLLMHTTPDouble:
         self.engine, self.token_ids_field, self.logprobs = engine, token_ids_field, logprobs
         self.null_logprobs = False  # vLLM types token_logprobs as list[float | None]
         self.bodies: list[dict] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        self.http = JSONServer(self._serve)
+        self.base_url = self.http.base_url
 
     def reply(self, body: dict) -> dict:
         self.bodies.append(body)
@@ -107,28 +104,12 @@ class VLLMHTTPDouble:
         return {"id": "cmpl-1", "object": "text_completion", "created": 0, "model": body["model"],
                 "choices": [choice], "usage": usage}  # fmt: skip
 
-    def _handler(self):
-        double = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                assert self.path == "/v1/completions", self.path
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                data = json.dumps(double.reply(body)).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        return Handler
+    def _serve(self, path: str, body: dict) -> tuple[int, dict]:
+        assert path == "/v1/completions", path
+        return 200, self.reply(body)
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self.http.close()
 
 
 # --- a stand-in for the vllm package, shaped like vLLM's own classes ----------------------------
