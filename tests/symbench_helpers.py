@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -320,12 +321,36 @@ def assert_same_bytes_across_hash_seeds(module: str, n: int = 15, seed: int = 3)
         assert run.stdout.strip() == here
 
 
-def assert_levels_appear_and_are_described(task: GeneratedTask, batch: list[dict[str, Any]], levels: int) -> None:
-    """`task` has `levels` levels, a batch draws every one of them, and each has its own description."""
-    assert task.complexity_levels == levels
-    assert {e["metadata"]["complexity"] for e in batch} == set(range(1, levels + 1))
+def assert_levels_described(task: GeneratedTask, levels: int) -> None:
+    """`task` has `levels` levels (the published generator's), each with its own description."""
+    assert task.complexity_levels == levels, task.name
     descriptions = [task.level_description(level) for level in range(1, levels + 1)]
-    assert all(descriptions) and len(set(descriptions)) == len(descriptions)
+    assert all(descriptions) and len(set(descriptions)) == len(descriptions), task.name
+
+
+def assert_levels_appear_and_are_described(task: GeneratedTask, batch: list[dict[str, Any]], levels: int) -> None:
+    """`task` has `levels` described levels, and a batch draws every one of them."""
+    assert_levels_described(task, levels)
+    assert {e["metadata"]["complexity"] for e in batch} == set(range(1, levels + 1))
+
+
+def assert_batch_spans_levels(batch: list[dict[str, Any]], levels: int) -> None:
+    """A batch of 200 draws every level, uniformly enough that none is starved."""
+    counts = Counter(e["metadata"]["complexity"] for e in batch)
+    assert sorted(counts) == list(range(1, levels + 1))
+    assert min(counts.values()) >= 200 // levels // 3  # drawn uniformly, not piled on one level
+
+
+def assert_every_level_verifies(task: GeneratedTask) -> None:
+    """At every level, 6 references score 1 and each has at least 4 corruptions, all scoring 0."""
+    for level in range(1, task.complexity_levels + 1):
+        for e in task.generate(6, seed=level, complexity=level):
+            assert e["metadata"]["complexity"] == level
+            assert task.score(wrap(e["answer"]), e) == 1.0, (level, e["answer"])
+            wrong = task.corruptions(e)
+            assert len(wrong) >= 4
+            for w in wrong:
+                assert task.score(wrap(w), e) == 0.0, (level, w, e["answer"])
 
 
 #: Long answers that once made grid and board parsers slow: each must score 0 within a second.

@@ -23,6 +23,9 @@ from dataset_builders.symbench.arithmetic import solve_any_order, solve_fixed_or
 from dataset_builders.task import GeneratedTask, PublishedDataError, Task
 from tests.symbench_helpers import (
     SYMBENCH,
+    assert_batch_spans_levels,
+    assert_every_level_verifies,
+    assert_levels_described,
     assert_published_within_levels,
     assert_same_bytes_across_hash_seeds,
     assert_variants_read_back,
@@ -80,31 +83,20 @@ def test_same_bytes_whatever_the_hash_seed() -> None:
 
 def test_levels_match_the_published_generators() -> None:
     names = ["combinatorial_calculation", "game24"]
-    assert {name: BY_NAME[name].complexity_levels for name in names} == {name: LEVELS[name] for name in names}
-    for task in (BY_NAME[name] for name in names):
-        described = [task.level_description(level) for level in range(1, task.complexity_levels + 1)]
-        assert all(described) and len(set(described)) == len(described), task.name
+    for name in names:
+        assert_levels_described(BY_NAME[name], LEVELS[name])
 
 
 @pytest.mark.parametrize(
     "task", [BY_NAME[n] for n in ["game24", "combinatorial_calculation"]], ids=lambda t: t.short_name
 )
 def test_every_level_verifies_and_corruptions_fail(task: GeneratedTask) -> None:
-    for level in range(1, task.complexity_levels + 1):
-        for e in task.generate(6, seed=level, complexity=level):
-            assert e["metadata"]["complexity"] == level
-            assert task.score(wrap(e["answer"]), e) == 1.0, (level, e["answer"])
-            wrong = task.corruptions(e)
-            assert len(wrong) >= 4
-            for w in wrong:
-                assert task.score(wrap(w), e) == 0.0, (level, w, e["answer"])
+    assert_every_level_verifies(task)
 
 
 @pytest.mark.parametrize("name", ["combinatorial_calculation", "game24"])
 def test_two_hundred_entries_span_every_level(name: str, batches) -> None:
-    levels = Counter(e["metadata"]["complexity"] for e in batches[name])
-    assert sorted(levels) == list(range(1, LEVELS[name] + 1))
-    assert min(levels.values()) >= 200 // LEVELS[name] // 3  # drawn uniformly, not piled on one level
+    assert_batch_spans_levels(batches[name], LEVELS[name])
 
 
 def test_game24_spans_counts_and_the_published_range(batches) -> None:
