@@ -6,6 +6,7 @@ import hashlib
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -379,3 +380,30 @@ def assert_published_folder_verifies(task: GeneratedTask, folder: str) -> None:
         assert task.score(wrap(e["answer"]), e) == 1.0, e["id"]
         for wrong in task.corruptions(e):
             assert task.score(wrap(wrong), e) == 0.0, (e["id"], wrong)
+
+
+def assert_hedges_score_zero(task: GeneratedTask) -> None:
+    """At the lowest and highest level: hedged ("x or y"), repeated, padded, partial, question-copying and
+    look-alike answers all score 0."""
+    for level in (1, task.complexity_levels):
+        e = next(iter(task.generate(1, seed=21, complexity=level)))
+        right, wrong = e["answer"], task.corruptions(e)[0]
+        for hack in (
+            f"{right} or {wrong}",
+            f"{wrong} or {right}",
+            f"{right}, {right}",
+            f"{right} (approximately)",
+            f"maybe {right}",
+            # a prefix of a decimal can be a valid rounding of it, so partial answers are lists here
+            right[: len(right) // 2] if task.short_name != "new_operator" else f"{right}, {wrong}",
+            e["question"],
+            right.replace("A", "\u0410").replace("1", "l") if re.search("[A1]", right) else "",
+        ):
+            assert task.score(wrap(hack), e) == 0.0, (level, hack)
+
+
+def assert_question_copy_never_scores(task: GeneratedTask, per_level: int = 300) -> None:
+    """The question shows an example answer in <<<>>>; no generated instance may have it as a valid answer."""
+    for level in range(1, task.complexity_levels + 1):
+        for e in task.generate(per_level, seed=1, complexity=level):
+            assert task.score(e["question"], e) == 0.0, (level, e["answer"])

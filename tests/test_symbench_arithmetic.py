@@ -25,8 +25,10 @@ from tests.symbench_helpers import (
     SYMBENCH,
     assert_batch_spans_levels,
     assert_every_level_verifies,
+    assert_hedges_score_zero,
     assert_levels_described,
     assert_published_within_levels,
+    assert_question_copy_never_scores,
     assert_same_bytes_across_hash_seeds,
     assert_variants_read_back,
     needs_external,
@@ -412,22 +414,7 @@ def test_numbers_in_latex_and_sentence_punctuation_are_read() -> None:
 
 @pytest.mark.parametrize("name", ["new_operator", "number_multiply"])
 def test_hedged_padded_and_partial_answers_score_zero(name: str) -> None:
-    task = BY_NAME[name]
-    for level in (1, task.complexity_levels):
-        e = next(iter(task.generate(1, seed=21, complexity=level)))
-        right, wrong = e["answer"], task.corruptions(e)[0]
-        for hack in (
-            f"{right} or {wrong}",
-            f"{wrong} or {right}",
-            f"{right}, {right}",
-            f"{right} (approximately)",
-            f"maybe {right}",
-            # a prefix of a decimal can be a valid rounding of it, so partial answers are lists here
-            right[: len(right) // 2] if name != "new_operator" else f"{right}, {wrong}",
-            e["question"],
-            right.replace("A", "\u0410").replace("1", "l") if re.search("[A1]", right) else "",
-        ):
-            assert task.score(wrap(hack), e) == 0.0, (level, hack)
+    assert_hedges_score_zero(BY_NAME[name])
 
 
 def test_new_operator_needs_the_value_not_an_expression() -> None:
@@ -453,13 +440,7 @@ def test_rounded_decimals_must_round_or_truncate_the_value() -> None:
 
 @pytest.mark.parametrize("name", ["new_operator", "number_multiply"])
 def test_a_copy_of_the_question_never_scores(name: str) -> None:
-    """The question shows an example answer in <<<>>>; no generated instance may have it as a valid answer."""
-    task = BY_NAME[name]
-    # the example fits the smallest instances; the larger shapes cannot match it, so fewer entries do there
-    per_level = {}.get(name, 300)
-    for level in range(1, task.complexity_levels + 1):
-        for e in task.generate(per_level, seed=1, complexity=level):
-            assert task.score(e["question"], e) == 0.0, (level, e["answer"])
+    assert_question_copy_never_scores(BY_NAME[name])
 
 
 # -- new operator and number multiply: published data -----------------------------------------------

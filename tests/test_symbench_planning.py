@@ -16,7 +16,13 @@ from dataset_builders.answer_parsing import parse_literal, parse_pairs
 from dataset_builders.symbench import planning
 from dataset_builders.symbench.planning import plan_blocks
 from dataset_builders.task import PublishedDataError, Task
-from tests.symbench_helpers import SYMBENCH, assert_same_bytes_across_hash_seeds, needs_external, wrap
+from tests.symbench_helpers import (
+    SYMBENCH,
+    assert_question_copy_never_scores,
+    assert_same_bytes_across_hash_seeds,
+    needs_external,
+    wrap,
+)
 
 TASKS: dict[str, Task] = {t.short_name: t for t in planning.TASKS}
 NAMES = sorted(TASKS)
@@ -232,13 +238,8 @@ def test_path_plan_checkpoints_count_only_in_order() -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_a_copy_of_the_question_never_scores(name: str) -> None:
-    """The question shows an example answer in <<<>>>; no generated instance may have it as a valid answer."""
-    task = TASKS[name]
     # the example fits the smallest instances; the larger shapes cannot match it, so fewer entries do there
-    per_level = {"boxlift": 30, "boxnet": 30}.get(name, 300)
-    for level in range(1, task.complexity_levels + 1):
-        for e in task.generate(per_level, seed=1, complexity=level):
-            assert task.score(e["question"], e) == 0.0, (level, e["answer"])
+    assert_question_copy_never_scores(TASKS[name], per_level={"boxlift": 30, "boxnet": 30}.get(name, 300))
 
 
 # -- determinism --------------------------------------------------------------------------------
