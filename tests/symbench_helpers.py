@@ -342,16 +342,25 @@ def assert_batch_spans_levels(batch: list[dict[str, Any]], levels: int) -> None:
     assert min(counts.values()) >= 200 // levels // 3  # drawn uniformly, not piled on one level
 
 
-def assert_every_level_verifies(task: GeneratedTask) -> None:
-    """At every level, 6 references score 1 and each has at least 4 corruptions, all scoring 0."""
+def assert_every_level_verifies(task: GeneratedTask, per_level: int = 6, min_corruptions: int = 4) -> None:
+    """At every level, `per_level` references score 1 and each has at least `min_corruptions` corruptions,
+    all scoring 0."""
     for level in range(1, task.complexity_levels + 1):
-        for e in task.generate(6, seed=level, complexity=level):
+        for e in task.generate(per_level, seed=level, complexity=level):
             assert e["metadata"]["complexity"] == level
             assert task.score(wrap(e["answer"]), e) == 1.0, (level, e["answer"])
             wrong = task.corruptions(e)
-            assert len(wrong) >= 4
+            assert len(wrong) >= min_corruptions
             for w in wrong:
                 assert task.score(wrap(w), e) == 0.0, (level, w, e["answer"])
+
+
+def assert_same_seed_same_bytes(task: GeneratedTask) -> None:
+    """The same seed gives the same bytes, another seed other entries, and entry i does not depend on n."""
+    first = json.dumps(list(task.generate(12, seed=7)), sort_keys=True)
+    assert first == json.dumps(list(task.generate(12, seed=7)), sort_keys=True)
+    assert first != json.dumps(list(task.generate(12, seed=8)), sort_keys=True)
+    assert json.loads(first)[:5] == list(task.generate(5, seed=7))
 
 
 #: Long answers that once made grid and board parsers slow: each must score 0 within a second.
